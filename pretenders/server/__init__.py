@@ -1,0 +1,1 @@
+"""The pretenders server: admin API, HTTP mocks and SMTP mocks on one asyncio loop."""

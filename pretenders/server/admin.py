@@ -1,0 +1,284 @@
+"""The admin API: the 1.4 REST routes, as one table of small handlers.
+
+The same table registers the routes and writes the OpenAPI document, so the two
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from pretenders.server import wire
+from pretenders.server.core.errors import CoreError, InvalidInput
+from pretenders.server.core.registry import Mock, Protocol
+from pretenders.server.state import STATE, ServerState
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """A response that is one of several documents (a list of them when ``many``)."""
+
+    types: tuple[type[msgspec.Struct], ...]
+    many: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    """One admin route, with what the OpenAPI document says about it."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    request: type[msgspec.Struct] | None = None
+    response: Any = None
+    """The type of a 200 answer's JSON body; None for an empty body."""
+    errors: tuple[int, ...] = ()
+    query: tuple[str, ...] = ()
+
+
+def json_response(document: Any, status: int = 200) -> web.Response:
+    return web.Response(body=msgspec.json.encode(document), status=status, content_type=_JSON)
+
+
+def error_response(error: CoreError) -> web.Response:
+    item = wire.ErrorItem(code=error.code, message=error.message, field=error.field)
+    return json_response(wire.ErrorOut(errors=[item]), status=error.status)
+
+
+def _reports_errors(handler: Handler) -> Handler:
+    """Turn the core's errors into a 4xx whose body names the problem."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except CoreError as error:
+            return error_response(error)
+
+    return wrapped
+
+
+class NotRecorded(CoreError):
+    """Nothing recorded at that position of a mock's history."""
+
+    status = 404
+    code = "not_recorded"
+
+
+def _state(request: web.Request) -> ServerState:
+    return request.app[STATE]
+
+
+async def _payload(request: web.Request, payload_type: type[wire.Payload]) -> wire.Payload:
+    raw = await request.read()
+    return wire.decode(payload_type, raw if raw.strip() else b"{}")
+
+
+def _mock_routes(protocol: Protocol) -> list[Route]:
+    """The routes that create, list, inspect and delete mocks of one protocol."""
+
+    async def create(request: web.Request) -> web.StreamResponse:
+        state = _state(request)
+        payload = await _payload(request, wire.CreateMock)
+        mock, created = state.registry.create_or_join(
+            protocol, payload.name, wire.timeout_of(payload)
+        )
+        adapter = state.adapters[protocol]
+        if created:
+            try:
+                await adapter.open(mock)
+            except Exception:
+                state.registry.delete(protocol, mock.id)
+                raise
+        return json_response(adapter.describe(mock))
+
+    async def list_all(request: web.Request) -> web.StreamResponse:
+        return json_response([wire.mock_info(m) for m in _state(request).registry.all(protocol)])
+
+    async def inspect(request: web.Request) -> web.StreamResponse:
+        mock = _state(request).registry.get(protocol, request.match_info["id"])
+        return json_response(wire.mock_info(mock))
+
+    async def delete(request: web.Request) -> web.StreamResponse:
+        _state(request).registry.delete(protocol, request.match_info["id"])
+        return web.Response()
+
+    async def prune(request: web.Request) -> web.StreamResponse:
+        if not request.query.get("stale"):
+            raise InvalidInput(
+                f"DELETE /{protocol} only deletes idle mocks, with ?stale=1; "
+                f"to delete one mock use DELETE /{protocol}/<id>",
+                field="stale",
+            )
+        _state(request).registry.prune()
+        return web.Response()
+
+    created_type = wire.CreatedHttpMock if protocol == "http" else wire.CreatedSmtpMock
+    kind = protocol.upper()
+    return [
+        Route(
+            "POST",
+            f"/{protocol}",
+            create,
+            f"Create an {kind} mock, or join the one with that name",
+            request=wire.CreateMock,
+            response=created_type,
+            errors=(400, 409),
+        ),
+        Route(
+            "GET",
+            f"/{protocol}",
+            list_all,
+            f"List the live {kind} mocks",
+            response=list[wire.MockInfo],
+        ),
+        Route(
+            "DELETE",
+            f"/{protocol}",
+            prune,
+            f"Delete the {kind} mocks idle past their timeout",
+            errors=(400,),
+            query=("stale",),
+        ),
+        Route(
+            "GET",
+            f"/{protocol}/{{id}}",
+            inspect,
+            f"Describe one {kind} mock",
+            response=wire.MockInfo,
+            errors=(404,),
+        ),
+        Route(
+            "DELETE",
+            f"/{protocol}/{{id}}",
+            delete,
+            f"Delete one {kind} mock with its presets and history",
+            errors=(404,),
+        ),
+    ]
+
+
+def _mock_or_none(request: web.Request) -> Mock | None:
+    return _state(request).registry.find(request.match_info["id"])
+
+
+async def add_preset(request: web.Request) -> web.StreamResponse:
+    state = _state(request)
+    mock = state.registry.get("http", request.match_info["id"])
+    payload = await _payload(request, wire.PresetIn)
+    preset = mock.presets.add(
+        wire.match_rule_of(payload.rule), wire.reply_of(payload), payload.times
+    )
+    mock.touch(state.registry.clock())
+    return json_response(wire.preset_out(preset))
+
+
+async def list_presets(request: web.Request) -> web.StreamResponse:
+    mock = _mock_or_none(request)
+    return json_response([wire.preset_out(p) for p in mock.presets] if mock else [])
+
+
+async def clear_presets(request: web.Request) -> web.StreamResponse:
+    mock = _mock_or_none(request)
+    if mock is not None:
+        mock.presets.clear()
+    return web.Response()
+
+
+async def list_history(request: web.Request) -> web.StreamResponse:
+    mock = _mock_or_none(request)
+    return json_response([wire.record_out(r) for r in mock.history] if mock else [])
+
+
+async def get_history(request: web.Request) -> web.StreamResponse:
+    text = request.match_info["position"]
+    try:
+        position = int(text)
+    except ValueError:
+        raise InvalidInput(f"position must be an integer, got {text!r}", field="position") from None
+    mock = _mock_or_none(request)
+    if mock is not None and position < 0:
+        position += len(mock.history)  # -1 is the latest, as 1.4 allowed
+    record = mock.history.get(position) if mock else None
+    if record is None:
+        raise NotRecorded(f"No recorded request at position {text}", field="position")
+    return json_response(wire.record_out(record))
+
+
+async def clear_history(request: web.Request) -> web.StreamResponse:
+    mock = _mock_or_none(request)
+    if mock is not None:
+        mock.history.clear()
+    return web.Response()
+
+
+def _history_routes() -> list[Route]:
+    return [
+        Route(
+            "GET",
+            "/history/{id}",
+            list_history,
+            "Everything the mock received, oldest first ([] for an unknown mock)",
+            response=OneOf((wire.RequestOut, wire.MailOut), many=True),
+        ),
+        Route(
+            "GET",
+            "/history/{id}/{position}",
+            get_history,
+            "One recorded request or mail (0 is the oldest, -1 the latest)",
+            response=OneOf((wire.RequestOut, wire.MailOut)),
+            errors=(400, 404),
+        ),
+        Route("DELETE", "/history/{id}", clear_history, "Forget what the mock received"),
+    ]
+
+
+def _preset_routes() -> list[Route]:
+    return [
+        Route(
+            "POST",
+            "/preset/{id}",
+            add_preset,
+            "Add a canned reply to an HTTP mock",
+            request=wire.PresetIn,
+            response=wire.PresetOut,
+            errors=(400, 404),
+        ),
+        Route(
+            "GET",
+            "/preset/{id}",
+            list_presets,
+            "The mock's presets in the order they are tried ([] for an unknown mock)",
+            response=list[wire.PresetOut],
+        ),
+        Route("DELETE", "/preset/{id}", clear_presets, "Remove all of the mock's presets"),
+    ]
+
+
+def admin_routes() -> list[Route]:
+    """Every admin route of the server, in the order they are documented."""
+    routes = [*_mock_routes("http"), *_mock_routes("smtp"), *_preset_routes(), *_history_routes()]
+    return [
+        Route(
+            r.method,
+            r.path,
+            _reports_errors(r.handler),
+            r.summary,
+            r.request,
+            r.response,
+            r.errors,
+            r.query,
+        )
+        for r in routes
+    ]

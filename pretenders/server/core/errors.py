@@ -1,0 +1,37 @@
+"""Errors raised by the core. The admin API turns each into a 4xx with its message."""
+
+from __future__ import annotations
+
+
+class CoreError(Exception):
+    """Base of the core's errors: ``code`` is machine-readable, ``field`` names the culprit."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(CoreError):
+    """A value that is well-typed but not acceptable (bad regex, times <= 0, ...)."""
+
+
+class UnknownMock(CoreError):
+    """No mock with that id (never created, deleted, or timed out)."""
+
+    status = 404
+    code = "unknown_mock"
+
+    def __init__(self, protocol: str, mock_id: str) -> None:
+        super().__init__(f"No matching {protocol} mock: {mock_id}")
+        self.mock_id = mock_id
+
+
+class NameConflict(CoreError):
+    """A mock of another protocol already uses that name."""
+
+    status = 409
+    code = "name_conflict"

@@ -1,0 +1,222 @@
+"""Match rules: small matcher objects, compiled once when a preset is added.
+
+Each matcher answers ``difference(subject)``: None when its part of the request matches,
+otherwise a :class:`Difference` saying what it expected and what it got. A rule matches
+when none of its matchers finds a difference, so an explanation of a miss always agrees
+with the matching itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email import policy
+from email.parser import BytesParser
+from typing import Protocol
+from urllib.parse import parse_qsl
+
+from pretenders.server.core.errors import InvalidInput
+from pretenders.server.core.records import RequestRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One part of a request that did not match a rule."""
+
+    field: str
+    """``rule``, ``header <Name>``, ``body`` or ``data``."""
+    expected: str
+    actual: str
+
+
+class MatchSubject:
+    """A request seen by the matchers, with the derived views computed at most once."""
+
+    __slots__ = ("_form", "_headers", "_text", "record", "rule_line")
+
+    _UNSET: object = object()
+
+    def __init__(self, record: RequestRecord) -> None:
+        self.record = record
+        self.rule_line = record.rule_line
+        self._headers: dict[str, list[str]] | None = None
+        self._text: object = self._UNSET
+        self._form: object = self._UNSET
+
+    def header_values(self, lower_name: str) -> list[str]:
+        """All values sent for a header, by lower-case name."""
+        if self._headers is None:
+            headers: dict[str, list[str]] = {}
+            for name, value in self.record.headers:
+                headers.setdefault(name.lower(), []).append(value)
+            self._headers = headers
+        return self._headers.get(lower_name, [])
+
+    @property
+    def text(self) -> str | None:
+        """The body decoded as UTF-8, or None for a body that is not text."""
+        if self._text is self._UNSET:
+            try:
+                self._text = self.record.body.decode("utf-8")
+            except UnicodeDecodeError:
+                self._text = None
+        return self._text  # type: ignore[return-value]
+
+    @property
+    def form(self) -> dict[str, str] | None:
+        """The posted form (multipart or urlencoded), or None when it cannot be read."""
+        if self._form is self._UNSET:
+            self._form = parse_form(self.record.body, self.header_values("content-type"))
+        return self._form  # type: ignore[return-value]
+
+
+class Matcher(Protocol):
+    """One part of a match rule."""
+
+    def difference(self, subject: MatchSubject) -> Difference | None: ...
+
+
+def compile_regex(pattern: str, field: str) -> re.Pattern[str]:
+    """Compile a user's regex, or fail with a message naming the field."""
+    try:
+        return re.compile(pattern)
+    except re.error as error:
+        raise InvalidInput(
+            f"{field}: invalid regular expression {pattern!r}: {error}", field=field
+        ) from None
+
+
+class RuleMatcher:
+    """``re.match`` of the rule regex against ``"METHOD /path?query"``."""
+
+    __slots__ = ("pattern", "regex")
+
+    def __init__(self, pattern: str, field: str = "rule") -> None:
+        self.pattern = pattern
+        self.regex = compile_regex(pattern, field)
+
+    def difference(self, subject: MatchSubject) -> Difference | None:
+        if self.regex.match(subject.rule_line) is not None:
+            return None
+        return Difference("rule", self.pattern, subject.rule_line)
+
+
+class HeaderMatcher:
+    """A header that must be present with this value (name compared case-insensitively)."""
+
+    __slots__ = ("lower_name", "name", "value")
+
+    def __init__(self, name: str, value: str) -> None:
+        self.name = name
+        self.lower_name = name.lower()
+        self.value = value
+
+    def difference(self, subject: MatchSubject) -> Difference | None:
+        values = subject.header_values(self.lower_name)
+        if self.value in values or (len(values) > 1 and ", ".join(values) == self.value):
+            return None
+        actual = ", ".join(values) if values else "(absent)"
+        return Difference(f"header {self.name}", self.value, actual)
+
+
+class BodyMatcher:
+    """``re.match`` of a regex against the body decoded as text; a binary body is a miss."""
+
+    __slots__ = ("pattern", "regex")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.regex = compile_regex(pattern, "rule.body")
+
+    def difference(self, subject: MatchSubject) -> Difference | None:
+        text = subject.text
+        if text is not None and self.regex.match(text) is not None:
+            return None
+        actual = _preview(text) if text is not None else "(a body that is not UTF-8 text)"
+        return Difference("body", self.pattern, actual)
+
+
+class FormMatcher:
+    """The posted form fields must equal these, exactly."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        self.fields = dict(fields)
+
+    def difference(self, subject: MatchSubject) -> Difference | None:
+        form = subject.form
+        if form == self.fields:
+            return None
+        actual = repr(form) if form is not None else "(no form could be read from the body)"
+        return Difference("data", repr(self.fields), actual)
+
+
+class MatchRule:
+    """The request side of a preset: a rule regex plus optional headers, body or form data."""
+
+    __slots__ = ("body", "data", "headers", "matchers", "rule")
+
+    def __init__(
+        self,
+        rule: str = "",
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+        data: Mapping[str, str] | None = None,
+    ) -> None:
+        self.rule = rule
+        self.headers = dict(headers or {})
+        self.body = body
+        self.data = dict(data) if data else None
+        matchers: list[Matcher] = [RuleMatcher(rule, "rule.rule")]
+        matchers.extend(HeaderMatcher(name, value) for name, value in self.headers.items())
+        if self.data is not None:
+            # Form data replaces the body rule: both describe the same bytes.
+            matchers.append(FormMatcher(self.data))
+        elif body:
+            matchers.append(BodyMatcher(body))
+        self.matchers: Sequence[Matcher] = tuple(matchers)
+
+    def matches(self, subject: MatchSubject) -> bool:
+        """True when no matcher finds a difference."""
+        return all(matcher.difference(subject) is None for matcher in self.matchers)
+
+    def differences(self, subject: MatchSubject) -> list[Difference]:
+        """Every part of the request that does not match this rule."""
+        found = (matcher.difference(subject) for matcher in self.matchers)
+        return [difference for difference in found if difference is not None]
+
+
+def parse_form(body: bytes, content_types: Sequence[str]) -> dict[str, str] | None:
+    """Read form fields from a multipart or urlencoded body; None when it is neither."""
+    content_type = content_types[0] if content_types else ""
+    if content_type.lower().startswith("multipart/form-data"):
+        return _parse_multipart(body, content_type)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
+def _parse_multipart(body: bytes, content_type: str) -> dict[str, str] | None:
+    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", errors="replace")
+    message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        return None
+    form: dict[str, str] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            payload = b""
+        charset = part.get_content_charset() or "utf-8"
+        form[name] = payload.decode(charset, errors="replace")
+    return form
+
+
+def _preview(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -1,0 +1,112 @@
+"""Presets: canned replies, each with a match rule and a number of uses."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from pretenders.common.constants import FOREVER, Forever
+from pretenders.server.core.errors import InvalidInput
+from pretenders.server.core.matching import MatchRule, MatchSubject
+from pretenders.server.core.records import Headers
+
+Times = int | Forever
+"""How many more requests a preset will serve: a positive count, or FOREVER."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a preset answers."""
+
+    status: int = 200
+    headers: Headers = ()
+    body: bytes = b""
+    after: float = 0.0
+    """Seconds to wait before answering."""
+
+    def __post_init__(self) -> None:
+        if not 100 <= self.status <= 999:
+            raise InvalidInput(
+                f"status must be between 100 and 999, got {self.status}", field="status"
+            )
+        if not math.isfinite(self.after) or self.after < 0:
+            raise InvalidInput(
+                f"after must be a number of seconds >= 0, got {self.after}", field="after"
+            )
+
+
+def check_times(times: object) -> Times:
+    """Return ``times`` if it is a positive int or FOREVER, else fail naming the field."""
+    if times == FOREVER:
+        return FOREVER
+    if isinstance(times, int) and not isinstance(times, bool) and times > 0:
+        return times
+    raise InvalidInput(
+        f'times must be a positive integer or "FOREVER", got {times!r}', field="times"
+    )
+
+
+class Preset:
+    """A match rule, the reply it serves, and the uses it has left."""
+
+    __slots__ = ("id", "reply", "rule", "times_left")
+
+    def __init__(self, preset_id: int, rule: MatchRule, reply: Reply, times: object) -> None:
+        self.id = preset_id
+        self.rule = rule
+        self.reply = reply
+        self.times_left: Times = check_times(times)
+
+    @property
+    def used_up(self) -> bool:
+        return self.times_left == 0
+
+    def use(self) -> None:
+        """Count one use; FOREVER presets are never used up."""
+        if self.times_left != FOREVER:
+            self.times_left -= 1
+
+
+class PresetQueue:
+    """A mock's presets, tried in the order they were added.
+
+    ``take`` serves the first preset that matches and counts one use against it;
+    a preset is removed once its uses are spent.
+    """
+
+    __slots__ = ("_next_id", "_presets")
+
+    def __init__(self) -> None:
+        self._presets: dict[int, Preset] = {}
+        self._next_id = 0
+
+    def add(self, rule: MatchRule, reply: Reply, times: object) -> Preset:
+        preset = Preset(self._next_id, rule, reply, times)
+        self._next_id += 1
+        self._presets[preset.id] = preset
+        return preset
+
+    def take(self, subject: MatchSubject) -> Preset | None:
+        """The first preset matching the request, with one use counted; None if none."""
+        for preset in self._presets.values():
+            if preset.rule.matches(subject):
+                preset.use()
+                if preset.used_up:
+                    del self._presets[preset.id]
+                return preset
+        return None
+
+    def clear(self) -> None:
+        self._presets.clear()
+
+    def __iter__(self) -> Iterator[Preset]:
+        return iter(list(self._presets.values()))
+
+    def __len__(self) -> int:
+        return len(self._presets)
+
+
+def reply_headers(headers: Mapping[str, str] | None) -> Headers:
+    """Normalise a name -> value mapping into header pairs."""
+    return tuple((name, value) for name, value in (headers or {}).items())

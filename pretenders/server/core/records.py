@@ -1,0 +1,42 @@
+"""What a protocol adapter records: one type per protocol, the same for history, API and UI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Headers = tuple[tuple[str, str], ...]
+"""Header (name, value) pairs in the order received, names in the case they were sent."""
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """One HTTP request received by a mock, and what the mock answered."""
+
+    method: str
+    url: str
+    """The path below the mock's prefix, with ``?query`` when there is one, as sent."""
+    headers: Headers
+    body: bytes
+    time: float
+    """Seconds since the epoch when the request arrived."""
+    status: int | None = None
+    """The status served; None while the request is being answered."""
+    preset_id: int | None = None
+    """The preset that served it, or None when nothing matched."""
+
+    @property
+    def rule_line(self) -> str:
+        """``"METHOD /path?query"``: what a preset's rule regex is matched against."""
+        return f"{self.method} {self.url}"
+
+
+@dataclass(slots=True)
+class MailRecord:
+    """One message accepted by an SMTP mock."""
+
+    peer: str
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+    time: float
+    extras: dict[str, object] = field(default_factory=dict)

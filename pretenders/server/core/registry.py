@@ -1,0 +1,150 @@
+"""The mock registry: create or join mocks by name, expire idle ones, delete them."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pretenders.server.core.errors import InvalidInput, NameConflict, UnknownMock
+from pretenders.server.core.history import History
+from pretenders.server.core.presets import PresetQueue
+from pretenders.server.core.records import MailRecord, RequestRecord
+
+Protocol = Literal["http", "smtp"]
+Timeout = float | None
+"""Seconds a mock may stay idle before it is removed; None for never."""
+
+_FORBIDDEN_NAME_CHARACTERS = frozenset("/?#%\\") | frozenset(" \t\r\n")
+
+
+@dataclass(eq=False)
+class Mock:
+    """One fake service: its presets and what it received."""
+
+    id: str
+    protocol: Protocol
+    timeout: Timeout
+    start: float
+    last_call: float
+    presets: PresetQueue = field(default_factory=PresetQueue)
+    history: History[RequestRecord | MailRecord] = field(default_factory=History)
+    details: dict[str, object] = field(default_factory=dict)
+    """Protocol-specific facts, e.g. the SMTP listener's host and port."""
+
+    @property
+    def name(self) -> str:
+        """Mocks are addressed by name: a mock created without one is named by its id."""
+        return self.id
+
+    def touch(self, now: float) -> None:
+        """Note a use, which keeps the mock alive."""
+        self.last_call = now
+
+    def expired(self, now: float) -> bool:
+        return self.timeout is not None and now - self.last_call > self.timeout
+
+
+def check_name(name: str) -> str:
+    """A mock name becomes part of URLs: refuse characters that would break them."""
+    bad = sorted(set(name) & _FORBIDDEN_NAME_CHARACTERS)
+    if bad:
+        raise InvalidInput(
+            f"name {name!r} may not contain {' '.join(repr(c) for c in bad)}", field="name"
+        )
+    return name
+
+
+def check_timeout(timeout: Timeout) -> Timeout:
+    if timeout is not None and not timeout > 0:
+        raise InvalidInput(
+            f'pretender_timeout must be a number of seconds > 0 or "FOREVER", got {timeout}',
+            field="pretender_timeout",
+        )
+    return timeout
+
+
+class Registry:
+    """Every live mock of the server, kept in memory.
+
+    A mock idle for longer than its timeout counts as gone as soon as that happens,
+    even before :meth:`prune` removes it.
+    """
+
+    def __init__(
+        self, default_timeout: Timeout = 120.0, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.default_timeout = check_timeout(default_timeout)
+        self.clock = clock
+        self._mocks: dict[str, Mock] = {}
+        self._on_removed: list[Callable[[Mock], None]] = []
+
+    def on_removed(self, callback: Callable[[Mock], None]) -> None:
+        """Call ``callback(mock)`` whenever a mock is deleted or expires."""
+        self._on_removed.append(callback)
+
+    def create_or_join(
+        self, protocol: Protocol, name: str | None, timeout: Timeout | Literal["default"]
+    ) -> tuple[Mock, bool]:
+        """The mock called ``name`` (created if needed), and whether it was created."""
+        now = self.clock()
+        if name:
+            existing = self._live(name, now)
+            if existing is not None:
+                if existing.protocol != protocol:
+                    raise NameConflict(
+                        f"name {name!r} is taken by an {existing.protocol.upper()} mock",
+                        field="name",
+                    )
+                existing.touch(now)
+                return existing, False
+            mock_id = check_name(name)
+        else:
+            mock_id = str(uuid.uuid4())
+        chosen = self.default_timeout if timeout == "default" else check_timeout(timeout)
+        mock = Mock(id=mock_id, protocol=protocol, timeout=chosen, start=now, last_call=now)
+        self._mocks[mock_id] = mock
+        return mock, True
+
+    def get(self, protocol: Protocol, mock_id: str) -> Mock:
+        """The live mock with that id, or UnknownMock."""
+        mock = self._live(mock_id, self.clock())
+        if mock is None or mock.protocol != protocol:
+            raise UnknownMock(protocol, mock_id)
+        return mock
+
+    def find(self, mock_id: str) -> Mock | None:
+        """The live mock with that id, of any protocol."""
+        return self._live(mock_id, self.clock())
+
+    def delete(self, protocol: Protocol, mock_id: str) -> None:
+        self._remove(self.get(protocol, mock_id))
+
+    def prune(self) -> list[Mock]:
+        """Remove every expired mock; return them."""
+        now = self.clock()
+        expired = [mock for mock in self._mocks.values() if mock.expired(now)]
+        for mock in expired:
+            self._remove(mock)
+        return expired
+
+    def all(self, protocol: Protocol) -> Iterator[Mock]:
+        now = self.clock()
+        return iter(
+            [m for m in self._mocks.values() if m.protocol == protocol and not m.expired(now)]
+        )
+
+    def _live(self, mock_id: str, now: float) -> Mock | None:
+        mock = self._mocks.get(mock_id)
+        if mock is not None and mock.expired(now):
+            self._remove(mock)
+            return None
+        return mock
+
+    def _remove(self, mock: Mock) -> None:
+        if self._mocks.get(mock.id) is mock:
+            del self._mocks[mock.id]
+            for callback in self._on_removed:
+                callback(mock)

@@ -1,0 +1,95 @@
+"""The real server, run in a background thread of the calling process.
+
+Example::
+
+    with EmbeddedServer() as server:
+        mock = HTTPMock(server.host, server.port)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import Future
+from typing import Any
+
+from pretenders.server.app import RunningServer, start_server
+from pretenders.server.settings import Settings
+
+
+class EmbeddedServer:
+    """Starts the server on its own event loop in a daemon thread; port 0 picks a free port."""
+
+    def __init__(self, settings: Settings | None = None, **options: Any) -> None:
+        self.settings = settings or Settings(port=0, **options)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: RunningServer | None = None
+
+    @property
+    def host(self) -> str:
+        return self.settings.host
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the embedded server is not running: call start() first")
+        return self._server.port
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the embedded server is not running: call start() first")
+        return self._server.url
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def start(self, timeout: float = 10.0) -> EmbeddedServer:
+        """Start serving; returns once the port is open (or raises why it could not)."""
+        if self._server is not None:
+            return self
+        loop = asyncio.new_event_loop()
+        ready: Future[RunningServer] = Future()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+
+            async def open_server() -> None:
+                try:
+                    ready.set_result(await start_server(self.settings))
+                except BaseException as error:
+                    ready.set_exception(error)
+
+            loop.run_until_complete(open_server())
+            if ready.exception() is None:
+                loop.run_forever()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+        thread = threading.Thread(target=run, name="pretenders-embedded", daemon=True)
+        thread.start()
+        try:
+            self._server = ready.result(timeout)
+        except BaseException:
+            thread.join(timeout)
+            raise
+        self._loop, self._thread = loop, thread
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close every listener and end the thread."""
+        server, loop, thread = self._server, self._loop, self._thread
+        if server is None or loop is None or thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+        self._server = self._loop = self._thread = None
+
+    def __enter__(self) -> EmbeddedServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

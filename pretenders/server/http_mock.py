@@ -1,0 +1,74 @@
+"""HTTP mocks: ``/mockhttp/<id>/<path>`` records each request and serves a preset.
+
+This is the hot path: one registry lookup, one record appended, the presets tried
+with regexes compiled when they were added, and no logging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiohttp import web
+
+from pretenders.server import wire
+from pretenders.server.core.matching import MatchSubject
+from pretenders.server.core.records import RequestRecord
+from pretenders.server.core.registry import Mock
+from pretenders.server.state import STATE
+
+PREFIX = "/mockhttp/"
+ROUTE = PREFIX + "{id}{path:.*}"
+
+NO_MATCH = "No matching preset response"
+
+
+class HttpMockAdapter:
+    """HTTP mocks live in the admin server itself, below ``/mockhttp/<id>``."""
+
+    async def open(self, mock: Mock) -> None:
+        """Nothing to open: the mock is reachable as soon as it is registered."""
+
+    def describe(self, mock: Mock) -> wire.CreatedHttpMock:
+        return wire.CreatedHttpMock(id=mock.id, path=PREFIX + mock.id)
+
+
+def _url_below_mock(raw_path: str) -> str:
+    """``/mockhttp/<id>/a/b?q=1`` -> ``/a/b?q=1``, still percent-encoded as sent."""
+    rest = raw_path[len(PREFIX) :]
+    for position, character in enumerate(rest):
+        if character in "/?":
+            return rest[position:]
+    return ""
+
+
+async def serve(request: web.Request) -> web.StreamResponse:
+    """Record the request, then answer with the first matching preset or a 404."""
+    registry = request.app[STATE].registry
+    mock_id = request.match_info["id"]
+    mock = registry.find(mock_id)
+    if mock is None or mock.protocol != "http":
+        return web.Response(status=404, text=f"No matching http mock: {mock_id}")
+
+    now = time.time()
+    mock.touch(now)
+    record = RequestRecord(
+        method=request.method,
+        url=_url_below_mock(request.raw_path),
+        headers=tuple(request.headers.items()),
+        body=await request.read(),
+        time=now,
+    )
+    mock.history.append(record)
+
+    preset = mock.presets.take(MatchSubject(record))
+    if preset is None:
+        record.status = 404
+        return web.Response(status=404, text=NO_MATCH)
+
+    reply = preset.reply
+    record.status = reply.status
+    record.preset_id = preset.id
+    if reply.after > 0:
+        await asyncio.sleep(reply.after)
+    return web.Response(status=reply.status, body=reply.body, headers=reply.headers)

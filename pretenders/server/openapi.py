@@ -1,0 +1,103 @@
+"""The OpenAPI document of the admin API, written from the same route table that serves it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from pretenders import __version__
+from pretenders.server import wire
+from pretenders.server.admin import OneOf, Route
+
+_PARAMETER = re.compile(r"{(\w+)}")
+_REF = "#/components/schemas/{name}"
+
+_PARAMETER_DOCS = {
+    "id": "The mock's id (its name, when it was given one)",
+    "position": "Position in the history: 0 is the oldest, -1 the latest",
+    "path": "Any path below the mock, with its query string",
+}
+
+
+def _parameters(route: Route) -> list[dict[str, Any]]:
+    found = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": _PARAMETER_DOCS[name],
+        }
+        for name in _PARAMETER.findall(route.path)
+    ]
+    found += [
+        {"name": name, "in": "query", "required": True, "schema": {"type": "string"}}
+        for name in route.query
+    ]
+    return found
+
+
+def build_openapi(routes: Sequence[Route], extra_paths: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI 3.1 document describing ``routes`` (plus ``extra_paths`` as given)."""
+    types: list[Any] = [wire.ErrorOut]
+    for route in routes:
+        for documented in (route.request, route.response):
+            if isinstance(documented, OneOf):
+                types += documented.types
+            elif documented is not None:
+                types.append(documented)
+    schemas, components = msgspec.json.schema_components(types, ref_template=_REF)
+    by_type = dict(zip(map(repr, types), schemas, strict=True))
+
+    def schema_of(documented: Any) -> dict[str, Any]:
+        if not isinstance(documented, OneOf):
+            return by_type[repr(documented)]
+        one_of = {"oneOf": [by_type[repr(t)] for t in documented.types]}
+        return {"type": "array", "items": one_of} if documented.many else one_of
+
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        responses: dict[str, Any] = {"200": {"description": "OK"}}
+        if route.response is not None:
+            responses["200"]["content"] = {
+                "application/json": {"schema": schema_of(route.response)}
+            }
+        for status in route.errors:
+            responses[str(status)] = {
+                "description": "The request was refused; the message says why",
+                "content": {"application/json": {"schema": schema_of(wire.ErrorOut)}},
+            }
+        operation: dict[str, Any] = {
+            "summary": route.summary,
+            "operationId": f"{route.method.lower()}_{_operation_name(route.path)}",
+            "responses": responses,
+        }
+        parameters = _parameters(route)
+        if parameters:
+            operation["parameters"] = parameters
+        if route.request is not None:
+            operation["requestBody"] = {
+                "required": False,
+                "content": {"application/json": {"schema": schema_of(route.request)}},
+            }
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
+    paths.update(extra_paths)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Pretenders admin API",
+            "version": __version__,
+            "description": "Create fake HTTP and SMTP services, preset their replies and read "
+            "back what they received. Compatible with the pretenders 1.4 wire protocol.",
+        },
+        "paths": paths,
+        "components": {"schemas": components},
+    }
+
+
+def _operation_name(path: str) -> str:
+    words = [part.strip("{}") for part in path.strip("/").split("/") if part]
+    return "_".join(words) or "root"

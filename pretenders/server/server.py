@@ -1,0 +1,133 @@
+"""Command line entry point: ``pretenders`` or ``python -m pretenders.server.server``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+from pretenders import __version__
+from pretenders.common.constants import FOREVER
+from pretenders.server.app import start_server
+from pretenders.server.settings import DEFAULT_HOST, DEFAULT_MOCK_TIMEOUT, DEFAULT_PORT, Settings
+
+logger = logging.getLogger("pretenders.server")
+
+ALL_INTERFACES = "0.0.0.0"
+
+
+def _timeout(text: str) -> float | None:
+    if text.upper() == FOREVER:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected seconds or "FOREVER", got {text!r}') from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
+    return seconds
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="pretenders",
+        description="Run the pretenders server: fake HTTP and SMTP services for tests.",
+    )
+    parser.add_argument(
+        "-H",
+        "--host",
+        nargs="?",
+        const=ALL_INTERFACES,
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default {DEFAULT_HOST}; --host alone: all interfaces)",
+    )
+    parser.add_argument(
+        "-p",
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "-t",
+        "--timeout",
+        type=_timeout,
+        default=DEFAULT_MOCK_TIMEOUT,
+        help='seconds a mock may stay idle before it is removed, or "FOREVER" (default 120)',
+    )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="how much to log to stderr (debug also logs every request)",
+    )
+    parser.add_argument(
+        "-d", "--debug", action="store_true", help="same as --log-level debug (1.4 option)"
+    )
+    parser.add_argument("--version", action="version", version=f"pretenders {__version__}")
+    return parser.parse_args(argv)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings(
+        host=args.host,
+        port=args.port,
+        mock_timeout=args.timeout,
+        access_log=args.log_level == "debug",
+    )
+
+
+async def serve_until_stopped(settings: Settings) -> None:
+    """Serve until SIGINT or SIGTERM, then close every listener."""
+    server = await start_server(settings)
+    logger.info("pretenders %s listening on %s", __version__, server.url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        logger.info("stopping")
+        await server.stop()
+
+
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine on uvloop where the platform has it, else on asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.debug:
+        args.log_level = "debug"
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        run(serve_until_stopped(settings_from(args)))
+    except OSError as error:
+        logger.error(
+            "cannot listen on %s:%s (%s); stop whatever uses that port, or pick another "
+            "with --port",
+            args.host,
+            args.port,
+            error.strerror or error,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""The state an application holds, reached through a typed key instead of globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import msgspec
+from aiohttp import web
+
+from pretenders.server.core.registry import Mock, Registry
+from pretenders.server.settings import Settings
+
+
+class MockAdapter(Protocol):
+    """What a protocol does when one of its mocks is created and how it describes it."""
+
+    async def open(self, mock: Mock) -> None:
+        """Make a newly created mock reachable (an SMTP mock opens its port here)."""
+
+    def describe(self, mock: Mock) -> msgspec.Struct:
+        """The body of the create call's answer."""
+
+
+@dataclass
+class ServerState:
+    settings: Settings
+    registry: Registry
+    adapters: dict[str, MockAdapter] = field(default_factory=dict)
+
+
+STATE = web.AppKey("pretenders_state", ServerState)

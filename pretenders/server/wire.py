@@ -1,0 +1,282 @@
+"""The 1.4 wire format: JSON payloads in, JSON documents out.
+
+Base64 lives here and only here: the core sees and keeps bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import datetime, timedelta
+from typing import Literal, TypeVar
+
+import msgspec
+
+from pretenders.common.constants import FOREVER
+from pretenders.server.core.errors import InvalidInput
+from pretenders.server.core.matching import MatchRule
+from pretenders.server.core.presets import Preset, Reply
+from pretenders.server.core.records import MailRecord, RequestRecord
+from pretenders.server.core.registry import Mock, Timeout
+
+ScalarValue = str | int | float
+"""Header and form values: the 1.4 client let callers pass numbers, sent as their text."""
+
+
+class CreateMock(msgspec.Struct, forbid_unknown_fields=True):
+    """``POST /http`` and ``POST /smtp``: create a mock, or join the one with that name."""
+
+    name: str | None = None
+    pretender_timeout: float | Literal["FOREVER"] | None = None
+
+
+class RuleIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The request side of a preset."""
+
+    rule: str | None = ""
+    headers: dict[str, ScalarValue] | None = None
+    body: str | None = None
+    data: dict[str, ScalarValue] | None = None
+
+
+class PresetIn(msgspec.Struct, forbid_unknown_fields=True):
+    """``POST /preset/<id>``: a canned reply. ``rule`` may also be the bare rule string."""
+
+    rule: str | RuleIn | None = ""
+    status: int = 200
+    headers: dict[str, ScalarValue] | None = None
+    body: str = ""
+    """The reply body, base64-encoded."""
+    times: int | str = 1
+    """A positive count, or ``"FOREVER"``."""
+    after: float = 0.0
+
+
+class CreatedHttpMock(msgspec.Struct):
+    id: str
+    path: str
+
+
+class CreatedSmtpMock(msgspec.Struct):
+    id: str
+    full_host: str
+
+
+class MockInfo(msgspec.Struct):
+    """``GET /http/<id>``: exactly these five keys, which the 1.4 client parses."""
+
+    name: str
+    protocol: str
+    start: str
+    last_call: str
+    timeout: str
+
+
+class RuleOut(msgspec.Struct):
+    rule: str
+    headers: dict[str, str] | None
+    body: str | None
+    data: dict[str, str] | None
+
+
+class PresetOut(msgspec.Struct):
+    rule: RuleOut
+    status: int
+    headers: dict[str, str]
+    body: str
+    times: int | str
+    after: float
+    id: int
+
+
+class RequestOut(msgspec.Struct):
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str
+    rule: str
+    time: str
+    status: int | None
+    preset: int | None
+
+
+class MailOut(msgspec.Struct):
+    peer: str
+    mailfrom: str
+    rcpttos: list[str]
+    data: str
+    time: str
+
+
+class ErrorItem(msgspec.Struct):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorOut(msgspec.Struct):
+    """Every admin 4xx: ``{"errors": [{"code", "message", "field"}]}``."""
+
+    errors: list[ErrorItem]
+
+
+Payload = TypeVar("Payload", bound=msgspec.Struct)
+
+_AT_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
+
+
+def decode(payload_type: type[Payload], raw: bytes) -> Payload:
+    """Decode a JSON payload, or fail with a message naming the field at fault."""
+    try:
+        return msgspec.json.decode(raw, type=payload_type)
+    except msgspec.ValidationError as error:
+        text = str(error)
+        found = _AT_PATH.search(text)
+        field = (found.group(1) or None) if found else None
+        message = _AT_PATH.sub("", text)
+        raise InvalidInput(f"{field}: {message}" if field else message, field=field) from None
+    except msgspec.DecodeError as error:
+        raise InvalidInput(f"the request body is not valid JSON: {error}") from None
+
+
+def decode_base64(text: str, field: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(f"{field}: not valid base64", field=field) from None
+
+
+def encode_base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def timeout_of(payload: CreateMock) -> Timeout | Literal["default"]:
+    if payload.pretender_timeout is None:
+        return "default"
+    if payload.pretender_timeout == FOREVER:
+        return None
+    return float(payload.pretender_timeout)
+
+
+def match_rule_of(rule: str | RuleIn | None) -> MatchRule:
+    """Compile the request side of a preset (a bad regex fails here, not later)."""
+    if rule is None or isinstance(rule, str):
+        return MatchRule(rule or "")
+    return MatchRule(
+        rule.rule or "",
+        headers=_texts(rule.headers),
+        body=rule.body,
+        data=_texts(rule.data),
+    )
+
+
+DEFAULT_CONTENT_TYPE = "text/html; charset=UTF-8"
+"""What 1.4 (bottle) sent when a preset named no Content-Type."""
+
+
+def reply_of(payload: PresetIn) -> Reply:
+    headers = _texts(payload.headers)
+    if not any(name.lower() == "content-type" for name in headers):
+        headers["Content-Type"] = DEFAULT_CONTENT_TYPE
+    return Reply(
+        status=payload.status,
+        headers=tuple(headers.items()),
+        body=decode_base64(payload.body, "body"),
+        after=payload.after,
+    )
+
+
+def _texts(values: dict[str, ScalarValue] | None) -> dict[str, str]:
+    return {
+        name: value if isinstance(value, str) else str(value)
+        for name, value in (values or {}).items()
+    }
+
+
+def format_time(seconds: float) -> str:
+    """``YYYY-MM-DD HH:MM:SS.ffffff`` in local time, as 1.4 wrote ``str(datetime)``."""
+    return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def format_timeout(timeout: Timeout) -> str:
+    """``str(timedelta)`` (``"0:02:00"``) or ``"FOREVER"``.
+
+    Past a day, hours keep counting (``"26:00:00"``) instead of ``"1 day, 2:00:00"``,
+    which the 1.4 client could not parse.
+    """
+    if timeout is None:
+        return FOREVER
+    delta = timedelta(seconds=timeout)
+    if delta.days == 0:
+        return str(delta)
+    hours = delta.days * 24 + delta.seconds // 3600
+    rest = timedelta(seconds=delta.seconds % 3600, microseconds=delta.microseconds)
+    return f"{hours}:{str(rest).split(':', 1)[1]}"
+
+
+def mock_info(mock: Mock) -> MockInfo:
+    return MockInfo(
+        name=mock.name,
+        protocol=mock.protocol,
+        start=format_time(mock.start),
+        last_call=format_time(mock.last_call),
+        timeout=format_timeout(mock.timeout),
+    )
+
+
+def preset_out(preset: Preset) -> PresetOut:
+    rule = preset.rule
+    reply = preset.reply
+    return PresetOut(
+        rule=RuleOut(rule=rule.rule, headers=rule.headers or None, body=rule.body, data=rule.data),
+        status=reply.status,
+        headers=dict(reply.headers),
+        body=encode_base64(reply.body),
+        times=preset.times_left,
+        after=reply.after,
+        id=preset.id,
+    )
+
+
+def request_out(record: RequestRecord) -> RequestOut:
+    return RequestOut(
+        method=record.method,
+        url=_clean(record.url),
+        headers=_header_dict(record.headers),
+        body=encode_base64(record.body),
+        rule=_clean(record.rule_line),
+        time=format_time(record.time),
+        status=record.status,
+        preset=record.preset_id,
+    )
+
+
+def mail_out(record: MailRecord) -> MailOut:
+    return MailOut(
+        peer=record.peer,
+        mailfrom=record.mail_from,
+        rcpttos=record.rcpt_tos,
+        data=record.data.decode("utf-8", errors="replace"),
+        time=format_time(record.time),
+    )
+
+
+def record_out(record: RequestRecord | MailRecord) -> RequestOut | MailOut:
+    return request_out(record) if isinstance(record, RequestRecord) else mail_out(record)
+
+
+def _header_dict(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """Headers as the 1.4 JSON object: a repeated header's values joined by ", "."""
+    joined: dict[str, str] = {}
+    for name, value in headers:
+        name, value = _clean(name), _clean(value)
+        joined[name] = f"{joined[name]}, {value}" if name in joined else value
+    return joined
+
+
+def _clean(text: str) -> str:
+    """Undecodable bytes (kept as surrogates by the HTTP parser) shown as U+FFFD."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
