@@ -1,0 +1,82 @@
+"""Unit tests of the registry, with a clock the test moves by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from pretenders.server.core.errors import InvalidInput, NameConflict, UnknownMock
+from pretenders.server.core.registry import Mock, Registry
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def registry(clock: Clock) -> Registry:
+    return Registry(default_timeout=10, clock=clock)
+
+
+def test_create_with_generated_id_then_join_by_name(registry: Registry) -> None:
+    anonymous, created = registry.create_or_join("http", None, "default")
+    assert created and len(anonymous.id) == 36
+    named, created = registry.create_or_join("http", "svc", 5)
+    joined, created_again = registry.create_or_join("http", "svc", 99)
+    assert created and not created_again
+    assert joined is named and joined.timeout == 5
+
+
+def test_expired_mock_is_gone_at_once_even_before_a_prune(registry: Registry, clock: Clock) -> None:
+    registry.create_or_join("http", "m", 1)
+    clock.now += 1.01
+    assert registry.find("m") is None
+    with pytest.raises(UnknownMock):
+        registry.get("http", "m")
+
+
+def test_touch_keeps_alive(registry: Registry, clock: Clock) -> None:
+    mock, _ = registry.create_or_join("http", "m", 1)
+    for _ in range(5):
+        clock.now += 0.9
+        mock.touch(clock.now)
+    assert registry.find("m") is mock
+
+
+def test_prune_removes_expired_and_tells_listeners(registry: Registry, clock: Clock) -> None:
+    removed: list[Mock] = []
+    registry.on_removed(removed.append)
+    registry.create_or_join("http", "old", 1)
+    registry.create_or_join("smtp", "forever", None)
+    clock.now += 5
+    assert [m.id for m in registry.prune()] == ["old"]
+    assert [m.id for m in removed] == ["old"]
+    assert registry.find("forever") is not None
+
+
+def test_same_name_other_protocol_conflicts(registry: Registry) -> None:
+    registry.create_or_join("http", "shared", "default")
+    with pytest.raises(NameConflict):
+        registry.create_or_join("smtp", "shared", "default")
+
+
+def test_recreated_mock_starts_empty(registry: Registry) -> None:
+    mock, _ = registry.create_or_join("http", "again", "default")
+    mock.history.append("something")  # type: ignore[arg-type]
+    registry.delete("http", "again")
+    fresh, created = registry.create_or_join("http", "again", "default")
+    assert created and len(fresh.history) == 0
+
+
+@pytest.mark.parametrize("timeout", [0, -1])
+def test_timeout_must_be_positive(registry: Registry, timeout: float) -> None:
+    with pytest.raises(InvalidInput, match="pretender_timeout"):
+        registry.create_or_join("http", None, timeout)

@@ -1,0 +1,46 @@
+"""The served OpenAPI document describes exactly the routes the server has."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from pretenders.server.app import create_app
+
+
+def served_routes() -> set[tuple[str, str]]:
+    routes = set()
+    for route in create_app().router.routes():
+        path = route.resource.canonical if route.resource else ""
+        routes.add((route.method.lower(), path))
+    return routes
+
+
+def test_every_admin_route_is_documented_and_nothing_else(admin: httpx.Client) -> None:
+    document = admin.get("/openapi.json").json()
+    documented = {
+        (method, path)
+        for path, operations in document["paths"].items()
+        for method in operations
+        if method in {"get", "post", "put", "delete", "patch"}
+    }
+    served = {
+        (method, path)
+        for method, path in served_routes()
+        if not path.startswith("/mockhttp/") and path != "/openapi.json" and method != "head"
+    }
+    assert documented == served
+
+
+def test_mock_endpoint_is_documented(admin: httpx.Client) -> None:
+    assert "/mockhttp/{id}/{path}" in admin.get("/openapi.json").json()["paths"]
+
+
+def test_schemas_are_resolvable(admin: httpx.Client) -> None:
+    document = admin.get("/openapi.json").json()
+    text = str(document)
+    for name in set(re.findall(r"#/components/schemas/(\w+)", text)):
+        assert name in document["components"]["schemas"]
+    preset = document["components"]["schemas"]["PresetIn"]["properties"]
+    assert set(preset) == {"rule", "status", "headers", "body", "times", "after"}
