@@ -80,3 +80,14 @@ def test_recreated_mock_starts_empty(registry: Registry) -> None:
 def test_timeout_must_be_positive(registry: Registry, timeout: float) -> None:
     with pytest.raises(InvalidInput, match="pretender_timeout"):
         registry.create_or_join("http", None, timeout)
+
+
+def test_observers_see_every_record_until_they_unsubscribe(registry: Registry) -> None:
+    seen: list[tuple[str, object]] = []
+    stop = registry.observe(lambda mock, record: seen.append((mock.id, record)))
+    mock, _ = registry.create_or_join("http", "watched", "default")
+    mock.record("first")  # type: ignore[arg-type]
+    stop()
+    mock.record("second")  # type: ignore[arg-type]
+    assert seen == [("watched", "first")]
+    assert list(mock.history) == ["first", "second"]

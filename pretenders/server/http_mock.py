@@ -59,16 +59,16 @@ async def serve(request: web.Request) -> web.StreamResponse:
         body=await request.read(),
         time=now,
     )
-    mock.history.append(record)
-
     preset = mock.presets.take(MatchSubject(record))
     if preset is None:
         record.status = 404
+        mock.record(record)
         return web.Response(status=404, text=NO_MATCH)
 
     reply = preset.reply
     record.status = reply.status
     record.preset_id = preset.id
+    mock.record(record)
     if reply.after > 0:
         await asyncio.sleep(reply.after)
     return web.Response(status=reply.status, body=reply.body, headers=reply.headers)

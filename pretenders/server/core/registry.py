@@ -14,6 +14,9 @@ from pretenders.server.core.presets import PresetQueue
 from pretenders.server.core.records import MailRecord, RequestRecord
 
 Protocol = Literal["http", "smtp"]
+Record = RequestRecord | MailRecord
+Observer = Callable[["Mock", Record], None]
+"""Called with each record as it is added to any mock's history."""
 Timeout = float | None
 """Seconds a mock may stay idle before it is removed; None for never."""
 
@@ -30,14 +33,22 @@ class Mock:
     start: float
     last_call: float
     presets: PresetQueue = field(default_factory=PresetQueue)
-    history: History[RequestRecord | MailRecord] = field(default_factory=History)
+    history: History[Record] = field(default_factory=History)
     details: dict[str, object] = field(default_factory=dict)
     """Protocol-specific facts, e.g. the SMTP listener's host and port."""
+    observers: list[Observer] = field(default_factory=list)
+    """The registry's observers (the same list object), told of every record."""
 
     @property
     def name(self) -> str:
         """Mocks are addressed by name: a mock created without one is named by its id."""
         return self.id
+
+    def record(self, record: Record) -> None:
+        """Add a complete record (served or not) to the history and tell the observers."""
+        self.history.append(record)
+        for observer in self.observers:
+            observer(self, record)
 
     def touch(self, now: float) -> None:
         """Note a use, which keeps the mock alive."""
@@ -80,10 +91,16 @@ class Registry:
         self.clock = clock
         self._mocks: dict[str, Mock] = {}
         self._on_removed: list[Callable[[Mock], None]] = []
+        self._observers: list[Observer] = []
 
     def on_removed(self, callback: Callable[[Mock], None]) -> None:
         """Call ``callback(mock)`` whenever a mock is deleted or expires."""
         self._on_removed.append(callback)
+
+    def observe(self, observer: Observer) -> Callable[[], None]:
+        """Call ``observer(mock, record)`` for every new record; returns the unsubscriber."""
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer)
 
     def create_or_join(
         self, protocol: Protocol, name: str | None, timeout: Timeout | Literal["default"]
@@ -104,7 +121,14 @@ class Registry:
         else:
             mock_id = str(uuid.uuid4())
         chosen = self.default_timeout if timeout == "default" else check_timeout(timeout)
-        mock = Mock(id=mock_id, protocol=protocol, timeout=chosen, start=now, last_call=now)
+        mock = Mock(
+            id=mock_id,
+            protocol=protocol,
+            timeout=chosen,
+            start=now,
+            last_call=now,
+            observers=self._observers,
+        )
         self._mocks[mock_id] = mock
         return mock, True
 
