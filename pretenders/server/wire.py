@@ -16,6 +16,7 @@ import msgspec
 from pretenders.common.constants import FOREVER
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import MatchRule
+from pretenders.server.core.near_miss import NearMiss, describe_near_miss
 from pretenders.server.core.presets import Preset, Reply
 from pretenders.server.core.records import MailRecord, RequestRecord
 from pretenders.server.core.registry import Mock, Timeout
@@ -86,8 +87,35 @@ class PresetOut(msgspec.Struct):
     headers: dict[str, str]
     body: str
     times: int | str
+    """Uses left: a count, or ``"FOREVER"``."""
     after: float
     id: int
+    served: int
+    """Requests this preset has answered so far."""
+
+
+class DifferenceOut(msgspec.Struct):
+    """One part of a request that did not match a preset."""
+
+    field: str
+    """``rule``, ``header <Name>``, ``body`` or ``data``."""
+    expected: str
+    actual: str
+
+
+class NearMissOut(msgspec.Struct):
+    """A preset that came close to an unmatched request, and what differed."""
+
+    preset: int
+    """The preset's id."""
+    rule: RuleOut
+    times: int | str
+    """The preset's uses left when the request came."""
+    differences: list[DifferenceOut]
+    rule_miss: str | None
+    """``"method"`` or ``"path"`` when the rule missed on that half of "METHOD /path" alone."""
+    text: str
+    """The same, as one line of the 404 text."""
 
 
 class RequestOut(msgspec.Struct):
@@ -99,6 +127,11 @@ class RequestOut(msgspec.Struct):
     time: str
     status: int | None
     preset: int | None
+    """The id of the preset that served it; null when nothing matched."""
+    matched: bool
+    near_misses: list[NearMissOut]
+    """When nothing matched: the closest presets (up to 3), closest first; empty when the
+    mock had no presets, and for matched requests."""
 
 
 class MailOut(msgspec.Struct):
@@ -225,17 +258,37 @@ def mock_info(mock: Mock) -> MockInfo:
     )
 
 
+def rule_out(rule: MatchRule) -> RuleOut:
+    return RuleOut(rule=rule.rule, headers=rule.headers or None, body=rule.body, data=rule.data)
+
+
 def preset_out(preset: Preset) -> PresetOut:
-    rule = preset.rule
     reply = preset.reply
     return PresetOut(
-        rule=RuleOut(rule=rule.rule, headers=rule.headers or None, body=rule.body, data=rule.data),
+        rule=rule_out(preset.rule),
         status=reply.status,
         headers=dict(reply.headers),
         body=encode_base64(reply.body),
         times=preset.times_left,
         after=reply.after,
         id=preset.id,
+        served=preset.served,
+    )
+
+
+def near_miss_out(miss: NearMiss) -> NearMissOut:
+    return NearMissOut(
+        preset=miss.preset_id,
+        rule=rule_out(miss.rule),
+        times=miss.times_left,
+        differences=[
+            DifferenceOut(
+                field=_clean(d.field), expected=_clean(d.expected), actual=_clean(d.actual)
+            )
+            for d in miss.differences
+        ],
+        rule_miss=miss.rule_miss,
+        text=describe_near_miss(miss),
     )
 
 
@@ -249,6 +302,8 @@ def request_out(record: RequestRecord) -> RequestOut:
         time=format_time(record.time),
         status=record.status,
         preset=record.preset_id,
+        matched=record.preset_id is not None,
+        near_misses=[near_miss_out(miss) for miss in record.near_misses],
     )
 
 
