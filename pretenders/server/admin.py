@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
 from pretenders.server import wire
-from pretenders.server.core.errors import CoreError, InvalidInput
+from pretenders.server.core.errors import CoreError, InvalidInput, UnknownMock
 from pretenders.server.core.registry import Mock, Protocol
 from pretenders.server.state import STATE, ServerState
 
@@ -45,6 +45,9 @@ class Route:
     """The type of a 200 answer's JSON body; None for an empty body."""
     errors: tuple[int, ...] = ()
     query: tuple[str, ...] = ()
+    """Required query parameters."""
+    options: dict[str, str] = field(default_factory=dict)
+    """Optional query parameters, each with what it does."""
 
 
 def json_response(document: Any, status: int = 200) -> web.Response:
@@ -184,9 +187,20 @@ async def add_preset(request: web.Request) -> web.StreamResponse:
     return json_response(wire.preset_out(preset))
 
 
-async def list_presets(request: web.Request) -> web.StreamResponse:
+def _live_mock(request: web.Request) -> Mock:
+    """The mock named in the path, of either protocol, or UnknownMock."""
     mock = _mock_or_none(request)
-    return json_response([wire.preset_out(p) for p in mock.presets] if mock else [])
+    if mock is None:
+        raise UnknownMock("http or smtp", request.match_info["id"])
+    return mock
+
+
+async def list_presets(request: web.Request) -> web.StreamResponse:
+    unused = request.query.get("unused")
+    only_unused = unused is not None and wire.flag(unused, "unused")
+    mock = _mock_or_none(request)
+    presets = [p for p in mock.presets if p.unused or not only_unused] if mock else []
+    return json_response([wire.preset_out(p) for p in presets])
 
 
 async def clear_presets(request: web.Request) -> web.StreamResponse:
@@ -198,7 +212,17 @@ async def clear_presets(request: web.Request) -> web.StreamResponse:
 
 async def list_history(request: web.Request) -> web.StreamResponse:
     mock = _mock_or_none(request)
-    return json_response([wire.record_out(r) for r in mock.history] if mock else [])
+    wanted = wire.history_filter(request.query, mock.protocol if mock else None)
+    if mock is None:
+        return json_response([])
+    records = mock.history if wanted is None else filter(wanted, mock.history)
+    return json_response([wire.record_out(r) for r in records])
+
+
+async def count_records(request: web.Request) -> web.StreamResponse:
+    mock = _live_mock(request)
+    wanted = wire.filter_of(await _payload(request, wire.FilterIn), mock.protocol)
+    return json_response(wire.CountOut(count=sum(1 for r in mock.history if wanted(r))))
 
 
 async def get_history(request: web.Request) -> web.StreamResponse:
@@ -229,8 +253,11 @@ def _history_routes() -> list[Route]:
             "GET",
             "/history/{id}",
             list_history,
-            "Everything the mock received, oldest first ([] for an unknown mock)",
+            "Everything the mock received, oldest first ([] for an unknown mock), "
+            "optionally filtered",
             response=OneOf((wire.RequestOut, wire.MailOut), many=True),
+            errors=(400,),
+            options=wire.HISTORY_FILTERS,
         ),
         Route(
             "GET",
@@ -261,24 +288,38 @@ def _preset_routes() -> list[Route]:
             list_presets,
             "The mock's presets in the order they are tried ([] for an unknown mock)",
             response=list[wire.PresetOut],
+            errors=(400,),
+            options={
+                "unused": "true: only presets still owed requests (uses left to count "
+                "down, or FOREVER and never served)"
+            },
         ),
         Route("DELETE", "/preset/{id}", clear_presets, "Remove all of the mock's presets"),
     ]
 
 
-def admin_routes() -> list[Route]:
-    """Every admin route of the server, in the order they are documented."""
-    routes = [*_mock_routes("http"), *_mock_routes("smtp"), *_preset_routes(), *_history_routes()]
+def _verify_routes() -> list[Route]:
     return [
         Route(
-            r.method,
-            r.path,
-            _reports_errors(r.handler),
-            r.summary,
-            r.request,
-            r.response,
-            r.errors,
-            r.query,
-        )
-        for r in routes
+            "POST",
+            "/count/{id}",
+            count_records,
+            "Count the recorded requests matching a rule (the preset rule language), "
+            "or the mails matching to/subject",
+            request=wire.FilterIn,
+            response=wire.CountOut,
+            errors=(400, 404),
+        ),
     ]
+
+
+def admin_routes() -> list[Route]:
+    """Every admin route of the server, in the order they are documented."""
+    routes = [
+        *_mock_routes("http"),
+        *_mock_routes("smtp"),
+        *_preset_routes(),
+        *_history_routes(),
+        *_verify_routes(),
+    ]
+    return [replace(r, handler=_reports_errors(r.handler)) for r in routes]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Literal, TypeVar
 
@@ -15,7 +16,8 @@ import msgspec
 
 from pretenders.common.constants import FOREVER
 from pretenders.server.core.errors import InvalidInput
-from pretenders.server.core.matching import MatchRule
+from pretenders.server.core.filters import MailFilter, RecordFilter, RequestFilter
+from pretenders.server.core.matching import MatchRule, compile_regex
 from pretenders.server.core.near_miss import NearMiss, describe_near_miss
 from pretenders.server.core.presets import Preset, Reply
 from pretenders.server.core.records import MailRecord, RequestRecord
@@ -52,6 +54,24 @@ class PresetIn(msgspec.Struct, forbid_unknown_fields=True):
     times: int | str = 1
     """A positive count, or ``"FOREVER"``."""
     after: float = 0.0
+
+
+class FilterIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Which records to count: the preset rule language for HTTP requests, ``to`` and
+    ``subject`` (regexes searched in recipients and Subject) for mails."""
+
+    rule: str | None = None
+    headers: dict[str, ScalarValue] | None = None
+    body: str | None = None
+    data: dict[str, ScalarValue] | None = None
+    to: str | None = None
+    subject: str | None = None
+
+
+class CountOut(msgspec.Struct):
+    """``POST /count/<id>``: how many recorded requests or mails match."""
+
+    count: int
 
 
 class CreatedHttpMock(msgspec.Struct):
@@ -202,6 +222,99 @@ def match_rule_of(rule: str | RuleIn | None) -> MatchRule:
         body=rule.body,
         data=_texts(rule.data),
     )
+
+
+def filter_of(payload: FilterIn, protocol: str) -> RecordFilter:
+    """The filter a payload describes, for a mock of that protocol."""
+    request_fields = [
+        name for name in ("rule", "headers", "body", "data") if getattr(payload, name) is not None
+    ]
+    mail_fields = [name for name in ("to", "subject") if getattr(payload, name) is not None]
+    if protocol == "smtp":
+        if request_fields:
+            raise InvalidInput(
+                f"{request_fields[0]} filters HTTP requests; mails filter by to and subject",
+                field=request_fields[0],
+            )
+        return MailFilter(_regex(payload.to, "to"), _regex(payload.subject, "subject"))
+    if mail_fields:
+        raise InvalidInput(
+            f"{mail_fields[0]} filters mails; HTTP requests filter by rule, headers, body, data",
+            field=mail_fields[0],
+        )
+    if not request_fields:
+        return RequestFilter()
+    return RequestFilter(
+        MatchRule(
+            payload.rule or "",
+            headers=_texts(payload.headers),
+            body=payload.body,
+            data=_texts(payload.data),
+        )
+    )
+
+
+HISTORY_FILTERS = {
+    "method": "HTTP requests with this method (any case)",
+    "url": "HTTP requests whose URL (below the mock) contains a match of this regex",
+    "matched": "true: HTTP requests a preset served; false: those that got the 404",
+    "to": "Mails with a recipient (envelope, To or Cc) containing a match of this regex",
+    "subject": "Mails whose decoded Subject contains a match of this regex",
+}
+"""The query parameters that filter ``GET /history/<id>``."""
+
+
+def history_filter(query: Mapping[str, str], protocol: str | None) -> RecordFilter | None:
+    """The filter of a history query (None for none); ``protocol`` is None for unknown mocks."""
+    unknown = sorted(set(query) - set(HISTORY_FILTERS))
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]} is not a history filter; use {', '.join(HISTORY_FILTERS)}",
+            field=unknown[0],
+        )
+    if not query:
+        return None
+    mail_fields = [name for name in ("to", "subject") if name in query]
+    request_fields = [name for name in ("method", "url", "matched") if name in query]
+    if mail_fields and request_fields:
+        raise InvalidInput(
+            f"{request_fields[0]} filters HTTP requests and {mail_fields[0]} filters mails: "
+            "use one kind",
+            field=mail_fields[0],
+        )
+    if mail_fields:
+        found: RecordFilter = MailFilter(
+            _regex(query.get("to"), "to"), _regex(query.get("subject"), "subject")
+        )
+    else:
+        matched = query.get("matched")
+        found = RequestFilter(
+            method=query.get("method"),
+            url=_regex(query.get("url"), "url"),
+            matched=None if matched is None else flag(matched, "matched"),
+        )
+    if protocol is not None and found.protocol != protocol:
+        field = (mail_fields or request_fields)[0]
+        raise InvalidInput(
+            f"{field} filters {'mails' if mail_fields else 'HTTP requests'}, "
+            f"and this is an {protocol.upper()} mock",
+            field=field,
+        )
+    return found
+
+
+def flag(text: str, field: str) -> bool:
+    """A query-string boolean: true/false, 1/0, yes/no."""
+    lowered = text.lower()
+    if lowered in {"true", "1", "yes"}:
+        return True
+    if lowered in {"false", "0", "no"}:
+        return False
+    raise InvalidInput(f"{field} must be true or false, got {text!r}", field=field)
+
+
+def _regex(pattern: str | None, field: str) -> re.Pattern[str] | None:
+    return None if pattern is None else compile_regex(pattern, field)
 
 
 DEFAULT_CONTENT_TYPE = "text/html; charset=UTF-8"
