@@ -6,6 +6,7 @@ cannot drift apart.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,8 @@ from aiohttp import web
 from pretenders.server import wire
 from pretenders.server.core.errors import CoreError, InvalidInput, UnknownMock
 from pretenders.server.core.registry import Mock, Protocol
+from pretenders.server.core.waiting import MAX_WAIT, Outcome, check_wait
+from pretenders.server.http_protocol import on_disconnect
 from pretenders.server.state import STATE, ServerState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -298,6 +301,29 @@ def _preset_routes() -> list[Route]:
     ]
 
 
+async def wait_records(request: web.Request) -> web.StreamResponse:
+    state = _state(request)
+    mock = _live_mock(request)
+    payload = await _payload(request, wire.WaitIn)
+    wanted = wire.filter_of(payload, mock.protocol)
+    check_wait(payload.count, payload.timeout)
+    mock.touch(state.registry.clock())
+    task = asyncio.ensure_future(state.waiters.wait(mock, wanted, payload.count, payload.timeout))
+    forget = on_disconnect(request, task.cancel)
+    try:
+        await asyncio.wait({task})
+    finally:
+        forget()
+        task.cancel()  # a no-op once done; ends the wait if this handler is cancelled
+    if task.cancelled():
+        return web.Response(status=499)  # the client went away: nobody reads this
+    result = task.result()
+    if result.outcome is Outcome.GONE:
+        raise UnknownMock(mock.protocol, mock.id)
+    mock.touch(state.registry.clock())
+    return json_response(wire.wait_out(mock.protocol, result, payload.count, payload.timeout))
+
+
 def _verify_routes() -> list[Route]:
     return [
         Route(
@@ -308,6 +334,18 @@ def _verify_routes() -> list[Route]:
             "or the mails matching to/subject",
             request=wire.FilterIn,
             response=wire.CountOut,
+            errors=(400, 404),
+        ),
+        Route(
+            "POST",
+            "/wait/{id}",
+            wait_records,
+            "Hold the call until `count` matching requests (or mails) are recorded, counting "
+            "those already there, or until `timeout` seconds (at most "
+            f"{MAX_WAIT:g}) have passed; either way 200, with `met` true or false and what "
+            "was seen",
+            request=wire.WaitIn,
+            response=OneOf((wire.WaitRequestsOut, wire.WaitMailsOut)),
             errors=(400, 404),
         ),
     ]

@@ -22,6 +22,7 @@ from pretenders.server.core.near_miss import NearMiss, describe_near_miss
 from pretenders.server.core.presets import Preset, Reply
 from pretenders.server.core.records import MailRecord, RequestRecord
 from pretenders.server.core.registry import Mock, Timeout
+from pretenders.server.core.waiting import WaitResult
 
 ScalarValue = str | int | float
 """Header and form values: the 1.4 client let callers pass numbers, sent as their text."""
@@ -66,6 +67,36 @@ class FilterIn(msgspec.Struct, forbid_unknown_fields=True):
     data: dict[str, ScalarValue] | None = None
     to: str | None = None
     subject: str | None = None
+
+
+class WaitIn(FilterIn, forbid_unknown_fields=True):
+    """``POST /wait/<id>``: a filter, how many matching records to wait for, and how long."""
+
+    count: int = 1
+    timeout: float = 5.0
+    """Seconds, from 0 to 300."""
+
+
+class WaitRequestsOut(msgspec.Struct):
+    """The end of a wait on an HTTP mock: met, or timed out with what was seen so far."""
+
+    met: bool
+    count: int
+    """How many matching requests were seen (may exceed ``wanted``)."""
+    wanted: int
+    message: str
+    requests: list[RequestOut]
+
+
+class WaitMailsOut(msgspec.Struct):
+    """The end of a wait on an SMTP mock: met, or timed out with what was seen so far."""
+
+    met: bool
+    count: int
+    """How many matching mails were seen (may exceed ``wanted``)."""
+    wanted: int
+    message: str
+    mails: list[MailOut]
 
 
 class CountOut(msgspec.Struct):
@@ -244,14 +275,19 @@ def filter_of(payload: FilterIn, protocol: str) -> RecordFilter:
         )
     if not request_fields:
         return RequestFilter()
-    return RequestFilter(
-        MatchRule(
+    try:
+        rule = MatchRule(
             payload.rule or "",
             headers=_texts(payload.headers),
             body=payload.body,
             data=_texts(payload.data),
         )
-    )
+    except InvalidInput as error:
+        # MatchRule names fields as nested in a preset ("rule.body"); here they are flat.
+        nested = error.field or ""
+        flat = nested.removeprefix("rule.")
+        raise InvalidInput(error.message.replace(nested, flat, 1), field=flat) from None
+    return RequestFilter(rule)
 
 
 HISTORY_FILTERS = {
@@ -448,3 +484,20 @@ def _clean(text: str) -> str:
     if text.isascii():
         return text
     return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+
+
+def wait_out(protocol: str, result: WaitResult, wanted: int, timeout: float) -> msgspec.Struct:
+    """The answer to a wait, for a mock of that protocol."""
+    kind = "mails" if protocol == "smtp" else "requests"
+    seen = len(result.records)
+    if result.met:
+        message = f"{seen} matching {kind} (wanted {wanted})"
+    else:
+        message = f"timed out after {timeout:g} s with {seen} of {wanted} matching {kind}"
+    if protocol == "smtp":
+        mails = [mail_out(r) for r in result.records if isinstance(r, MailRecord)]
+        return WaitMailsOut(met=result.met, count=seen, wanted=wanted, message=message, mails=mails)
+    requests = [request_out(r) for r in result.records if isinstance(r, RequestRecord)]
+    return WaitRequestsOut(
+        met=result.met, count=seen, wanted=wanted, message=message, requests=requests
+    )
