@@ -151,7 +151,8 @@ def test_starttls_then_auth_login(smtp: SMTPMock) -> None:
         assert client.has_extn("starttls")
         client.starttls(context=UNVERIFIED)
         client.ehlo("client.example")
-        client.login("mailer", "s3cret")
+        client.user, client.password = "mailer", "s3cret"
+        assert client.auth("LOGIN", client.auth_login)[0] == 235
         client.send_message(message())
     got = smtp.get_email(0)
     assert got is not None
@@ -165,6 +166,7 @@ def test_starttls_then_auth_login(smtp: SMTPMock) -> None:
 
 @pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
 def test_auth_without_tls(smtp: SMTPMock, mechanism: str) -> None:
+    """Test settings often log in without TLS: accepted and recorded all the same."""
     with connect(smtp) as client:
         client.ehlo()
         client.user, client.password = "u", "p"
