@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from pretenders.common.constants import FOREVER
 from pretenders.server import wire
 from pretenders.server.core.errors import CoreError, InvalidInput, UnknownMock
 from pretenders.server.core.registry import Mock, Protocol
@@ -43,7 +44,7 @@ class Route:
     path: str
     handler: Handler
     summary: str
-    request: type[msgspec.Struct] | None = None
+    request: type[msgspec.Struct] | OneOf | None = None
     response: Any = None
     """The type of a 200 answer's JSON body; None for an empty body."""
     errors: tuple[int, ...] = ()
@@ -94,17 +95,19 @@ async def _payload(request: web.Request, payload_type: type[wire.Payload]) -> wi
 def _mock_routes(protocol: Protocol) -> list[Route]:
     """The routes that create, list, inspect and delete mocks of one protocol."""
 
+    create_type = wire.CreateSmtpMock if protocol == "smtp" else wire.CreateMock
+
     async def create(request: web.Request) -> web.StreamResponse:
         state = _state(request)
-        payload = await _payload(request, wire.CreateMock)
+        payload = await _payload(request, create_type)
         mock, created = state.registry.create_or_join(
             protocol, payload.name, wire.timeout_of(payload)
         )
         adapter = state.adapters[protocol]
         if created:
             try:
-                await adapter.open(mock)
-            except Exception:
+                await adapter.open(mock, payload)
+            except BaseException:
                 state.registry.delete(protocol, mock.id)
                 raise
         return json_response(adapter.describe(mock))
@@ -181,13 +184,19 @@ def _mock_or_none(request: web.Request) -> Mock | None:
 
 async def add_preset(request: web.Request) -> web.StreamResponse:
     state = _state(request)
-    mock = state.registry.get("http", request.match_info["id"])
-    payload = await _payload(request, wire.PresetIn)
-    preset = mock.presets.add(
-        wire.match_rule_of(payload.rule), wire.reply_of(payload), payload.times
-    )
+    mock = _mock_or_none(request)
+    if mock is None:
+        raise UnknownMock("http", request.match_info["id"])
+    if mock.protocol == "smtp":
+        smtp = await _payload(request, wire.SmtpPresetIn)
+        scripted = mock.script.add(smtp.stage, smtp.match, wire.smtp_reply_of(smtp), smtp.times)
+        answer: msgspec.Struct = wire.smtp_preset_out(scripted)
+    else:
+        http = await _payload(request, wire.PresetIn)
+        preset = mock.presets.add(wire.match_rule_of(http.rule), wire.reply_of(http), http.times)
+        answer = wire.preset_out(preset)
     mock.touch(state.registry.clock())
-    return json_response(wire.preset_out(preset))
+    return json_response(answer)
 
 
 def _live_mock(request: web.Request) -> Mock:
@@ -202,7 +211,12 @@ async def list_presets(request: web.Request) -> web.StreamResponse:
     unused = request.query.get("unused")
     only_unused = unused is not None and wire.flag(unused, "unused")
     mock = _mock_or_none(request)
-    presets = [p for p in mock.presets if p.unused or not only_unused] if mock else []
+    if mock is None:
+        return json_response([])
+    if mock.protocol == "smtp":
+        scripted = [p for p in mock.script if p.times_left != FOREVER or not only_unused]
+        return json_response([wire.smtp_preset_out(p) for p in scripted])
+    presets = [p for p in mock.presets if p.unused or not only_unused]
     return json_response([wire.preset_out(p) for p in presets])
 
 
@@ -210,6 +224,7 @@ async def clear_presets(request: web.Request) -> web.StreamResponse:
     mock = _mock_or_none(request)
     if mock is not None:
         mock.presets.clear()
+        mock.script.clear()
     return web.Response()
 
 
@@ -280,9 +295,9 @@ def _preset_routes() -> list[Route]:
             "POST",
             "/preset/{id}",
             add_preset,
-            "Add a canned reply to an HTTP mock",
-            request=wire.PresetIn,
-            response=wire.PresetOut,
+            "Add a canned reply to an HTTP mock, or a scripted reply to an SMTP mock",
+            request=OneOf((wire.PresetIn, wire.SmtpPresetIn)),
+            response=OneOf((wire.PresetOut, wire.SmtpPresetOut)),
             errors=(400, 404),
         ),
         Route(
@@ -290,11 +305,11 @@ def _preset_routes() -> list[Route]:
             "/preset/{id}",
             list_presets,
             "The mock's presets in the order they are tried ([] for an unknown mock)",
-            response=list[wire.PresetOut],
+            response=OneOf((wire.PresetOut, wire.SmtpPresetOut), many=True),
             errors=(400,),
             options={
-                "unused": "true: only presets still owed requests (uses left to count "
-                "down, or FOREVER and never served)"
+                "unused": "true: only presets still owed requests: uses left to count "
+                "down, or FOREVER and never served (SMTP: uses left to count down)"
             },
         ),
         Route("DELETE", "/preset/{id}", clear_presets, "Remove all of the mock's presets"),

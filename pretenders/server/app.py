@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pretenders.server import http_mock
+from pretenders.server import http_mock, smtp_mock
 from pretenders.server.admin import admin_routes, json_response
 from pretenders.server.core.registry import Registry
 from pretenders.server.http_protocol import AnyMethodAppRunner
@@ -20,7 +20,22 @@ from pretenders.server.state import STATE, ServerState
 
 logger = logging.getLogger("pretenders.server")
 
-MOCK_PATH_DOC: dict[str, Any] = {
+TLS_CERTIFICATE_PATH = "/tls/certificate"
+
+EXTRA_PATHS_DOC: dict[str, Any] = {
+    TLS_CERTIFICATE_PATH: {
+        "get": {
+            "summary": "The certificate SMTP mocks present on STARTTLS (PEM), for clients "
+            "that verify it: point SSL_CERT_FILE at it",
+            "operationId": "get_tls_certificate",
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {"application/x-pem-file": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+    },
     "/mockhttp/{id}/{path}": {
         "summary": "The fake service: any method, any path; answered by the first matching "
         "preset, or 404. Every request is recorded in the mock's history.",
@@ -28,7 +43,7 @@ MOCK_PATH_DOC: dict[str, Any] = {
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in ("id", "path")
         ],
-    }
+    },
 }
 
 
@@ -38,20 +53,37 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app = web.Application(client_max_size=64 * 1024 * 1024)
     registry = Registry(default_timeout=settings.mock_timeout)
     app[STATE] = ServerState(settings=settings, registry=registry)
-    app[STATE].adapters["http"] = http_mock.HttpMockAdapter()
+    smtp = smtp_mock.SmtpMockAdapter(settings)
+    app[STATE].adapters.update(http=http_mock.HttpMockAdapter(), smtp=smtp)
+    registry.on_removed(smtp.close)
+    app.on_startup.append(lambda _: _prepare_tls(smtp))
+    app.on_cleanup.append(lambda _: _close_smtp_listeners(smtp))
 
     routes = admin_routes()
     for route in routes:
         app.router.add_route(route.method, route.path, route.handler)
-    openapi = build_openapi(routes, MOCK_PATH_DOC)
+    openapi = build_openapi(routes, EXTRA_PATHS_DOC)
 
     async def serve_openapi(request: web.Request) -> web.StreamResponse:
         return json_response(openapi)
 
+    async def serve_certificate(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=smtp.tls().certificate_pem, content_type="application/x-pem-file")
+
     app.router.add_get("/openapi.json", serve_openapi)
+    app.router.add_get(TLS_CERTIFICATE_PATH, serve_certificate)
     app.router.add_route("*", http_mock.ROUTE, http_mock.serve)
     app.cleanup_ctx.append(_prune_idle_mocks)
     return app
+
+
+async def _prepare_tls(smtp: smtp_mock.SmtpMockAdapter) -> None:
+    """Make the STARTTLS certificate before serving, so creating an SMTP mock stays instant."""
+    smtp.tls()
+
+
+async def _close_smtp_listeners(smtp: smtp_mock.SmtpMockAdapter) -> None:
+    smtp.close_all()
 
 
 async def _prune_idle_mocks(app: web.Application) -> AsyncIterator[None]:

@@ -12,7 +12,7 @@ EXAMPLES = Path(__file__).parent
 
 
 @pytest.mark.usefixtures("seed_server")
-@pytest.mark.parametrize("script", ["seed_http_mock.py", "seed_remote_app.py"])
+@pytest.mark.parametrize("script", ["seed_http_mock.py", "seed_remote_app.py", "seed_smtp_mock.py"])
 def test_example_runs_as_written(script: str) -> None:
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / script)], capture_output=True, text=True, timeout=60
