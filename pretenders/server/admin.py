@@ -16,7 +16,7 @@ import msgspec
 from aiohttp import web
 
 from pretenders.common.constants import FOREVER
-from pretenders.server import wire
+from pretenders.server import operations, wire
 from pretenders.server.core.errors import CoreError, InvalidInput, UnknownMock
 from pretenders.server.core.registry import Mock, Protocol
 from pretenders.server.core.waiting import MAX_WAIT, Outcome, check_wait
@@ -99,18 +99,8 @@ def _mock_routes(protocol: Protocol) -> list[Route]:
 
     async def create(request: web.Request) -> web.StreamResponse:
         state = _state(request)
-        payload = await _payload(request, create_type)
-        mock, created = state.registry.create_or_join(
-            protocol, payload.name, wire.timeout_of(payload)
-        )
-        adapter = state.adapters[protocol]
-        if created:
-            try:
-                await adapter.open(mock, payload)
-            except BaseException:
-                state.registry.delete(protocol, mock.id)
-                raise
-        return json_response(adapter.describe(mock))
+        mock = await operations.open_mock(state, protocol, await _payload(request, create_type))
+        return json_response(state.adapters[protocol].describe(mock))
 
     async def list_all(request: web.Request) -> web.StreamResponse:
         return json_response([wire.mock_info(m) for m in _state(request).registry.all(protocol)])
@@ -189,14 +179,9 @@ async def add_preset(request: web.Request) -> web.StreamResponse:
         raise UnknownMock("http", request.match_info["id"])
     if mock.protocol == "smtp":
         smtp = await _payload(request, wire.SmtpPresetIn)
-        scripted = mock.script.add(smtp.stage, smtp.match, wire.smtp_reply_of(smtp), smtp.times)
-        answer: msgspec.Struct = wire.smtp_preset_out(scripted)
-    else:
-        http = await _payload(request, wire.PresetIn)
-        preset = mock.presets.add(wire.match_rule_of(http.rule), wire.reply_of(http), http.times)
-        answer = wire.preset_out(preset)
-    mock.touch(state.registry.clock())
-    return json_response(answer)
+        return json_response(wire.smtp_preset_out(operations.add_smtp_preset(state, mock, smtp)))
+    http = await _payload(request, wire.PresetIn)
+    return json_response(wire.preset_out(operations.add_http_preset(state, mock, http)))
 
 
 def _live_mock(request: web.Request) -> Mock:

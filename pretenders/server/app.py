@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -14,6 +15,7 @@ from pretenders.server import http_mock, smtp_mock
 from pretenders.server.admin import admin_routes, json_response
 from pretenders.server.core.registry import Registry
 from pretenders.server.http_protocol import AnyMethodAppRunner
+from pretenders.server.loader import load_mocks
 from pretenders.server.openapi import build_openapi
 from pretenders.server.settings import Settings
 from pretenders.server.state import STATE, ServerState
@@ -57,7 +59,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[STATE].adapters.update(http=http_mock.HttpMockAdapter(), smtp=smtp)
     registry.on_removed(smtp.close)
     app.on_startup.append(lambda _: _prepare_tls(smtp))
-    app.on_cleanup.append(lambda _: _close_smtp_listeners(smtp))
+    app.on_startup.append(_load_mock_files)
+    app.on_cleanup.append(_remove_all_mocks)
 
     routes = admin_routes()
     for route in routes:
@@ -82,8 +85,16 @@ async def _prepare_tls(smtp: smtp_mock.SmtpMockAdapter) -> None:
     smtp.tls()
 
 
-async def _close_smtp_listeners(smtp: smtp_mock.SmtpMockAdapter) -> None:
-    smtp.close_all()
+async def _load_mock_files(app: web.Application) -> None:
+    state = app[STATE]
+    for path in state.settings.load:
+        names = await load_mocks(state, Path(path))
+        logger.info("loaded %d mocks from %s: %s", len(names), path, ", ".join(names))
+
+
+async def _remove_all_mocks(app: web.Application) -> None:
+    """Close every mock's listeners when the server stops."""
+    app[STATE].registry.clear()
 
 
 async def _prune_idle_mocks(app: web.Application) -> AsyncIterator[None]:
@@ -129,11 +140,12 @@ async def start_server(settings: Settings) -> RunningServer:
         access_log=logging.getLogger("pretenders.access") if settings.access_log else None,
         handle_signals=False,
     )
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
     try:
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
-    except OSError:
+    except BaseException:
+        app[STATE].registry.clear()  # mocks a --load file opened before failing
         await runner.cleanup()
         raise
     port = runner.addresses[0][1]

@@ -13,6 +13,7 @@ from typing import Any
 from pretenders import __version__
 from pretenders.common.constants import FOREVER
 from pretenders.server.app import start_server
+from pretenders.server.loader import LoadError
 from pretenders.server.settings import (
     DEFAULT_HOST,
     DEFAULT_MOCK_TIMEOUT,
@@ -79,6 +80,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--smtp-tls-key", metavar="FILE", help="private key of --smtp-tls-cert")
     parser.add_argument(
+        "--load",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="create the mocks described in FILE (YAML or JSON) at start-up; repeatable",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -100,6 +108,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         smtp_size_limit=args.smtp_size_limit,
         smtp_tls_cert=args.smtp_tls_cert,
         smtp_tls_key=args.smtp_tls_key,
+        load=tuple(args.load),
     )
 
 
@@ -142,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("mail.log").setLevel(logging.WARNING)
     try:
         run(serve_until_stopped(settings_from(args)))
+    except LoadError as error:
+        logger.error("%s", error)
+        return 2
     except OSError as error:
         logger.error(
             "cannot listen on %s:%s (%s); stop whatever uses that port, or pick another "

@@ -27,3 +27,5 @@ class Settings:
     smtp_tls_cert: str | None = None
     smtp_tls_key: str | None = None
     """Certificate and key for STARTTLS; a self-signed pair is made when not given."""
+    load: tuple[str, ...] = ()
+    """Mock files (YAML or JSON) whose mocks are created when the server starts."""

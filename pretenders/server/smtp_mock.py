@@ -236,17 +236,10 @@ class SmtpMockAdapter:
 
     def close(self, mock: Mock) -> None:
         """Stop listening and hang up on the mock's open sessions."""
-        self._close(mock.id)
-
-    def close_all(self) -> None:
-        for mock_id in list(self._servers):
-            self._close(mock_id)
-
-    def _close(self, mock_id: str) -> None:
-        server = self._servers.pop(mock_id, None)
+        server = self._servers.pop(mock.id, None)
         if server is not None:
             server.close()
-        for session in list(self._sessions.pop(mock_id, ())):
+        for session in list(self._sessions.pop(mock.id, ())):
             session.hang_up()
 
     def describe(self, mock: Mock) -> wire.CreatedSmtpMock:

@@ -19,3 +19,15 @@ def test_example_runs_as_written(script: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith(": ok")
+
+
+def test_unittest_example_runs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "unittest", "-v", "unittest_example"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=EXAMPLES,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Ran 1 test" in done.stderr

@@ -149,6 +149,11 @@ class Registry:
     def delete(self, protocol: Protocol, mock_id: str) -> None:
         self._remove(self.get(protocol, mock_id))
 
+    def clear(self) -> None:
+        """Remove every mock (the server is stopping)."""
+        for mock in list(self._mocks.values()):
+            self._remove(mock)
+
     def prune(self) -> list[Mock]:
         """Remove every expired mock; return them."""
         now = self.clock()
