@@ -565,7 +565,7 @@ def wait_out(protocol: str, result: WaitResult, wanted: int, timeout: float) -> 
     kind = "mails" if protocol == "smtp" else "requests"
     seen = len(result.records)
     if result.met:
-        message = f"{seen} matching {kind} (wanted {wanted})"
+        message = f"got {seen} matching {kind if seen != 1 else kind[:-1]} (wanted {wanted})"
     else:
         message = f"timed out after {timeout:g} s with {seen} of {wanted} matching {kind}"
     if protocol == "smtp":

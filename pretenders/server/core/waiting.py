@@ -58,7 +58,7 @@ def check_wait(count: int, timeout: float) -> None:
         raise InvalidInput(f"count must be 1 or more, got {count}", field="count")
     if not (math.isfinite(timeout) and 0 <= timeout <= MAX_WAIT):
         raise InvalidInput(
-            f"timeout must be a number of seconds from 0 to {MAX_WAIT:g}, got {timeout}",
+            f"timeout must be a number of seconds from 0 to {MAX_WAIT:g}, got {timeout:g}",
             field="timeout",
         )
 
