@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pretenders.common.constants import FOREVER, Forever
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import MatchRule, MatchSubject
+from pretenders.server.core.preset_index import PresetIndex, literal_prefix
 from pretenders.server.core.records import Headers
 
 Times = int | Forever
@@ -50,11 +51,13 @@ def check_times(times: object) -> Times:
 class Preset:
     """A match rule, the reply it serves, and the uses it has left."""
 
-    __slots__ = ("id", "reply", "rule", "served", "times_left")
+    __slots__ = ("id", "prefix", "reply", "rule", "served", "times_left")
 
     def __init__(self, preset_id: int, rule: MatchRule, reply: Reply, times: object) -> None:
         self.id = preset_id
         self.rule = rule
+        self.prefix = literal_prefix(rule.rule)
+        """Text every request line this preset matches starts with (see preset_index)."""
         self.reply = reply
         self.times_left: Times = check_times(times)
         self.served = 0
@@ -83,30 +86,37 @@ class PresetQueue:
     a preset is removed once its uses are spent.
     """
 
-    __slots__ = ("_next_id", "_presets")
+    __slots__ = ("_index", "_next_id", "_presets")
 
     def __init__(self) -> None:
         self._presets: dict[int, Preset] = {}
+        self._index: PresetIndex[Preset] = PresetIndex()
         self._next_id = 0
 
     def add(self, rule: MatchRule, reply: Reply, times: object) -> Preset:
         preset = Preset(self._next_id, rule, reply, times)
         self._next_id += 1
         self._presets[preset.id] = preset
+        self._index.add(preset)
         return preset
 
     def take(self, subject: MatchSubject) -> Preset | None:
         """The first preset matching the request, with one use counted; None if none."""
-        for preset in self._presets.values():
+        for preset in self._index.candidates(subject.rule_line):
             if preset.rule.matches(subject):
                 preset.use()
                 if preset.used_up:
-                    del self._presets[preset.id]
+                    self._discard(preset)
                 return preset
         return None
 
+    def _discard(self, preset: Preset) -> None:
+        del self._presets[preset.id]
+        self._index.remove(preset)
+
     def clear(self) -> None:
         self._presets.clear()
+        self._index.clear()
 
     def __iter__(self) -> Iterator[Preset]:
         return iter(list(self._presets.values()))
