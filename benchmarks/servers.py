@@ -62,6 +62,8 @@ def ours_spec(python: str, src: Path) -> ServerSpec:
     """Our server, importable from ``src`` (the repository root by default)."""
     env = clean_env()
     env["PYTHONPATH"] = str(src)
+    # Bytecode goes to .bench/, so the source tree under test is only read.
+    env["PYTHONPYCACHEPREFIX"] = str(CACHE_DIR / "pycache")
     return ServerSpec(
         name="ours",
         argv=(python, "-m", "pretenders.server.server", "--host", HOST, "--port", "{port}"),
@@ -215,8 +217,21 @@ def _signal_group(pgid: int, sig: int) -> None:
 
 
 def _stop(server: RunningServer, grace_s: float = 5.0) -> None:
-    """SIGTERM the server's process group, then SIGKILL whatever is left after ``grace_s``."""
+    """Stop the server's whole process group: SIGTERM, then SIGKILL after ``grace_s``.
+
+    Members other than the leader get SIGTERM first, so a leader that supervises a
+    worker (1.4.5's reloader) reaps it and its CPU time is accounted to the harness.
+    """
     pgid = server.pgid
+    for pid, _ in group_members(pgid):
+        if pid != pgid:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + min(grace_s, 2.0)
+    while time.monotonic() < deadline and server.proc.poll() is None:
+        if all(pid == pgid for pid, _ in group_members(pgid)):
+            break
+        time.sleep(POLL_S)
     _signal_group(pgid, signal.SIGTERM)
     deadline = time.monotonic() + grace_s
     while time.monotonic() < deadline:
