@@ -41,14 +41,12 @@ class WrkResult:
 
     def problems(self) -> str:
         """A short note on errors, empty when there were none."""
-        parts = []
-        if self.status_errors:
-            parts.append(f"{self.status_errors} non-2xx/3xx")
-        if self.socket_errors:
-            parts.append(f"{self.socket_errors} socket errors")
-        if self.timeouts:
-            parts.append(f"{self.timeouts} timeouts")
-        return ", ".join(parts)
+        counts = (
+            (self.status_errors, "non-2xx/3xx response"),
+            (self.socket_errors, "socket error"),
+            (self.timeouts, "timeout"),
+        )
+        return ", ".join(f"{n} {what}{'s' if n != 1 else ''}" for n, what in counts if n)
 
     def summary(self) -> str:
         text = f"{self.rps:,.0f} req/s, p50 {self.p50_ms:.2f} ms, p99 {self.p99_ms:.2f} ms"

@@ -80,8 +80,9 @@ def run(ctx: Context) -> list[Row]:
             for count, result in results.items():
                 series[(name, count)].add(result.rps)
                 if result.problems():
-                    series[(name, count)].note(result.problems())
-                ctx.say(NAME, f"round {rnd} {name}, {count} presets: {result.summary()}")
+                    series[(name, count)].note(f"round {rnd}: wrk counted {result.problems()}")
+                plural = "s" if count != 1 else ""
+                ctx.say(NAME, f"round {rnd} {name}, {count} preset{plural}: {result.summary()}")
     return [
         Row(
             TITLE,

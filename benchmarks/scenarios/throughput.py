@@ -38,13 +38,13 @@ def measure_hello(
         return wrk.run(server.url(path), measure_s, connections=connections)
 
 
-def _record(result: wrk.WrkResult | None, rps: Series, p99: Series) -> None:
+def _record(rnd: int, result: wrk.WrkResult | None, rps: Series, p99: Series) -> None:
     if result is None:
         return
     rps.add(result.rps)
     p99.add(result.p99_ms)
     if result.problems():
-        rps.note(result.problems())
+        rps.note(f"round {rnd}: wrk counted {result.problems()}")
 
 
 def run(ctx: Context) -> list[Row]:
@@ -78,7 +78,7 @@ def run(ctx: Context) -> list[Row]:
                 rps[name],
                 p99[name],
             )
-            _record(result, rps[name], p99[name])
+            _record(rnd, result, rps[name], p99[name])
             if result is not None:
                 ctx.say(NAME, f"round {rnd} {name}: {result.summary()}")
     conns = f"wrk -t1 -c{s.connections}"
