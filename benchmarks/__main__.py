@@ -19,6 +19,8 @@ from benchmarks.scenarios import ALL
 from benchmarks.settings import FULL, QUICK, REPO_ROOT, RESULTS_FILE
 from benchmarks.stats import Row, Series
 
+BUSY_CORES = 0.25
+
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -68,6 +70,42 @@ def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def run_scenarios(ctx: Context, names: list[str]) -> tuple[list[Row], list[tuple[str, float]]]:
+    """Run the scenarios in order; also return the cores other processes used during each."""
+    rows: list[Row] = []
+    other_cpu: list[tuple[str, float]] = []
+    for name in names:
+        module = ALL[name]
+        ctx.say(name, f"{module.TITLE} ...")
+        meter = machine.CpuMeter()
+        try:
+            rows += module.run(ctx)
+        except Exception as exc:
+            if ctx.fail_fast:
+                raise
+            ctx.say(name, f"scenario FAILED: {type(exc).__name__}: {exc}")
+            broken = Series("ours", "")
+            broken.fail(f"{type(exc).__name__}: {exc}")
+            rows.append(Row(module.TITLE, "scenario failed", broken))
+        other_cpu.append((name, meter.other_cores()))
+    return rows, other_cpu
+
+
+def interference(other_cpu: list[tuple[str, float]]) -> tuple[tuple[str, str], list[str]]:
+    """A machine fact on other processes' CPU use, and a warning when it was high."""
+    fact = (
+        "cores used by other processes, per scenario",
+        ", ".join(f"{name} {cores:.2f}" for name, cores in other_cpu),
+    )
+    busy = [name for name, cores in other_cpu if cores > BUSY_CORES]
+    if not busy:
+        return fact, []
+    return fact, [
+        f"other processes used more than {BUSY_CORES} of a core during: {', '.join(busy)}; "
+        "those numbers are skewed, rerun on a quiet machine"
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.list:
@@ -90,21 +128,11 @@ def main(argv: list[str] | None = None) -> int:
         facts.append(("ours status", f"not available, references only: {ctx.ours_unavailable}"))
     for key, value in facts:
         print(f"{key}: {value}")
-    rows: list[Row] = []
-    for name in names:
-        module = ALL[name]
-        ctx.say(name, f"{module.TITLE} ...")
-        try:
-            rows += module.run(ctx)
-        except Exception as exc:
-            if args.fail_fast:
-                raise
-            ctx.say(name, f"scenario FAILED: {type(exc).__name__}: {exc}")
-            broken = Series("ours", "")
-            broken.fail(f"{type(exc).__name__}: {exc}")
-            rows.append(Row(module.TITLE, "scenario failed", broken))
-    command = "python -m benchmarks " + shlex.join(sys.argv[1:] if argv is None else argv)
-    text = render(rows, facts, settings, command.strip(), time.monotonic() - started)
+    rows, other_cpu = run_scenarios(ctx, names)
+    cpu_fact, warnings = interference(other_cpu)
+    facts += [("load average at end", machine.load_average()), cpu_fact]
+    command = shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)])
+    text = render(rows, facts, settings, command, time.monotonic() - started, warnings)
     print()
     print(text)
     RESULTS_FILE.parent.mkdir(exist_ok=True)

@@ -7,6 +7,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 SERVER_CORE = 0
@@ -62,6 +63,53 @@ def wrk_version() -> str:
     return first[0] if first else "unknown"
 
 
+def _busy_seconds() -> float:
+    """CPU seconds spent not idle, summed over all cores, from /proc/stat."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except (OSError, IndexError):
+        return 0.0
+    ticks = [int(x) for x in fields]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+    # guest time is already counted in user time.
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_seconds() -> float:
+    """CPU seconds of this process and of every child it has waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+class CpuMeter:
+    """How much CPU processes other than the harness and its children used meanwhile.
+
+    Servers and wrk are children of the harness, so what is left is other work on the
+    machine, which skews a measurement.
+    """
+
+    def __init__(self) -> None:
+        self._wall = time.monotonic()
+        self._busy = _busy_seconds()
+        self._own = _own_seconds()
+
+    def other_cores(self) -> float:
+        """Average number of cores used by other processes since the meter started."""
+        wall = time.monotonic() - self._wall
+        if wall <= 0:
+            return 0.0
+        other = (_busy_seconds() - self._busy) - (_own_seconds() - self._own)
+        return max(0.0, other / wall)
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages; other work on the machine skews results."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def git_revision(path: Path) -> str:
     """Short commit and dirty flag of the checkout at ``path``."""
     try:
@@ -87,5 +135,6 @@ def facts(ours_src: Path) -> list[tuple[str, str]]:
         ("python", sys.version.split()[0]),
         ("wrk", wrk_version()),
         ("pinning", "server on core 0, load on core 1" if can_pin() else "none"),
+        ("load average at start", load_average()),
         ("ours", f"{ours_src} ({git_revision(ours_src)})"),
     ]

@@ -94,6 +94,7 @@ def render(
     settings: Settings,
     command: str,
     elapsed_s: float,
+    warnings: list[str] | None = None,
 ) -> str:
     """The whole report as Markdown."""
     out = [
@@ -108,7 +109,7 @@ def render(
         "",
         "Ratio is ours / reference (medians). min-max is across rounds.",
     ]
-    extra = notes(rows)
+    extra = (warnings or []) + notes(rows)
     if extra:
         out += ["", "Notes:", "", *(f"- {line}" for line in extra)]
     return "\n".join(out) + "\n"
