@@ -46,7 +46,6 @@ class Settings:
     ref145_delay_timeout_s: float
     # Scenario 6: SMTP.
     smtp_creates: int
-    ref145_smtp_creates: int
     smtp_messages: int
     smtp_visible_timeout_s: float
 
@@ -72,7 +71,6 @@ FULL = Settings(
     ref145_delay_concurrency=50,
     ref145_delay_timeout_s=10,
     smtp_creates=20,
-    ref145_smtp_creates=2,
     smtp_messages=2000,
     smtp_visible_timeout_s=10,
 )
@@ -98,7 +96,6 @@ QUICK = Settings(
     ref145_delay_concurrency=0,
     ref145_delay_timeout_s=10,
     smtp_creates=20,
-    ref145_smtp_creates=1,
     smtp_messages=300,
     smtp_visible_timeout_s=5,
 )

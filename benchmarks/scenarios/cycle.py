@@ -16,7 +16,7 @@ from benchmarks.stats import Row, Series, at_most_ratio
 NAME = "cycle"
 TITLE = "4. Per-test cycle"
 DRIVER = BENCH_PKG / "cycle_driver.py"
-MAX_S = 120
+MAX_S = 60
 
 
 def measure(
