@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import statistics
 import subprocess
+from functools import partial
 
 from benchmarks.context import Context
 from benchmarks.machine import LOAD_CORE, pinned
@@ -71,9 +72,7 @@ def run(ctx: Context) -> list[Row]:
             got = ctx.guard(
                 NAME,
                 f"round {rnd} {name}",
-                lambda spec=spec, python=python, env=env: measure(
-                    spec, python, env, s.cycles, s.cycle_warmup
-                ),
+                partial(measure, spec, python, env, s.cycles, s.cycle_warmup),
                 series[name],
             )
             if got is None:

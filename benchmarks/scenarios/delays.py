@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 
 import aiohttp
 
@@ -85,7 +86,7 @@ def run(ctx: Context) -> list[Row]:
             burst = ctx.guard(
                 NAME,
                 f"round {rnd} {name}",
-                lambda spec=spec, count=count, t=timeout_s: measure(spec, count, after, t),
+                partial(measure, spec, count, after, timeout_s),
                 series[name],
             )
             if burst is None:

@@ -6,6 +6,8 @@ Rules are anchored (``GET /item/N$``): rules are regexes applied with re.match, 
 
 from __future__ import annotations
 
+from functools import partial
+
 from benchmarks import wrk
 from benchmarks.api import Api, HttpMock, expect_reply
 from benchmarks.context import Context
@@ -71,7 +73,7 @@ def run(ctx: Context) -> list[Row]:
             results = ctx.guard(
                 NAME,
                 f"round {rnd} {name}",
-                lambda spec=spec, w=warmup_s, m=measure_s: measure(spec, n, w, m, s.connections),
+                partial(measure, spec, n, warmup_s, measure_s, s.connections),
                 series[(name, 1)],
                 series[(name, n)],
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from benchmarks import wrk
 from benchmarks.api import Api, expect_reply, http_mock_with_preset
 from benchmarks.context import Context
@@ -72,9 +74,7 @@ def run(ctx: Context) -> list[Row]:
             result = ctx.guard(
                 NAME,
                 f"round {rnd} {name}",
-                lambda spec=spec, measure=measure, w=warmup_s, m=measure_s: measure(
-                    spec, w, m, s.connections
-                ),
+                partial(measure, spec, warmup_s, measure_s, s.connections),
                 rps[name],
                 p99[name],
             )
