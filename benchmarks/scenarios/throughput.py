@@ -1,0 +1,90 @@
+"""Scenario 1: GET throughput through a mock with one FOREVER preset, history on."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from benchmarks import wrk
+from benchmarks.api import Api, expect_reply, http_mock_with_preset
+from benchmarks.context import Context
+from benchmarks.servers import ServerSpec, running
+from benchmarks.stats import Row, Series, at_least_ratio, below
+
+NAME = "throughput"
+TITLE = "1. Throughput"
+RULE = "GET /hello"
+REPLY = b"Hello"
+
+
+def measure_pretenders(
+    spec: ServerSpec, warmup_s: float, measure_s: float, connections: int
+) -> wrk.WrkResult:
+    """Warm up on one mock, then measure on a fresh mock so history starts empty."""
+    with running(spec) as server, Api(server.port) as api:
+        mock = http_mock_with_preset(api, RULE, REPLY)
+        expect_reply(api, f"{mock.path}/hello", REPLY)
+        wrk.run(server.url(f"{mock.path}/hello"), warmup_s, connections=connections)
+        api.delete_http_mock(mock.id)
+        mock = http_mock_with_preset(api, RULE, REPLY)
+        return wrk.run(server.url(f"{mock.path}/hello"), measure_s, connections=connections)
+
+
+def measure_hello(
+    spec: ServerSpec, warmup_s: float, measure_s: float, connections: int
+) -> wrk.WrkResult:
+    """The bare aiohttp server serves the same path shape without any mock."""
+    with running(spec) as server, Api(server.port) as api:
+        path = "/mockhttp/bench/hello"
+        expect_reply(api, path, REPLY)
+        wrk.run(server.url(path), warmup_s, connections=connections)
+        return wrk.run(server.url(path), measure_s, connections=connections)
+
+
+def _record(rnd: int, result: wrk.WrkResult | None, rps: Series, p99: Series) -> None:
+    if result is None:
+        return
+    rps.add(result.rps)
+    p99.add(result.p99_ms)
+    if result.problems():
+        rps.note(f"round {rnd}: wrk counted {result.problems()}")
+
+
+def run(ctx: Context) -> list[Row]:
+    """Round by round: 1.4.5, ours, bare aiohttp."""
+    s = ctx.settings
+    rps = {
+        "1.4.5": Series("1.4.5", "req/s"),
+        "ours": ctx.ours_series("req/s"),
+        "aiohttp": Series("aiohttp", "req/s"),
+    }
+    p99 = {
+        "1.4.5": Series("1.4.5", "ms"),
+        "ours": ctx.ours_series("ms"),
+        "aiohttp": Series("aiohttp", "ms"),
+    }
+    plan = [
+        ("1.4.5", ctx.ref145, measure_pretenders, s.ref145_warmup_s, s.ref145_measure_s),
+        ("ours", ctx.ours, measure_pretenders, s.warmup_s, s.measure_s),
+        ("aiohttp", ctx.aiohttp, measure_hello, s.warmup_s, s.measure_s),
+    ]
+    for rnd in ctx.rounds():
+        for name, spec, measure, warmup_s, measure_s in plan:
+            if name == "ours" and not ctx.have_ours:
+                continue
+            result = ctx.guard(
+                NAME,
+                f"round {rnd} {name}",
+                partial(measure, spec, warmup_s, measure_s, s.connections),
+                rps[name],
+                p99[name],
+            )
+            _record(rnd, result, rps[name], p99[name])
+            if result is not None:
+                ctx.say(NAME, f"round {rnd} {name}: {result.summary()}")
+    conns = f"wrk -t1 -c{s.connections}"
+    return [
+        Row(TITLE, f"req/s ({conns})", rps["ours"], rps["1.4.5"], at_least_ratio(15)),
+        Row(TITLE, f"req/s ({conns})", rps["ours"], rps["aiohttp"], at_least_ratio(0.9)),
+        Row(TITLE, "p99 latency", p99["ours"], p99["aiohttp"], below(5)),
+        Row(TITLE, "p99 latency", p99["ours"], p99["1.4.5"]),
+    ]
