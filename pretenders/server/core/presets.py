@@ -97,6 +97,10 @@ class PresetQueue:
                 return preset
         return None
 
+    def remove(self, preset_id: int) -> bool:
+        """Remove one preset; False when it is not there (never added, or used up)."""
+        return self._presets.pop(preset_id, None) is not None
+
     def clear(self) -> None:
         self._presets.clear()
 
