@@ -17,6 +17,7 @@ from pretenders.server.http_protocol import AnyMethodAppRunner
 from pretenders.server.openapi import build_openapi
 from pretenders.server.settings import Settings
 from pretenders.server.state import STATE, ServerState
+from pretenders.server.ui import setup_ui
 
 logger = logging.getLogger("pretenders.server")
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
     app.router.add_get("/openapi.json", serve_openapi)
     app.router.add_route("*", http_mock.ROUTE, http_mock.serve)
+    setup_ui(app)
     app.cleanup_ctx.append(_prune_idle_mocks)
     return app
 
