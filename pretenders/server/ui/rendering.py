@@ -88,7 +88,8 @@ def ui_handler(handler: Handler) -> Handler:
         try:
             response = await handler(request)
         except web.HTTPRedirection as redirect:
-            response = redirect
+            secure(redirect)
+            raise
         except web.HTTPException as error:
             response = render(
                 request, "error.html", status=error.status, title=error.reason, message=error.text

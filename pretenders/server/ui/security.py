@@ -56,7 +56,9 @@ def secure(
     headers["Content-Security-Policy"] = policy
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = framing
-    headers["Referrer-Policy"] = "no-referrer"
+    headers["Referrer-Policy"] = (
+        "same-origin"  # "no-referrer" would send Origin: null on our own POSTs
+    )
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
     headers.setdefault("Cache-Control", "no-store")
