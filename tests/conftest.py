@@ -12,6 +12,8 @@ from pretenders.client.http import HTTPMock
 from pretenders.common.exceptions import ResourceNotFound
 from pretenders.server.embedded import EmbeddedServer
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[EmbeddedServer]:

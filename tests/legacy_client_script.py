@@ -3,12 +3,14 @@
 Usage: python legacy_client_script.py PORT. Prints "ok" when every check passed.
 """
 
+import smtplib
 import sys
 import urllib.request
 from urllib.error import HTTPError
 
 import pretenders
 from pretenders.client.http import HTTPMock
+from pretenders.client.smtp import SMTPMock
 from pretenders.common.constants import FOREVER
 from pretenders.common.exceptions import ConfigurationError, ResourceNotFound
 
@@ -73,4 +75,22 @@ else:
     raise AssertionError("a deleted mock was still described")
 
 mock.delete_mock()
+
+smtp_mock = SMTPMock("localhost", port)
+with smtplib.SMTP("localhost", smtp_mock.pretend_port, timeout=10) as client:
+    client.sendmail(
+        "shop@example.com",
+        ["customer@example.com"],
+        "Subject: Thank you for your order\r\nFrom: shop@example.com\r\n"
+        "To: customer@example.com\r\n\r\nYour order will be with you soon.\r\n",
+    )
+email_message = smtp_mock.get_email(0)
+assert email_message["Subject"] == "Thank you for your order"
+assert email_message.subject == "Thank you for your order"
+assert "Your order will be with you" in email_message.content
+assert smtp_mock.get_email(1) is None
+assert len(smtp_mock.get_emails()) == 1
+smtp_mock.reset()
+assert smtp_mock.get_emails() == []
+smtp_mock.delete_mock()
 print("ok")

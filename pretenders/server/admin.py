@@ -14,8 +14,8 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from pretenders.server import wire
-from pretenders.server.core.errors import CoreError, InvalidInput
+from pretenders.server import operations, wire
+from pretenders.server.core.errors import CoreError, InvalidInput, UnknownMock
 from pretenders.server.core.registry import Mock, Protocol
 from pretenders.server.state import STATE, ServerState
 
@@ -40,7 +40,7 @@ class Route:
     path: str
     handler: Handler
     summary: str
-    request: type[msgspec.Struct] | None = None
+    request: type[msgspec.Struct] | OneOf | None = None
     response: Any = None
     """The type of a 200 answer's JSON body; None for an empty body."""
     errors: tuple[int, ...] = ()
@@ -88,20 +88,12 @@ async def _payload(request: web.Request, payload_type: type[wire.Payload]) -> wi
 def _mock_routes(protocol: Protocol) -> list[Route]:
     """The routes that create, list, inspect and delete mocks of one protocol."""
 
+    create_type = wire.CreateSmtpMock if protocol == "smtp" else wire.CreateMock
+
     async def create(request: web.Request) -> web.StreamResponse:
         state = _state(request)
-        payload = await _payload(request, wire.CreateMock)
-        mock, created = state.registry.create_or_join(
-            protocol, payload.name, wire.timeout_of(payload)
-        )
-        adapter = state.adapters[protocol]
-        if created:
-            try:
-                await adapter.open(mock)
-            except Exception:
-                state.registry.delete(protocol, mock.id)
-                raise
-        return json_response(adapter.describe(mock))
+        mock = await operations.open_mock(state, protocol, await _payload(request, create_type))
+        return json_response(state.adapters[protocol].describe(mock))
 
     async def list_all(request: web.Request) -> web.StreamResponse:
         return json_response([wire.mock_info(m) for m in _state(request).registry.all(protocol)])
@@ -175,24 +167,30 @@ def _mock_or_none(request: web.Request) -> Mock | None:
 
 async def add_preset(request: web.Request) -> web.StreamResponse:
     state = _state(request)
-    mock = state.registry.get("http", request.match_info["id"])
-    payload = await _payload(request, wire.PresetIn)
-    preset = mock.presets.add(
-        wire.match_rule_of(payload.rule), wire.reply_of(payload), payload.times
-    )
-    mock.touch(state.registry.clock())
-    return json_response(wire.preset_out(preset))
+    mock = _mock_or_none(request)
+    if mock is None:
+        raise UnknownMock("http", request.match_info["id"])
+    if mock.protocol == "smtp":
+        smtp = await _payload(request, wire.SmtpPresetIn)
+        return json_response(wire.smtp_preset_out(operations.add_smtp_preset(state, mock, smtp)))
+    http = await _payload(request, wire.PresetIn)
+    return json_response(wire.preset_out(operations.add_http_preset(state, mock, http)))
 
 
 async def list_presets(request: web.Request) -> web.StreamResponse:
     mock = _mock_or_none(request)
-    return json_response([wire.preset_out(p) for p in mock.presets] if mock else [])
+    if mock is None:
+        return json_response([])
+    if mock.protocol == "smtp":
+        return json_response([wire.smtp_preset_out(p) for p in mock.script])
+    return json_response([wire.preset_out(p) for p in mock.presets])
 
 
 async def clear_presets(request: web.Request) -> web.StreamResponse:
     mock = _mock_or_none(request)
     if mock is not None:
         mock.presets.clear()
+        mock.script.clear()
     return web.Response()
 
 
@@ -250,9 +248,9 @@ def _preset_routes() -> list[Route]:
             "POST",
             "/preset/{id}",
             add_preset,
-            "Add a canned reply to an HTTP mock",
-            request=wire.PresetIn,
-            response=wire.PresetOut,
+            "Add a canned reply to an HTTP mock, or a scripted reply to an SMTP mock",
+            request=OneOf((wire.PresetIn, wire.SmtpPresetIn)),
+            response=OneOf((wire.PresetOut, wire.SmtpPresetOut)),
             errors=(400, 404),
         ),
         Route(
@@ -260,7 +258,7 @@ def _preset_routes() -> list[Route]:
             "/preset/{id}",
             list_presets,
             "The mock's presets in the order they are tried ([] for an unknown mock)",
-            response=list[wire.PresetOut],
+            response=OneOf((wire.PresetOut, wire.SmtpPresetOut), many=True),
         ),
         Route("DELETE", "/preset/{id}", clear_presets, "Remove all of the mock's presets"),
     ]

@@ -6,14 +6,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from pretenders.server import http_mock
+from pretenders.server import http_mock, smtp_mock
 from pretenders.server.admin import admin_routes, json_response
 from pretenders.server.core.registry import Registry
 from pretenders.server.http_protocol import AnyMethodAppRunner
+from pretenders.server.loader import load_mocks
 from pretenders.server.openapi import build_openapi
 from pretenders.server.settings import Settings
 from pretenders.server.state import STATE, ServerState
@@ -21,7 +23,22 @@ from pretenders.server.ui import setup_ui
 
 logger = logging.getLogger("pretenders.server")
 
-MOCK_PATH_DOC: dict[str, Any] = {
+TLS_CERTIFICATE_PATH = "/tls/certificate"
+
+EXTRA_PATHS_DOC: dict[str, Any] = {
+    TLS_CERTIFICATE_PATH: {
+        "get": {
+            "summary": "The certificate SMTP mocks present on STARTTLS (PEM), for clients "
+            "that verify it: point SSL_CERT_FILE at it",
+            "operationId": "get_tls_certificate",
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {"application/x-pem-file": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+    },
     "/mockhttp/{id}/{path}": {
         "summary": "The fake service: any method, any path; answered by the first matching "
         "preset, or 404. Every request is recorded in the mock's history.",
@@ -29,7 +46,7 @@ MOCK_PATH_DOC: dict[str, Any] = {
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in ("id", "path")
         ],
-    }
+    },
 }
 
 
@@ -39,21 +56,47 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app = web.Application(client_max_size=64 * 1024 * 1024)
     registry = Registry(default_timeout=settings.mock_timeout)
     app[STATE] = ServerState(settings=settings, registry=registry)
-    app[STATE].adapters["http"] = http_mock.HttpMockAdapter()
+    smtp = smtp_mock.SmtpMockAdapter(settings)
+    app[STATE].adapters.update(http=http_mock.HttpMockAdapter(), smtp=smtp)
+    registry.on_removed(smtp.close)
+    app.on_startup.append(lambda _: _prepare_tls(smtp))
+    app.on_startup.append(_load_mock_files)
+    app.on_cleanup.append(_remove_all_mocks)
 
     routes = admin_routes()
     for route in routes:
         app.router.add_route(route.method, route.path, route.handler)
-    openapi = build_openapi(routes, MOCK_PATH_DOC)
+    openapi = build_openapi(routes, EXTRA_PATHS_DOC)
 
     async def serve_openapi(request: web.Request) -> web.StreamResponse:
         return json_response(openapi)
 
+    async def serve_certificate(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=smtp.tls().certificate_pem, content_type="application/x-pem-file")
+
     app.router.add_get("/openapi.json", serve_openapi)
+    app.router.add_get(TLS_CERTIFICATE_PATH, serve_certificate)
     app.router.add_route("*", http_mock.ROUTE, http_mock.serve)
     setup_ui(app)
     app.cleanup_ctx.append(_prune_idle_mocks)
     return app
+
+
+async def _prepare_tls(smtp: smtp_mock.SmtpMockAdapter) -> None:
+    """Make the STARTTLS certificate before serving, so creating an SMTP mock stays instant."""
+    smtp.tls()
+
+
+async def _load_mock_files(app: web.Application) -> None:
+    state = app[STATE]
+    for path in state.settings.load:
+        names = await load_mocks(state, Path(path))
+        logger.info("loaded %d mocks from %s: %s", len(names), path, ", ".join(names))
+
+
+async def _remove_all_mocks(app: web.Application) -> None:
+    """Close every mock's listeners when the server stops."""
+    app[STATE].registry.clear()
 
 
 async def _prune_idle_mocks(app: web.Application) -> AsyncIterator[None]:
@@ -99,11 +142,12 @@ async def start_server(settings: Settings) -> RunningServer:
         access_log=logging.getLogger("pretenders.access") if settings.access_log else None,
         handle_signals=False,
     )
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
     try:
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
-    except OSError:
+    except BaseException:
+        app[STATE].registry.clear()  # mocks a --load file opened before failing
         await runner.cleanup()
         raise
     port = runner.addresses[0][1]

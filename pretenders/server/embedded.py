@@ -21,7 +21,7 @@ class EmbeddedServer:
     """Starts the server on its own event loop in a daemon thread; port 0 picks a free port."""
 
     def __init__(self, settings: Settings | None = None, **options: Any) -> None:
-        self.settings = settings or Settings(port=0, **options)
+        self.settings = settings or Settings(**{"port": 0, **options})
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: RunningServer | None = None

@@ -26,7 +26,7 @@ NO_MATCH = "No matching preset response"
 class HttpMockAdapter:
     """HTTP mocks live in the admin server itself, below ``/mockhttp/<id>``."""
 
-    async def open(self, mock: Mock) -> None:
+    async def open(self, mock: Mock, options: wire.CreateMock) -> None:
         """Nothing to open: the mock is reachable as soon as it is registered."""
 
     def describe(self, mock: Mock) -> wire.CreatedHttpMock:

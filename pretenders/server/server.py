@@ -13,7 +13,14 @@ from typing import Any
 from pretenders import __version__
 from pretenders.common.constants import FOREVER
 from pretenders.server.app import start_server
-from pretenders.server.settings import DEFAULT_HOST, DEFAULT_MOCK_TIMEOUT, DEFAULT_PORT, Settings
+from pretenders.server.loader import LoadError
+from pretenders.server.settings import (
+    DEFAULT_HOST,
+    DEFAULT_MOCK_TIMEOUT,
+    DEFAULT_PORT,
+    DEFAULT_SMTP_SIZE_LIMIT,
+    Settings,
+)
 
 logger = logging.getLogger("pretenders.server")
 
@@ -60,6 +67,26 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help='seconds a mock may stay idle before it is removed, or "FOREVER" (default 120)',
     )
     parser.add_argument(
+        "--smtp-size-limit",
+        type=int,
+        default=DEFAULT_SMTP_SIZE_LIMIT,
+        metavar="BYTES",
+        help="largest message SMTP mocks accept; larger ones get 552 (default 32 MiB)",
+    )
+    parser.add_argument(
+        "--smtp-tls-cert",
+        metavar="FILE",
+        help="certificate (PEM) for STARTTLS; a self-signed one is made when not given",
+    )
+    parser.add_argument("--smtp-tls-key", metavar="FILE", help="private key of --smtp-tls-cert")
+    parser.add_argument(
+        "--load",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="create the mocks described in FILE (YAML or JSON) at start-up; repeatable",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -78,6 +105,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         port=args.port,
         mock_timeout=args.timeout,
         access_log=args.log_level == "debug",
+        smtp_size_limit=args.smtp_size_limit,
+        smtp_tls_cert=args.smtp_tls_cert,
+        smtp_tls_key=args.smtp_tls_key,
+        load=tuple(args.load),
     )
 
 
@@ -115,8 +146,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if args.log_level != "debug":
+        # aiosmtpd logs every SMTP connection at INFO.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
     try:
         run(serve_until_stopped(settings_from(args)))
+    except LoadError as error:
+        logger.error("%s", error)
+        return 2
     except OSError as error:
         logger.error(
             "cannot listen on %s:%s (%s); stop whatever uses that port, or pick another "

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MOCK_TIMEOUT = 120.0
+DEFAULT_SMTP_SIZE_LIMIT = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -21,3 +22,10 @@ class Settings:
     """How often idle mocks are looked for, in seconds."""
     access_log: bool = False
     """Log every request (costly under load; on with ``--log-level debug``)."""
+    smtp_size_limit: int = DEFAULT_SMTP_SIZE_LIMIT
+    """Largest message an SMTP mock accepts (advertised as SIZE; larger ones get 552)."""
+    smtp_tls_cert: str | None = None
+    smtp_tls_key: str | None = None
+    """Certificate and key for STARTTLS; a self-signed pair is made when not given."""
+    load: tuple[str, ...] = ()
+    """Mock files (YAML or JSON) whose mocks are created when the server starts."""

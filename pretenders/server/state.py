@@ -10,12 +10,13 @@ from aiohttp import web
 
 from pretenders.server.core.registry import Mock, Registry
 from pretenders.server.settings import Settings
+from pretenders.server.wire import CreateMock
 
 
 class MockAdapter(Protocol):
     """What a protocol does when one of its mocks is created and how it describes it."""
 
-    async def open(self, mock: Mock) -> None:
+    async def open(self, mock: Mock, options: CreateMock) -> None:
         """Make a newly created mock reachable (an SMTP mock opens its port here)."""
 
     def describe(self, mock: Mock) -> msgspec.Struct:

@@ -19,6 +19,7 @@ from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.presets import Preset, Reply
 from pretenders.server.core.records import MailRecord, RequestRecord
 from pretenders.server.core.registry import Mock, Timeout
+from pretenders.server.core.smtp_script import SmtpPreset, SmtpReply, check_stage
 
 ScalarValue = str | int | float
 """Header and form values: the 1.4 client let callers pass numbers, sent as their text."""
@@ -29,6 +30,29 @@ class CreateMock(msgspec.Struct, forbid_unknown_fields=True):
 
     name: str | None = None
     pretender_timeout: float | Literal["FOREVER"] | None = None
+
+
+class CreateSmtpMock(CreateMock, forbid_unknown_fields=True):
+    """``POST /smtp``: as for HTTP, plus the largest message this mock accepts."""
+
+    size_limit: int | None = None
+    """Bytes; larger messages get 552 (default: the server's ``--smtp-size-limit``)."""
+
+
+class SmtpPresetIn(msgspec.Struct, forbid_unknown_fields=True):
+    """``POST /preset/<id>`` for an SMTP mock: a scripted reply at one stage."""
+
+    stage: str
+    """``connect``, ``helo``, ``mail``, ``rcpt`` or ``data``."""
+    match: str | None = None
+    """A regex (``re.match``) on the peer address, HELO name, MAIL FROM or RCPT TO address,
+    or the message text, depending on the stage; null matches anything."""
+    action: Literal["reply", "disconnect"] = "reply"
+    status: int | None = None
+    """The SMTP reply code (200-599); null keeps the normal reply (with ``after``: late)."""
+    message: str = ""
+    after: float = 0.0
+    times: int | str = 1
 
 
 class RuleIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -90,6 +114,17 @@ class PresetOut(msgspec.Struct):
     id: int
 
 
+class SmtpPresetOut(msgspec.Struct):
+    id: int
+    stage: str
+    match: str | None
+    action: str
+    status: int | None
+    message: str
+    after: float
+    times: int | str
+
+
 class RequestOut(msgspec.Struct):
     method: str
     url: str
@@ -102,11 +137,22 @@ class RequestOut(msgspec.Struct):
 
 
 class MailOut(msgspec.Struct):
+    """A recorded mail: the 1.4 keys (``peer``, ``mailfrom``, ``rcpttos``, ``data``) and more."""
+
     peer: str
     mailfrom: str
     rcpttos: list[str]
     data: str
+    """The message as text (undecodable bytes shown as U+FFFD); ``raw`` has the bytes."""
+    raw: str
+    """The message exactly as received, base64-encoded."""
     time: str
+    helo: str | None
+    tls: bool
+    login: str | None
+    password: str | None
+    mail_options: list[str]
+    rcpt_options: list[str]
 
 
 class ErrorItem(msgspec.Struct):
@@ -258,7 +304,35 @@ def mail_out(record: MailRecord) -> MailOut:
         mailfrom=record.mail_from,
         rcpttos=record.rcpt_tos,
         data=record.data.decode("utf-8", errors="replace"),
+        raw=encode_base64(record.data),
         time=format_time(record.time),
+        helo=record.helo,
+        tls=record.tls,
+        login=record.login,
+        password=record.password,
+        mail_options=record.mail_options,
+        rcpt_options=record.rcpt_options,
+    )
+
+
+def smtp_reply_of(payload: SmtpPresetIn) -> SmtpReply:
+    check_stage(payload.stage)  # first, so a misspelt stage is what the error names
+    return SmtpReply(
+        action=payload.action, status=payload.status, message=payload.message, after=payload.after
+    )
+
+
+def smtp_preset_out(preset: SmtpPreset) -> SmtpPresetOut:
+    reply = preset.reply
+    return SmtpPresetOut(
+        id=preset.id,
+        stage=preset.stage,
+        match=preset.pattern,
+        action=reply.action,
+        status=reply.status,
+        message=reply.message,
+        after=reply.after,
+        times=preset.times_left,
     )
 
 

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
-from typing import TYPE_CHECKING, TypeVar
+import smtplib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
-from pretenders.server.core.records import MailRecord
-from pretenders.server.core.registry import Mock
 from pretenders.server.embedded import EmbeddedServer
-from pretenders.server.state import STATE
 from tests.ui.chromium import chromium, missing
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
-
-T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -54,47 +48,33 @@ def page(browser: Browser, server: EmbeddedServer, dialogs: list[str]) -> Iterat
     context.close()
 
 
-def on_server_loop(server: EmbeddedServer, function: Callable[[], T]) -> T:
-    """Run ``function`` on the server's event loop, where the registry lives, and wait."""
-    loop: asyncio.AbstractEventLoop = server._loop  # type: ignore[assignment]
-    result: Future[T] = Future()
-
-    def run() -> None:
-        try:
-            result.set_result(function())
-        except BaseException as error:
-            result.set_exception(error)
-
-    loop.call_soon_threadsafe(run)
-    return result.result(timeout=10)
-
-
-def server_mock(server: EmbeddedServer, protocol: str, mock_id: str) -> Mock:
-    registry = server._server.app[STATE].registry  # type: ignore[union-attr]
-    return on_server_loop(server, lambda: registry.get(protocol, mock_id))  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class SmtpMockInfo:
+    id: str
+    host: str
+    port: int
 
 
 @pytest.fixture
-def smtp_mock(server: EmbeddedServer) -> Iterator[str]:
-    """An SMTP mock made in-process (mail is added to it with ``add_mail``)."""
-    registry = server._server.app[STATE].registry  # type: ignore[union-attr]
-    name = f"mail-{time.monotonic_ns()}"
-    mock = on_server_loop(server, lambda: registry.create_or_join("smtp", name, None)[0])
-    yield mock.id
-    if on_server_loop(server, lambda: registry.find(name)) is not None:
-        on_server_loop(server, lambda: registry.delete("smtp", name))
+def smtp_mock(admin: httpx.Client) -> Iterator[SmtpMockInfo]:
+    """A real SMTP mock, listening on its own port, created through the admin API."""
+    created = admin.post("/smtp", json={})
+    assert created.status_code == 200, created.text
+    host, _, port = created.json()["full_host"].rpartition(":")
+    mock = SmtpMockInfo(created.json()["id"], host, int(port))
+    yield mock
+    admin.delete(f"/smtp/{mock.id}")
 
 
-def add_mail(
-    server: EmbeddedServer,
-    mock_id: str,
+def send_mail(
+    mock: SmtpMockInfo,
     data: bytes,
     mail_from: str = "sender@example.com",
     rcpt_tos: tuple[str, ...] = ("rcpt@example.com",),
 ) -> None:
-    mock = server_mock(server, "smtp", mock_id)
-    record = MailRecord("127.0.0.1:40000", mail_from, list(rcpt_tos), data, time.time())
-    on_server_loop(server, lambda: mock.record(record))
+    """Send a message as it is, over SMTP; it is recorded once the server accepted it."""
+    with smtplib.SMTP("127.0.0.1", mock.port, timeout=10) as client:
+        client.sendmail(mail_from, list(rcpt_tos), data)
 
 
 CSRF = re.compile(

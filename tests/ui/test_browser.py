@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from email import policy
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ import pytest
 
 from pretenders.server.embedded import EmbeddedServer
 from tests.ui.chromium import missing
-from tests.ui.conftest import add_mail
+from tests.ui.conftest import SmtpMockInfo, send_mail
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -155,14 +156,14 @@ def welcome_mail(html: str) -> bytes:
     message.add_attachment(
         b"%PDF-1.4 invoice", maintype="application", subtype="pdf", filename="invoice-7.pdf"
     )
-    return bytes(message)
+    return message.as_bytes(policy=policy.SMTP)
 
 
 def test_an_html_mail_is_shown_and_its_attachment_downloads(
-    page: Page, server: EmbeddedServer, smtp_mock: str
+    page: Page, smtp_mock: SmtpMockInfo
 ) -> None:
-    add_mail(server, smtp_mock, welcome_mail('<h2 id="hello">Hello Ada</h2><p>Your account.</p>'))
-    page.goto(f"/ui/smtp/{smtp_mock}")
+    send_mail(smtp_mock, welcome_mail('<h2 id="hello">Hello Ada</h2><p>Your account.</p>'))
+    page.goto(f"/ui/smtp/{smtp_mock.id}")
     page.get_by_role("link", name="Welcome aboard").click()
 
     expect(page.locator("h1")).to_have_text("Welcome aboard")
@@ -180,7 +181,7 @@ def test_a_script_in_an_html_mail_does_not_run_nor_load_anything(
     page: Page,
     dialogs: list[str],
     server: EmbeddedServer,
-    smtp_mock: str,
+    smtp_mock: SmtpMockInfo,
     new_mock: Callable[..., str],
     admin: httpx.Client,
 ) -> None:
@@ -194,9 +195,9 @@ def test_a_script_in_an_html_mail_does_not_run_nor_load_anything(
         f'<img src="{pixel}"><link rel="stylesheet" href="{pixel}">'
         f'<body onload="{probe}"><form action="{pixel}"><button id="go">go</button></form>'
     )
-    add_mail(server, smtp_mock, welcome_mail(html))
+    send_mail(smtp_mock, welcome_mail(html))
 
-    page.goto(f"/ui/smtp/{smtp_mock}/mails/0")
+    page.goto(f"/ui/smtp/{smtp_mock.id}/mails/0")
     frame = page.frame_locator("iframe.mail-frame")
     expect(frame.locator("#probe")).to_be_visible()
     page.wait_for_load_state("load")  # the frame and everything it may load are done
@@ -207,7 +208,7 @@ def test_a_script_in_an_html_mail_does_not_run_nor_load_anything(
     assert admin.get(f"/history/{beacon}").json() == []
 
     # Opened on its own, outside the UI's frame, the mail is still sandboxed.
-    page.goto(f"/ui/smtp/{smtp_mock}/mails/0/html")
+    page.goto(f"/ui/smtp/{smtp_mock.id}/mails/0/html")
     page.wait_for_load_state("load")
     expect(page.locator("#probe")).to_have_text("untouched")
     assert dialogs == []

@@ -8,9 +8,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from pretenders.server.embedded import EmbeddedServer
 from pretenders.server.ui.security import MAIL_FRAME_POLICY, PAGE_POLICY
-from tests.ui.conftest import add_mail
+from tests.ui.conftest import SmtpMockInfo, send_mail
 
 
 def test_mocks_page_lists_http_mocks_with_their_counts(
@@ -183,16 +182,14 @@ Content-Disposition: attachment; filename="order.csv"
 item,count
 coffee,2
 --B--
-"""
+""".replace(b"\n", b"\r\n")
 
 
-def test_smtp_mock_page_lists_mails_newest_first(
-    ui: httpx.Client, server: EmbeddedServer, smtp_mock: str
-) -> None:
-    add_mail(server, smtp_mock, b"Subject: older\r\n\r\nx")
-    add_mail(server, smtp_mock, MAIL)
+def test_smtp_mock_page_lists_mails_newest_first(ui: httpx.Client, smtp_mock: SmtpMockInfo) -> None:
+    send_mail(smtp_mock, b"Subject: older\r\n\r\nx")
+    send_mail(smtp_mock, MAIL)
 
-    text = ui.get(f"/ui/smtp/{smtp_mock}").text
+    text = ui.get(f"/ui/smtp/{smtp_mock.id}").text
 
     mails = text.split('data-table="mails"', 1)[1]
     assert mails.index("Café order") < mails.index("older")
@@ -200,11 +197,9 @@ def test_smtp_mock_page_lists_mails_newest_first(
     assert "Bob &lt;bob@example.com&gt;" in mails
 
 
-def test_mail_page_shows_the_mail_every_way(
-    ui: httpx.Client, server: EmbeddedServer, smtp_mock: str
-) -> None:
-    add_mail(server, smtp_mock, MAIL)
-    base = f"/ui/smtp/{smtp_mock}/mails/0"
+def test_mail_page_shows_the_mail_every_way(ui: httpx.Client, smtp_mock: SmtpMockInfo) -> None:
+    send_mail(smtp_mock, MAIL)
+    base = f"/ui/smtp/{smtp_mock.id}/mails/0"
 
     html_view = ui.get(base).text
     text_view = ui.get(base + "?view=text").text
@@ -221,11 +216,11 @@ def test_mail_page_shows_the_mail_every_way(
 
 
 def test_mail_html_is_served_under_its_own_sandboxing_policy(
-    ui: httpx.Client, server: EmbeddedServer, smtp_mock: str
+    ui: httpx.Client, smtp_mock: SmtpMockInfo
 ) -> None:
-    add_mail(server, smtp_mock, MAIL)
+    send_mail(smtp_mock, MAIL)
 
-    frame = ui.get(f"/ui/smtp/{smtp_mock}/mails/0/html")
+    frame = ui.get(f"/ui/smtp/{smtp_mock.id}/mails/0/html")
 
     assert frame.text.startswith("<p>Two <b>coffees</b>")
     assert frame.headers["Content-Security-Policy"] == MAIL_FRAME_POLICY
@@ -233,17 +228,15 @@ def test_mail_html_is_served_under_its_own_sandboxing_policy(
     assert frame.headers["X-Frame-Options"] == "SAMEORIGIN"
 
 
-def test_attachments_and_source_download(
-    ui: httpx.Client, server: EmbeddedServer, smtp_mock: str
-) -> None:
-    add_mail(server, smtp_mock, MAIL)
-    base = f"/ui/smtp/{smtp_mock}/mails/0"
+def test_attachments_and_source_download(ui: httpx.Client, smtp_mock: SmtpMockInfo) -> None:
+    send_mail(smtp_mock, MAIL)
+    base = f"/ui/smtp/{smtp_mock.id}/mails/0"
 
     attachment = ui.get(base + "/attachments/1")
     source = ui.get(base + "/source")
     missing = ui.get(base + "/attachments/2")
 
-    assert attachment.content == b"item,count\ncoffee,2"  # the last line break is the boundary's
+    assert attachment.content == b"item,count\r\ncoffee,2"  # the last line break is the boundary's
     assert attachment.headers["Content-Disposition"].startswith('attachment; filename="order.csv"')
     assert source.content == MAIL
     assert source.headers["Content-Disposition"].startswith('attachment; filename="mail-0.eml"')

@@ -32,11 +32,22 @@ class RequestRecord:
 
 @dataclass(slots=True)
 class MailRecord:
-    """One message accepted by an SMTP mock."""
+    """One message accepted by an SMTP mock, with the facts of its SMTP session."""
 
     peer: str
+    """``host:port`` of the sender."""
     mail_from: str
     rcpt_tos: list[str]
+    """The envelope recipients (Bcc included), as given to RCPT TO."""
     data: bytes
+    """The message exactly as received (headers and body)."""
     time: float
-    extras: dict[str, object] = field(default_factory=dict)
+    helo: str | None = None
+    """The name the client gave in HELO or EHLO."""
+    tls: bool = False
+    """Whether the session was encrypted (STARTTLS) when the message was sent."""
+    login: str | None = None
+    password: str | None = None
+    """Credentials given with AUTH, if any (any are accepted)."""
+    mail_options: list[str] = field(default_factory=list)
+    rcpt_options: list[str] = field(default_factory=list)

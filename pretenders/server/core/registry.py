@@ -12,6 +12,7 @@ from pretenders.server.core.errors import InvalidInput, NameConflict, UnknownMoc
 from pretenders.server.core.history import History
 from pretenders.server.core.presets import PresetQueue
 from pretenders.server.core.records import MailRecord, RequestRecord
+from pretenders.server.core.smtp_script import SmtpScript
 
 Protocol = Literal["http", "smtp"]
 Record = RequestRecord | MailRecord
@@ -34,6 +35,8 @@ class Mock:
     last_call: float
     presets: PresetQueue = field(default_factory=PresetQueue)
     history: History[Record] = field(default_factory=History)
+    script: SmtpScript = field(default_factory=SmtpScript)
+    """Scripted replies of an SMTP mock."""
     details: dict[str, object] = field(default_factory=dict)
     """Protocol-specific facts, e.g. the SMTP listener's host and port."""
     observers: list[Observer] = field(default_factory=list)
@@ -145,6 +148,11 @@ class Registry:
 
     def delete(self, protocol: Protocol, mock_id: str) -> None:
         self._remove(self.get(protocol, mock_id))
+
+    def clear(self) -> None:
+        """Remove every mock (the server is stopping)."""
+        for mock in list(self._mocks.values()):
+            self._remove(mock)
 
     def prune(self) -> list[Mock]:
         """Remove every expired mock; return them."""

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from pretenders.server import operations
 from pretenders.server.core.errors import CoreError
 from pretenders.server.core.registry import Mock, Protocol
 from pretenders.server.state import STATE
@@ -36,19 +37,10 @@ def _back_to(mock: Mock, anchor: str = "") -> web.HTTPSeeOther:
 async def create_mock(request: web.Request) -> web.StreamResponse:
     form = MockForm.from_post(await _form(request))
     state = request.app[STATE]
-    adapter = state.adapters.get(form.protocol)
     try:
-        if adapter is None:
+        if form.protocol not in state.adapters:
             raise FormError(f"this server has no {form.protocol.upper()} mocks", "protocol")
-        mock, created = state.registry.create_or_join(
-            form.protocol, form.name or None, form.parsed_timeout()
-        )
-        if created:
-            try:
-                await adapter.open(mock)
-            except Exception:
-                state.registry.delete(form.protocol, mock.id)
-                raise
+        mock = await operations.open_mock(state, form.protocol, form.options())
     except CoreError as error:
         return render_index(request, form, error=error.message, status=error.status)
     raise _back_to(mock)
@@ -81,6 +73,7 @@ async def reset_mock(request: web.Request) -> web.StreamResponse:
     mock = mock_of(request, _protocol(request))
     await _form(request)
     mock.presets.clear()
+    mock.script.clear()
     mock.history.clear()
     raise _back_to(mock)
 

@@ -12,11 +12,10 @@ from dataclasses import dataclass, fields
 from typing import Literal
 
 from pretenders.common.constants import FOREVER
+from pretenders.server import wire
 from pretenders.server.core.errors import CoreError
 from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.presets import Reply, Times, check_times
-from pretenders.server.core.registry import Timeout
-from pretenders.server.wire import DEFAULT_CONTENT_TYPE
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 """An HTTP header name (RFC 9110 token)."""
@@ -63,7 +62,7 @@ class PresetForm:
             )
             headers = header_lines(self.headers, "headers")
             if not any(name.lower() == "content-type" for name in headers):
-                headers["Content-Type"] = DEFAULT_CONTENT_TYPE
+                headers["Content-Type"] = wire.DEFAULT_CONTENT_TYPE
             reply = Reply(
                 status=_int(self.status, "status"),
                 headers=tuple(headers.items()),
@@ -121,16 +120,18 @@ class MockForm:
         protocol: Literal["http", "smtp"] = "smtp" if _text(data, "protocol") == "smtp" else "http"
         return cls(protocol, _text(data, "name").strip(), _text(data, "timeout").strip())
 
-    def parsed_timeout(self) -> Timeout | Literal["default"]:
-        """Seconds, None for never, or ``"default"`` when left blank."""
-        if not self.timeout:
-            return "default"
+    def options(self) -> wire.CreateMock:
+        """The admin API's create payload for this form (a blank timeout: the default)."""
+        timeout: float | Literal["FOREVER"] | None = None
         if self.timeout.upper() in (FOREVER, "NEVER"):
-            return None
-        try:
-            return float(self.timeout)
-        except ValueError:
-            raise FormError(
-                f'timeout must be a number of seconds or "FOREVER", got {self.timeout!r}',
-                "timeout",
-            ) from None
+            timeout = FOREVER
+        elif self.timeout:
+            try:
+                timeout = float(self.timeout)
+            except ValueError:
+                raise FormError(
+                    f'timeout must be a number of seconds or "FOREVER", got {self.timeout!r}',
+                    "timeout",
+                ) from None
+        payload = wire.CreateSmtpMock if self.protocol == "smtp" else wire.CreateMock
+        return payload(name=self.name or None, pretender_timeout=timeout)

@@ -1,0 +1,188 @@
+"""pytest fixtures for pretenders, active once the package is installed.
+
+- ``pretenders_server``: one server for the session; the embedded server by default, or an
+  external one given with ``--pretenders-url`` or ``PRETENDERS_URL``.
+- ``http_mock`` and ``smtp_mock``: a fresh mock per test, deleted after it.
+- ``make_http_mock`` and ``make_smtp_mock``: factories for tests that need several.
+
+A request that reached one of a test's HTTP mocks and matched no preset fails that test,
+with the request in the message. Opt out with ``@pytest.mark.pretenders_allow_unmatched``
+or ``--pretenders-allow-unmatched``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from pretenders.client.http import HTTPMock, RecordedRequest
+from pretenders.client.smtp import SMTPMock
+from pretenders.common.exceptions import PretendersError
+from pretenders.server.embedded import EmbeddedServer
+
+URL_VARIABLE = "PRETENDERS_URL"
+ALLOW_UNMATCHED_MARKER = "pretenders_allow_unmatched"
+
+_MOCKS_OF_TEST = pytest.StashKey[list[HTTPMock]]()
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    """Where the session's pretenders server answers."""
+
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("pretenders")
+    group.addoption(
+        "--pretenders-url",
+        default=None,
+        help=f"use the pretenders server at this URL instead of an embedded one "
+        f"(also ${URL_VARIABLE})",
+    )
+    group.addoption(
+        "--pretenders-allow-unmatched",
+        action="store_true",
+        help="do not fail tests whose HTTP mocks received requests that matched no preset",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{ALLOW_UNMATCHED_MARKER}: do not fail this test when its HTTP mocks received "
+        "requests that matched no preset",
+    )
+
+
+def _external_url(config: pytest.Config) -> str | None:
+    return config.getoption("--pretenders-url") or os.environ.get(URL_VARIABLE) or None
+
+
+def _address(url: str) -> ServerAddress:
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if not parts.hostname:
+        raise pytest.UsageError(f"--pretenders-url / {URL_VARIABLE}: no host in {url!r}")
+    return ServerAddress(parts.hostname, parts.port or 80)
+
+
+@pytest.fixture(scope="session")
+def pretenders_server(pytestconfig: pytest.Config) -> Iterator[ServerAddress]:
+    """The session's server: embedded (a free port, this process), or the external one."""
+    url = _external_url(pytestconfig)
+    if url:
+        yield _address(url)
+        return
+    with EmbeddedServer() as server:
+        yield ServerAddress(server.host, server.port)
+
+
+@pytest.fixture
+def make_http_mock(
+    pretenders_server: ServerAddress, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., HTTPMock]]:
+    """``make_http_mock(name=None, timeout=None)``: a new HTTP mock, deleted after the test."""
+    made = request.node.stash.setdefault(_MOCKS_OF_TEST, [])
+
+    def make(name: str | None = None, timeout: Any = None) -> HTTPMock:
+        mock = HTTPMock(pretenders_server.host, pretenders_server.port, timeout, name)
+        made.append(mock)
+        return mock
+
+    yield make
+    for mock in made:
+        _discard(mock)
+
+
+@pytest.fixture
+def make_smtp_mock(pretenders_server: ServerAddress) -> Iterator[Callable[..., SMTPMock]]:
+    """``make_smtp_mock(name=None, timeout=None)``: a new SMTP mock, deleted after the test."""
+    made: list[SMTPMock] = []
+
+    def make(name: str | None = None, timeout: Any = None) -> SMTPMock:
+        mock = SMTPMock(pretenders_server.host, pretenders_server.port, timeout, name)
+        made.append(mock)
+        return mock
+
+    yield make
+    for mock in made:
+        _discard(mock)
+
+
+@pytest.fixture
+def http_mock(make_http_mock: Callable[..., HTTPMock]) -> HTTPMock:
+    """A fresh HTTP mock for this test: ``http_mock.pretend_url`` is the fake service."""
+    return make_http_mock()
+
+
+@pytest.fixture
+def smtp_mock(make_smtp_mock: Callable[..., SMTPMock]) -> SMTPMock:
+    """A fresh SMTP mock for this test: send mail to port ``smtp_mock.pretend_port``."""
+    return make_smtp_mock()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """Once the test body passed, fail it if its HTTP mocks saw requests nothing matched."""
+    __tracebackhide__ = True
+    result = yield
+    mocks = item.stash.get(_MOCKS_OF_TEST, [])
+    if mocks and not _unmatched_allowed(item):
+        report = unmatched_report(mocks)
+        if report:
+            raise AssertionError(report)
+    return result
+
+
+def _unmatched_allowed(item: pytest.Item) -> bool:
+    return bool(
+        item.config.getoption("--pretenders-allow-unmatched")
+        or item.get_closest_marker(ALLOW_UNMATCHED_MARKER)
+    )
+
+
+def unmatched_report(mocks: list[HTTPMock]) -> str:
+    """A readable list of the requests that matched no preset, or "" if there were none."""
+    lines: list[str] = []
+    for mock in mocks:
+        try:
+            unmatched = [r for r in mock.get_request() if _is_unmatched(r)]
+        except PretendersError:
+            continue  # the test deleted the mock itself
+        for recorded in unmatched:
+            lines.append(f"  {recorded.method} {recorded.url}  (mock {mock.pretend_url})")
+            lines.extend(f"      {line}" for line in _explanation(recorded))
+    if not lines:
+        return ""
+    return (
+        f"{len([line for line in lines if not line.startswith('      ')])} request(s) to this "
+        "test's HTTP mocks matched no preset:\n" + "\n".join(lines) + "\n(allow them with "
+        f"@pytest.mark.{ALLOW_UNMATCHED_MARKER} or --pretenders-allow-unmatched)"
+    )
+
+
+def _is_unmatched(recorded: RecordedRequest) -> bool:
+    return recorded.data.get("status") == 404 and recorded.data.get("preset") is None
+
+
+def _explanation(recorded: RecordedRequest) -> list[str]:
+    explanation = recorded.data.get("explanation")
+    return str(explanation).splitlines() if explanation else []
+
+
+def _discard(mock: HTTPMock | SMTPMock) -> None:
+    with contextlib.suppress(PretendersError):
+        mock.delete_mock()
+    mock.close()

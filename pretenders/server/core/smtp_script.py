@@ -1,0 +1,126 @@
+"""Scripted SMTP replies: the SMTP side of presets.
+
+A preset names a stage of the SMTP conversation (and optionally a regex matched with
+``re.match`` against what the client sent at that stage) and what to do there instead of
+the normal reply: answer with another code, hang up, or answer late. Presets are tried
+in the order they were added and each is used ``times`` times, like HTTP presets.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from pretenders.common.constants import FOREVER
+from pretenders.server.core.errors import InvalidInput
+from pretenders.server.core.matching import compile_regex
+from pretenders.server.core.presets import Times, check_times
+
+Stage = Literal["connect", "helo", "mail", "rcpt", "data"]
+STAGES: tuple[Stage, ...] = ("connect", "helo", "mail", "rcpt", "data")
+"""What the match regex is applied to at each stage: the peer address at ``connect``,
+the HELO/EHLO name, the MAIL FROM address, one RCPT TO address, the message as text."""
+
+Action = Literal["reply", "disconnect"]
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpReply:
+    """What to do at the stage: reply with ``status`` (None: the normal reply), or hang up."""
+
+    action: Action = "reply"
+    status: int | None = None
+    message: str = ""
+    after: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.status is not None and not 200 <= self.status <= 599:
+            raise InvalidInput(
+                f"status must be an SMTP reply code from 200 to 599, got {self.status}",
+                field="status",
+            )
+        if "\r" in self.message or "\n" in self.message:
+            raise InvalidInput("message must be a single line", field="message")
+        if not math.isfinite(self.after) or self.after < 0:
+            raise InvalidInput(
+                f"after must be a number of seconds >= 0, got {self.after}", field="after"
+            )
+        if self.action == "reply" and self.status is None and self.after == 0:
+            raise InvalidInput(
+                "a reply preset needs a status, a delay (after), or both", field="status"
+            )
+
+    @property
+    def line(self) -> str:
+        """The reply line sent to the client, e.g. ``550 No such user``."""
+        return f"{self.status} {self.message}".rstrip()
+
+
+def check_stage(stage: str) -> str:
+    if stage not in STAGES:
+        raise InvalidInput(
+            f"stage must be one of {', '.join(STAGES)}, got {stage!r}", field="stage"
+        )
+    return stage
+
+
+class SmtpPreset:
+    """A stage, an optional regex on what was sent there, a reply, and uses left."""
+
+    __slots__ = ("id", "pattern", "regex", "reply", "stage", "times_left")
+
+    def __init__(
+        self, preset_id: int, stage: str, pattern: str | None, reply: SmtpReply, times: object
+    ) -> None:
+        self.id = preset_id
+        self.stage = check_stage(stage)
+        self.pattern = pattern
+        self.regex: re.Pattern[str] | None = (
+            compile_regex(pattern, "match") if pattern is not None else None
+        )
+        self.reply = reply
+        self.times_left: Times = check_times(times)
+
+    def matches(self, stage: str, argument: str) -> bool:
+        return stage == self.stage and (
+            self.regex is None or self.regex.match(argument) is not None
+        )
+
+
+class SmtpScript:
+    """A mock's scripted replies, tried in the order they were added."""
+
+    __slots__ = ("_next_id", "_presets")
+
+    def __init__(self) -> None:
+        self._presets: list[SmtpPreset] = []
+        self._next_id = 0
+
+    def add(self, stage: str, pattern: str | None, reply: SmtpReply, times: object) -> SmtpPreset:
+        preset = SmtpPreset(self._next_id, stage, pattern, reply, times)
+        self._next_id += 1
+        self._presets.append(preset)
+        return preset
+
+    def take(self, stage: str, argument: str) -> SmtpReply | None:
+        """The reply of the first preset for this stage and argument, one use counted."""
+        for preset in self._presets:
+            if preset.matches(stage, argument):
+                if preset.times_left != FOREVER:
+                    preset.times_left -= 1
+                    if preset.times_left == 0:
+                        self._presets.remove(preset)
+                return preset.reply
+        return None
+
+    def clear(self) -> None:
+        self._presets.clear()
+
+    def __iter__(self) -> Iterator[SmtpPreset]:
+        return iter(list(self._presets))
+
+    def __len__(self) -> int:
+        return len(self._presets)
