@@ -177,6 +177,21 @@ def test_an_html_mail_is_shown_and_its_attachment_downloads(
         assert saved.read() == b"%PDF-1.4 invoice"
 
 
+def test_a_mail_appears_on_its_mock_page_without_a_reload(
+    page: Page, smtp_mock: SmtpMockInfo
+) -> None:
+    page.goto(f"/ui/smtp/{smtp_mock.id}")
+    live(page)
+
+    send_mail(smtp_mock, welcome_mail("<p>hi</p>"), rcpt_tos=("ada@example.com",))
+
+    row = page.locator('[data-table="mails"] tbody tr').first
+    expect(row).to_contain_text("Welcome aboard")
+    expect(row).to_contain_text("Acme <hello@acme.test>")
+    row.get_by_role("link", name="Welcome aboard").click()
+    expect(page.locator("h1")).to_have_text("Welcome aboard")
+
+
 def test_a_script_in_an_html_mail_does_not_run_nor_load_anything(
     page: Page,
     dialogs: list[str],

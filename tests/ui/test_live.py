@@ -13,6 +13,7 @@ import httpx
 
 from pretenders.server.embedded import EmbeddedServer
 from pretenders.server.ui.live import CLOSED, HEARTBEAT, OVERFLOW, Subscriber
+from tests.ui.conftest import SmtpMockInfo, send_mail
 
 
 def run_alone(scenario: Callable[[], Coroutine[None, None, None]]) -> None:
@@ -134,3 +135,27 @@ def test_a_quiet_stream_gets_heartbeats_and_close_wakes_it() -> None:
         assert await subscriber.take(timeout=1) == [CLOSED]
 
     run_alone(scenario)
+
+
+def test_a_new_mail_is_pushed_with_its_subject_and_addresses(
+    server: EmbeddedServer, smtp_mock: SmtpMockInfo
+) -> None:
+    with (
+        httpx.Client(base_url=server.url, timeout=10) as browser,
+        browser.stream("GET", "/ui/events", params={"mock": smtp_mock.id}) as stream,
+    ):
+        lines = stream.iter_lines()
+        subscribed(lines)
+        send_mail(smtp_mock, b"From: Ada <ada@example.com>\r\nSubject: Hi there\r\n\r\nHello\r\n")
+
+        name, data = next(events(lines))
+
+    event = json.loads(data)
+    assert (name, event["protocol"], event["records"]) == ("record", "smtp", 1)
+    row = event["row"]
+    assert (row["subject"], row["sender"], row["recipients"]) == (
+        "Hi there",
+        "Ada <ada@example.com>",
+        "rcpt@example.com",
+    )
+    assert row["href"] == f"/ui/smtp/{smtp_mock.id}/mails/0"

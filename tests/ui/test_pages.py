@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import smtplib
 from collections.abc import Callable
 
 import httpx
@@ -241,3 +242,38 @@ def test_attachments_and_source_download(ui: httpx.Client, smtp_mock: SmtpMockIn
     assert source.content == MAIL
     assert source.headers["Content-Disposition"].startswith('attachment; filename="mail-0.eml"')
     assert missing.status_code == 404
+
+
+def test_mail_page_shows_the_smtp_session(ui: httpx.Client, smtp_mock: SmtpMockInfo) -> None:
+    with smtplib.SMTP("127.0.0.1", smtp_mock.port, timeout=10) as client:
+        client.ehlo("client.example")
+        client.login("mailer", "s3cret")
+        client.sendmail("a@example.com", ["b@example.com", "c@example.com"], MAIL)
+
+    text = ui.get(f"/ui/smtp/{smtp_mock.id}/mails/0").text
+
+    envelope = text.split("<h2>Envelope</h2>", 1)[1].split("</section>", 1)[0]
+    for label, value in [
+        ("HELO", "client.example"),
+        ("RCPT TO", "b@example.com, c@example.com"),
+        ("TLS", "no"),
+        ("AUTH", "mailer / s3cret"),
+    ]:
+        assert f"<dt>{label}</dt><dd><code>{value}" in envelope
+
+
+def test_smtp_mock_page_lists_scripted_replies(
+    ui: httpx.Client, admin: httpx.Client, smtp_mock: SmtpMockInfo
+) -> None:
+    admin.post(
+        f"/preset/{smtp_mock.id}",
+        json={"stage": "rcpt", "match": "nobody@", "status": 550, "message": "No such user"},
+    )
+    admin.post(f"/preset/{smtp_mock.id}", json={"stage": "data", "action": "disconnect"})
+
+    text = ui.get(f"/ui/smtp/{smtp_mock.id}").text
+
+    script = text.split('id="script"', 1)[1]
+    assert "<code>rcpt</code>" in script and "nobody@" in script
+    assert '<span class="badge s5">550 No such user</span>' in script
+    assert '<span class="badge s5">hang up</span>' in script

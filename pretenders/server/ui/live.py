@@ -142,7 +142,7 @@ def encode_event(mock: Mock, record: Record) -> bytes:
         "mock": present.clean(mock.id),
         "protocol": mock.protocol,
         "records": len(mock.history),
-        "presets": len(mock.presets),
+        "presets": present.presets_of(mock),
         "last_call": present.clock(mock.last_call),
         "last_call_title": present.precise(mock.last_call),
         "href": present.ui_path(mock.protocol, mock.id),

@@ -81,6 +81,24 @@ def mail_row(mock: Mock, index: int, record: MailRecord) -> MailRow:
     )
 
 
+def envelope(record: MailRecord) -> list[tuple[str, str]]:
+    """What the SMTP session said, beside the message itself."""
+    facts = [
+        ("Peer", clean(record.peer)),
+        ("HELO", clean(record.helo or "")),
+        ("MAIL FROM", clean(record.mail_from) + _options(record.mail_options)),
+        ("RCPT TO", ", ".join(clean(r) for r in record.rcpt_tos) + _options(record.rcpt_options)),
+        ("TLS", "yes (STARTTLS)" if record.tls else "no"),
+    ]
+    if record.login is not None:
+        facts.append(("AUTH", f"{clean(record.login)} / {clean(record.password or '')}"))
+    return [(label, value) for label, value in facts if value]
+
+
+def _options(options: list[str]) -> str:
+    return "".join(f" {clean(option)}" for option in options)
+
+
 def summarize(record: MailRecord) -> MailSummary:
     """Subject, sender and recipients, from the headers only (cheap enough for live events)."""
     message = BytesHeaderParser(policy=policy.default).parsebytes(record.data)

@@ -6,7 +6,6 @@ added by the page's script reads exactly like one rendered on reload.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from pretenders.common.constants import FOREVER
 from pretenders.server.core.presets import Preset
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock, Protocol, Timeout
+from pretenders.server.core.smtp_script import SmtpPreset
 
 
 def clean(text: str) -> str:
@@ -101,6 +101,11 @@ class MockRow:
     records: int
 
 
+def presets_of(mock: Mock) -> int:
+    """How many presets (HTTP) or scripted replies (SMTP) a mock has."""
+    return len(mock.script) if mock.protocol == "smtp" else len(mock.presets)
+
+
 def mock_row(mock: Mock, address: str) -> MockRow:
     return MockRow(
         id=clean(mock.id),
@@ -112,7 +117,7 @@ def mock_row(mock: Mock, address: str) -> MockRow:
         last_call=clock(mock.last_call),
         last_call_title=precise(mock.last_call),
         timeout=timeout_text(mock.timeout),
-        presets=len(mock.presets),
+        presets=presets_of(mock),
         records=len(mock.history),
     )
 
@@ -260,9 +265,33 @@ def preset_view(mock: Mock, preset: Preset) -> PresetView:
     )
 
 
-def age(seconds: float) -> str:
-    """How long ago, for the page header: ``just now``, ``3 min ago``."""
-    elapsed = max(time.time() - seconds, 0)
-    if elapsed < 5:
-        return "just now"
-    return f"{duration(round(elapsed))} ago"
+@dataclass(frozen=True)
+class ScriptView:
+    """One scripted SMTP reply, as the SMTP mock page lists it."""
+
+    id: int
+    stage: str
+    match: str
+    reply: str
+    status_class: str
+    times: str
+    delay: str
+
+
+def script_view(preset: SmtpPreset) -> ScriptView:
+    reply = preset.reply
+    if reply.action == "disconnect":
+        text, css = "hang up", "s5"
+    elif reply.status is None:
+        text, css = "normal reply", "s0"
+    else:
+        text, css = reply.line, status_class(reply.status)
+    return ScriptView(
+        id=preset.id,
+        stage=preset.stage,
+        match=preset.pattern or "",
+        reply=text,
+        status_class=css,
+        times="∞" if preset.times_left == FOREVER else str(preset.times_left),
+        delay=duration(reply.after) if reply.after else "",
+    )

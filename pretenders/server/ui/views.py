@@ -13,7 +13,7 @@ from pretenders.server.state import STATE
 from pretenders.server.ui import present
 from pretenders.server.ui.bodies import body_view
 from pretenders.server.ui.forms import MockForm, PresetForm
-from pretenders.server.ui.mail import mail_row, parse_mail
+from pretenders.server.ui.mail import envelope, mail_row, parse_mail
 from pretenders.server.ui.rendering import render
 from pretenders.server.ui.security import MAIL_FRAME_POLICY, secure
 
@@ -155,6 +155,7 @@ async def smtp_mock(request: web.Request) -> web.StreamResponse:
         "smtp_mock.html",
         mock=mock,
         row=present.mock_row(mock, smtp_endpoint(request, mock)),
+        script=[present.script_view(preset) for preset in mock.script],
         mails=rows,
         total=len(records),
     )
@@ -176,17 +177,6 @@ async def smtp_mail(request: web.Request) -> web.StreamResponse:
     view = request.query.get("view", default)
     if view not in MAIL_VIEWS:
         view = default
-    envelope = [
-        ("Peer", present.clean(record.peer)),
-        ("MAIL FROM", present.clean(record.mail_from)),
-        ("RCPT TO", ", ".join(present.clean(r) for r in record.rcpt_tos)),
-    ]
-    for label, name in (("HELO", "helo"), ("AUTH login", "login")):
-        value = getattr(record, name, None)
-        if value:
-            envelope.append((label, present.clean(str(value))))
-    if getattr(record, "tls", False):
-        envelope.append(("TLS", "yes (STARTTLS)"))
     return render(
         request,
         "smtp_mail.html",
@@ -198,7 +188,7 @@ async def smtp_mail(request: web.Request) -> web.StreamResponse:
         mail=mail,
         received=present.clock(record.time),
         received_title=present.precise(record.time),
-        envelope=envelope,
+        envelope=envelope(record),
         view=view,
         base=present.ui_path("smtp", mock.id, "mails", n),
     )
