@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import argparse
 import base64
-import time
+import smtplib
+from email import policy
 from email.message import EmailMessage
+from email.utils import formatdate
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
-from pretenders.server.core.records import MailRecord
 from pretenders.server.embedded import EmbeddedServer
-from pretenders.server.state import STATE
 from tests.ui.chromium import chromium, missing
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 OUT = Path(__file__).parents[2] / "docs" / "screenshots"
 WIDTH, HEIGHT = 1280, 800
@@ -83,6 +87,7 @@ def http_traffic(client: httpx.Client) -> None:
 def sample_mails() -> list[tuple[str, list[str], bytes]]:
     welcome = EmailMessage()
     welcome["Subject"] = "Welcome to Acme, Ada!"
+    welcome["Date"] = formatdate(localtime=True)
     welcome["From"] = "Acme <hello@acme.test>"
     welcome["To"] = "Ada Lovelace <ada@example.com>"
     welcome.set_content("Hi Ada,\n\nYour account is ready. Your first invoice is attached.\n")
@@ -106,11 +111,13 @@ def sample_mails() -> list[tuple[str, list[str], bytes]]:
     )
     reset = EmailMessage()
     reset["Subject"] = "Reset your password"
+    reset["Date"] = formatdate(localtime=True)
     reset["From"] = "Acme <no-reply@acme.test>"
     reset["To"] = "grace@example.com"
     reset.set_content("Use this code to reset your password: 614 209\n")
     digest = EmailMessage()
     digest["Subject"] = "Your weekly report: 3 new invoices"
+    digest["Date"] = formatdate(localtime=True)
     digest["From"] = "Acme Reports <reports@acme.test>"
     digest["To"] = "ops@example.com"
     digest.set_content("3 invoices were paid this week.\n")
@@ -118,20 +125,25 @@ def sample_mails() -> list[tuple[str, list[str], bytes]]:
         b"id,amount\n1,10\n", maintype="text", subtype="csv", filename="report.csv"
     )
     return [
-        ("hello@acme.test", ["ada@example.com"], bytes(welcome)),
-        ("no-reply@acme.test", ["grace@example.com"], bytes(reset)),
-        ("reports@acme.test", ["ops@example.com"], bytes(digest)),
+        ("hello@acme.test", ["ada@example.com"], welcome.as_bytes(policy=policy.SMTP)),
+        ("no-reply@acme.test", ["grace@example.com"], reset.as_bytes(policy=policy.SMTP)),
+        ("reports@acme.test", ["ops@example.com"], digest.as_bytes(policy=policy.SMTP)),
     ]
 
 
-def smtp_traffic(server: EmbeddedServer) -> str:
-    """An SMTP mock with a few mails: appended in-process where the server has no SMTP mocks."""
-    app = server._server.app  # type: ignore[union-attr]
-    registry = app[STATE].registry
-    mock, _ = registry.create_or_join("smtp", "signup-mails", None)
+def smtp_traffic(client: httpx.Client) -> str:
+    """An SMTP mock that received a few mails, sent over SMTP like an application would."""
+    created = client.post("/smtp", json={"name": "signup-mails", "pretender_timeout": "FOREVER"})
+    port = int(created.json()["full_host"].rpartition(":")[2])
+    client.post(
+        "/preset/signup-mails",
+        json={"stage": "rcpt", "match": "bounce@", "status": 550, "message": "No such user"},
+    ).raise_for_status()
     for mail_from, rcpt_tos, data in reversed(sample_mails()):
-        mock.record(MailRecord("127.0.0.1:52114", mail_from, rcpt_tos, data, time.time()))
-    return mock.id
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.ehlo("app.acme.test")
+            smtp.sendmail(mail_from, rcpt_tos, data)
+    return "signup-mails"
 
 
 def main() -> None:
@@ -144,7 +156,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     with EmbeddedServer() as server, httpx.Client(base_url=server.url, timeout=10) as client:
         http_traffic(client)
-        smtp = smtp_traffic(server)
+        smtp = smtp_traffic(client)
         pages = {
             "mocks": "/",
             "http-mock": "/ui/http/payments-api",
@@ -157,10 +169,31 @@ def main() -> None:
             page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
             for name, path in pages.items():
                 page.goto(server.url + path)
-                page.wait_for_load_state("networkidle") if False else page.wait_for_load_state()
+                page.wait_for_load_state()
+                if page.locator("iframe.mail-frame").count():
+                    page.frame_locator("iframe.mail-frame").locator("h2").wait_for()
                 target = args.out / f"{name}.png"
                 page.screenshot(path=str(target), full_page=True)
                 print(target)
+            page.goto(server.url + "/ui/http/weather")
+            add_preset_form(page)
+            target = args.out / "http-add-preset.png"
+            page.locator("#presets").screenshot(path=str(target))
+            print(target)
+
+
+def add_preset_form(page: Page) -> None:
+    """The "add a preset" form, opened and filled in as someone setting up a reply would."""
+    form = page.locator("details.add-preset")
+    if form.get_attribute("open") is None:
+        form.locator("summary").click()
+    page.get_by_label("Rule").fill("POST /forecast")
+    page.locator('textarea[name="match_headers"]').fill("X-Api-Key: demo")
+    page.get_by_label("Status").fill("201")
+    page.get_by_label("forever").check()
+    page.locator('input[name="after"]').fill("0.5")
+    page.locator('textarea[name="body"]').fill('{\n  "city": "Barcelona",\n  "sky": "sunny"\n}')
+    page.locator('textarea[name="body"]').blur()
 
 
 if __name__ == "__main__":

@@ -121,9 +121,14 @@ def test_mail_without_html_has_no_html_view() -> None:
     assert view.attachments == ()
 
 
+class Rule:
+    rule = "GET /a"
+
+
 class NearMiss:
     def __init__(self, preset_id: int, differences: list[object]) -> None:
         self.preset_id = preset_id
+        self.rule = Rule()
         self.differences = differences
 
 
@@ -151,5 +156,6 @@ def test_near_misses_are_shown_when_the_server_records_them() -> None:
     assert plain == ("no preset matched", "missed")
     assert served_text(record) == ("no match; closest: preset 2 (rule)", "missed")
     assert misses[0].differences[0].expected == "GET /a"
+    assert misses[0].rule == "GET /a"
     assert misses[1].preset == "preset 0"
     assert misses[1].differences[0].field == "body"

@@ -134,6 +134,8 @@ class NearMiss:
     """A preset that came close to serving a request, and what it wanted instead."""
 
     preset: str
+    rule: str
+    """The preset's rule regex, when known."""
     differences: tuple[Difference, ...]
     text: str
     """Shown when the near miss has no differences this page knows how to read."""
@@ -162,9 +164,12 @@ def near_misses(record: RequestRecord) -> list[NearMiss]:
             )
             for d in (raw if isinstance(raw, Iterable) else ())
         )
+        rule = _get(item, "rule")
+        rule_text = _get(rule, "rule") if rule is not None and not isinstance(rule, str) else rule
         misses.append(
             NearMiss(
                 preset=f"preset {preset}" if preset is not None else "a preset",
+                rule=clean(str(rule_text)) if rule_text is not None else "",
                 differences=differences,
                 text="" if differences else clean(str(item)),
             )
