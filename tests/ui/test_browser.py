@@ -209,6 +209,7 @@ def test_a_script_in_an_html_mail_does_not_run_nor_load_anything(
         f'<img src="data:," onerror="{probe}">'
         f'<img src="{pixel}"><link rel="stylesheet" href="{pixel}">'
         f'<body onload="{probe}"><form action="{pixel}"><button id="go">go</button></form>'
+        f'<meta http-equiv="refresh" content="0;url={pixel}"><iframe src="{pixel}"></iframe>'
     )
     send_mail(smtp_mock, welcome_mail(html))
 

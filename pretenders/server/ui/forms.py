@@ -75,7 +75,9 @@ class PresetForm:
             raise
         except CoreError as error:
             field = _FORM_FIELD.get(error.field or "", error.field)
-            raise FormError(error.message, field=field) from None
+            # The core names the admin API's field ("rule.body: ..."); name the form's instead.
+            message = error.message.removeprefix(f"{error.field}: ")
+            raise FormError(f"{field}: {message}" if field else message, field=field) from None
         return rule, reply, times
 
 

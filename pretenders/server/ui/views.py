@@ -110,12 +110,17 @@ def render_http_mock(
     )
 
 
-async def http_request(request: web.Request) -> web.StreamResponse:
+def _request(request: web.Request) -> tuple[Mock, int, RequestRecord]:
     mock = mock_of(request, "http")
     n = _position(request, mock)
     record = mock.history.get(n)
     if not isinstance(record, RequestRecord):
         raise web.HTTPNotFound(text=f"Position {n} of {mock.id} is not an HTTP request.")
+    return mock, n, record
+
+
+async def http_request(request: web.Request) -> web.StreamResponse:
+    mock, n, record = _request(request)
     content_type = present.header_value(record.headers, "Content-Type")
     query = urlsplit(record.url).query
     return render(
@@ -137,10 +142,8 @@ async def http_request(request: web.Request) -> web.StreamResponse:
 
 
 async def http_request_body(request: web.Request) -> web.StreamResponse:
-    mock = mock_of(request, "http")
-    record = mock.history.get(_position(request, mock))
-    assert isinstance(record, RequestRecord)
-    return download(record.body, "application/octet-stream", f"request-{request.match_info['n']}")
+    _, n, record = _request(request)
+    return download(record.body, "application/octet-stream", f"request-{n}")
 
 
 async def smtp_mock(request: web.Request) -> web.StreamResponse:
