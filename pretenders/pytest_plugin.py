@@ -178,8 +178,13 @@ def _is_unmatched(recorded: RecordedRequest) -> bool:
 
 
 def _explanation(recorded: RecordedRequest) -> list[str]:
-    explanation = recorded.data.get("explanation")
-    return str(explanation).splitlines() if explanation else []
+    """Why the request missed: the closest presets, as the server recorded them."""
+    if "near_misses" not in recorded.data:
+        return []  # an external server too old to record them
+    misses = recorded.near_misses
+    if not misses:
+        return ["the mock had no presets"]
+    return ["closest presets:", *(f"  {miss.text}" for miss in misses)]
 
 
 def _discard(mock: HTTPMock | SMTPMock) -> None:

@@ -70,6 +70,7 @@ def test_delayed_replies_hold_up_nothing_else(
     slowest_fast = max(done for _, done in fast_results) - start
     first_slow = min(done for _, done in slow_results) - start
     last_slow = max(done for _, done in slow_results) - start
-    assert slowest_fast < 1.0, f"plain requests waited {slowest_fast:.2f} s behind delayed ones"
     assert first_slow >= 2.0, "a delayed reply came early"
-    assert last_slow < 2.5, f"20 delayed replies took {last_slow:.2f} s: delays are serialised"
+    assert slowest_fast < first_slow - 1, f"plain requests waited {slowest_fast:.2f} s"
+    assert last_slow - first_slow < 0.5, "the delays ran one after another, not at once"
+    assert last_slow < 2.5, f"20 delayed replies took {last_slow:.2f} s"

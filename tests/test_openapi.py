@@ -47,3 +47,16 @@ def test_schemas_are_resolvable(admin: httpx.Client) -> None:
         assert name in document["components"]["schemas"]
     preset = document["components"]["schemas"]["PresetIn"]["properties"]
     assert set(preset) == {"rule", "status", "headers", "body", "times", "after"}
+
+
+def test_diagnostics_routes_and_filters_are_documented(admin: httpx.Client) -> None:
+    document = admin.get("/openapi.json").json()
+    paths = document["paths"]
+    assert paths["/count/{id}"]["post"]["requestBody"]
+    assert paths["/wait/{id}"]["post"]["requestBody"]
+    history = {p["name"] for p in paths["/history/{id}"]["get"]["parameters"] if p["in"] == "query"}
+    assert history == {"method", "url", "matched", "to", "subject"}
+    presets = paths["/preset/{id}"]["get"]["parameters"]
+    assert {p["name"]: p["required"] for p in presets if p["in"] == "query"} == {"unused": False}
+    wait = document["components"]["schemas"]["WaitIn"]["properties"]
+    assert set(wait) == {"rule", "headers", "body", "data", "to", "subject", "count", "timeout"}

@@ -60,6 +60,9 @@ def test_unmatched_request_fails_the_test_with_the_request(pytester: pytest.Pyte
         [
             "*1 request(s) to this test's HTTP mocks matched no preset*",
             "*GET /user/42?full=1*",
+            "*closest presets:*",
+            '*preset 0 "GET /users/42" (times left 1): rule: expected "GET /users/42", '
+            'got "GET /user/42?full=1" (the method matches, the path does not)*',
             "*FAILED test_user.py::test_wrong_url*",
         ]
     )

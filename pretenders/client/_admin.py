@@ -21,9 +21,19 @@ class AdminConnection:
         self.base_url = f"http://{host}:{port}"
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
 
-    def call(self, method: str, path: str, json: Any = None) -> httpx.Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """One call; ``timeout`` (seconds) overrides the connection's for calls that wait."""
         try:
-            return self._http.request(method, path, json=json)
+            if timeout is None:
+                return self._http.request(method, path, json=json, params=params)
+            return self._http.request(method, path, json=json, params=params, timeout=timeout)
         except httpx.TransportError as error:
             raise ServerUnreachable(
                 f"cannot reach the pretenders server at {self.base_url} ({error}); "
@@ -51,3 +61,15 @@ def error_message(response: httpx.Response) -> str:
         return "; ".join(item["message"] for item in response.json()["errors"])
     except (ValueError, KeyError, TypeError):
         return response.text or f"HTTP {response.status_code}"
+
+
+WAIT_MARGIN = 10.0
+"""Seconds the HTTP call of a wait may outlast the wait itself (the server answers at its end)."""
+
+
+def wait(admin: AdminConnection, mock_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """``POST /wait/<id>``: block until the server says the wait is met or timed out."""
+    timeout = float(payload.get("timeout", 5))
+    response = admin.call("POST", f"/wait/{mock_id}", json=payload, timeout=timeout + WAIT_MARGIN)
+    answer: dict[str, Any] = admin.expect(response).json()
+    return answer

@@ -10,8 +10,9 @@ from email.parser import BytesParser
 from typing import Any
 
 from pretenders.client import BossClient
+from pretenders.client._admin import wait
 from pretenders.common.constants import Forever
-from pretenders.common.exceptions import ConfigurationError
+from pretenders.common.exceptions import ConfigurationError, WaitTimeout
 
 __all__ = ["Attachment", "SMTPMessage", "SMTPMock", "SmtpStage"]
 
@@ -192,6 +193,36 @@ class SMTPMock(BossClient):
         if response.status_code != 200:
             return None
         return SMTPMessage(response.json())
+
+    def wait_for_email(
+        self,
+        count: int = 1,
+        timeout: float = 5,
+        to: str | None = None,
+        subject: str | None = None,
+    ) -> list[SMTPMessage]:
+        """Block until ``count`` accepted mails match (those already there count too), and
+        return them all; raise ``WaitTimeout`` after ``timeout`` seconds (at most 300).
+
+        ``to`` is a regex searched in every envelope recipient and the To and Cc headers;
+        ``subject`` a regex searched in the decoded Subject.
+        """
+        payload = {"count": count, "timeout": timeout, "to": to, "subject": subject}
+        answer = wait(self.admin, self.pretend_access_point_id, payload)
+        seen = [SMTPMessage(item) for item in answer["mails"]]
+        if answer["met"]:
+            return seen
+        wanted = f"{count} mail{'s' if count != 1 else ''}"
+        filters = {"to": to, "subject": subject}
+        described = " and ".join(f"{k} {v!r}" for k, v in filters.items() if v is not None)
+        message = f"waiting for {wanted}{' with ' + described if described else ''}: "
+        message += str(answer["message"])
+        received = self.get_emails()
+        message += f"\nThe mock accepted {len(received)}" + "".join(
+            f"\n  from {m.mail_from} to {', '.join(m.rcpt_tos)}: {m.subject!r}"
+            for m in received[-20:]
+        )
+        raise WaitTimeout(message, list(seen))
 
     def when(
         self,

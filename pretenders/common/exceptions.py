@@ -25,6 +25,24 @@ class NoRequestFound(PretendersError):
     """No recorded request at that position."""
 
 
+class VerificationError(PretendersError, AssertionError):
+    """A mock did not receive what the test expected; the message shows what it did receive.
+
+    An ``AssertionError``, so test runners report it as a failed assertion.
+    """
+
+
+class WaitTimeout(VerificationError):
+    """A wait ended before enough matching requests or mails arrived.
+
+    ``seen`` holds the matching ones that did arrive.
+    """
+
+    def __init__(self, message: str, seen: list[object] | None = None) -> None:
+        super().__init__(message)
+        self.seen = seen or []
+
+
 class NoPortAvailableException(PretendersError):
     """Kept for 1.4 compatibility: SMTP mocks now take any free port."""
 
@@ -37,4 +55,6 @@ __all__ = [
     "ResourceNotFound",
     "ServerUnreachable",
     "UnexpectedResponseStatus",
+    "VerificationError",
+    "WaitTimeout",
 ]

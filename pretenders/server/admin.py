@@ -6,17 +6,21 @@ cannot drift apart.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
+from pretenders.common.constants import FOREVER
 from pretenders.server import operations, wire
 from pretenders.server.core.errors import CoreError, InvalidInput, UnknownMock
 from pretenders.server.core.registry import Mock, Protocol
+from pretenders.server.core.waiting import MAX_WAIT, Outcome, check_wait
+from pretenders.server.http_protocol import on_disconnect
 from pretenders.server.state import STATE, ServerState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -45,6 +49,9 @@ class Route:
     """The type of a 200 answer's JSON body; None for an empty body."""
     errors: tuple[int, ...] = ()
     query: tuple[str, ...] = ()
+    """Required query parameters."""
+    options: dict[str, str] = field(default_factory=dict)
+    """Optional query parameters, each with what it does."""
 
 
 def json_response(document: Any, status: int = 200) -> web.Response:
@@ -177,13 +184,25 @@ async def add_preset(request: web.Request) -> web.StreamResponse:
     return json_response(wire.preset_out(operations.add_http_preset(state, mock, http)))
 
 
+def _live_mock(request: web.Request) -> Mock:
+    """The mock named in the path, of either protocol, or UnknownMock."""
+    mock = _mock_or_none(request)
+    if mock is None:
+        raise UnknownMock("http or smtp", request.match_info["id"])
+    return mock
+
+
 async def list_presets(request: web.Request) -> web.StreamResponse:
+    unused = request.query.get("unused")
+    only_unused = unused is not None and wire.flag(unused, "unused")
     mock = _mock_or_none(request)
     if mock is None:
         return json_response([])
     if mock.protocol == "smtp":
-        return json_response([wire.smtp_preset_out(p) for p in mock.script])
-    return json_response([wire.preset_out(p) for p in mock.presets])
+        scripted = [p for p in mock.script if p.times_left != FOREVER or not only_unused]
+        return json_response([wire.smtp_preset_out(p) for p in scripted])
+    presets = [p for p in mock.presets if p.unused or not only_unused]
+    return json_response([wire.preset_out(p) for p in presets])
 
 
 async def clear_presets(request: web.Request) -> web.StreamResponse:
@@ -196,7 +215,17 @@ async def clear_presets(request: web.Request) -> web.StreamResponse:
 
 async def list_history(request: web.Request) -> web.StreamResponse:
     mock = _mock_or_none(request)
-    return json_response([wire.record_out(r) for r in mock.history] if mock else [])
+    wanted = wire.history_filter(request.query, mock.protocol if mock else None)
+    if mock is None:
+        return json_response([])
+    records = mock.history if wanted is None else filter(wanted, mock.history)
+    return json_response([wire.record_out(r) for r in records])
+
+
+async def count_records(request: web.Request) -> web.StreamResponse:
+    mock = _live_mock(request)
+    wanted = wire.filter_of(await _payload(request, wire.FilterIn), mock.protocol)
+    return json_response(wire.CountOut(count=sum(1 for r in mock.history if wanted(r))))
 
 
 async def get_history(request: web.Request) -> web.StreamResponse:
@@ -227,8 +256,11 @@ def _history_routes() -> list[Route]:
             "GET",
             "/history/{id}",
             list_history,
-            "Everything the mock received, oldest first ([] for an unknown mock)",
+            "Everything the mock received, oldest first ([] for an unknown mock), "
+            "optionally filtered",
             response=OneOf((wire.RequestOut, wire.MailOut), many=True),
+            errors=(400,),
+            options=wire.HISTORY_FILTERS,
         ),
         Route(
             "GET",
@@ -259,24 +291,73 @@ def _preset_routes() -> list[Route]:
             list_presets,
             "The mock's presets in the order they are tried ([] for an unknown mock)",
             response=OneOf((wire.PresetOut, wire.SmtpPresetOut), many=True),
+            errors=(400,),
+            options={
+                "unused": "true: only presets still owed requests: uses left to count "
+                "down, or FOREVER and never served (SMTP: uses left to count down)"
+            },
         ),
         Route("DELETE", "/preset/{id}", clear_presets, "Remove all of the mock's presets"),
     ]
 
 
-def admin_routes() -> list[Route]:
-    """Every admin route of the server, in the order they are documented."""
-    routes = [*_mock_routes("http"), *_mock_routes("smtp"), *_preset_routes(), *_history_routes()]
+async def wait_records(request: web.Request) -> web.StreamResponse:
+    state = _state(request)
+    mock = _live_mock(request)
+    payload = await _payload(request, wire.WaitIn)
+    wanted = wire.filter_of(payload, mock.protocol)
+    check_wait(payload.count, payload.timeout)
+    mock.touch(state.registry.clock())
+    task = asyncio.ensure_future(state.waiters.wait(mock, wanted, payload.count, payload.timeout))
+    forget = on_disconnect(request, task.cancel)
+    try:
+        await asyncio.wait({task})
+    finally:
+        forget()
+        task.cancel()  # a no-op once done; ends the wait if this handler is cancelled
+    if task.cancelled():
+        return web.Response(status=499)  # the client went away: nobody reads this
+    result = task.result()
+    if result.outcome is Outcome.GONE:
+        raise UnknownMock(mock.protocol, mock.id)
+    mock.touch(state.registry.clock())
+    return json_response(wire.wait_out(mock.protocol, result, payload.count, payload.timeout))
+
+
+def _verify_routes() -> list[Route]:
     return [
         Route(
-            r.method,
-            r.path,
-            _reports_errors(r.handler),
-            r.summary,
-            r.request,
-            r.response,
-            r.errors,
-            r.query,
-        )
-        for r in routes
+            "POST",
+            "/count/{id}",
+            count_records,
+            "Count the recorded requests matching a rule (the preset rule language), "
+            "or the mails matching to/subject",
+            request=wire.FilterIn,
+            response=wire.CountOut,
+            errors=(400, 404),
+        ),
+        Route(
+            "POST",
+            "/wait/{id}",
+            wait_records,
+            "Hold the call until `count` matching requests (or mails) are recorded, counting "
+            "those already there, or until `timeout` seconds (at most "
+            f"{MAX_WAIT:g}) have passed; either way 200, with `met` true or false and what "
+            "was seen",
+            request=wire.WaitIn,
+            response=OneOf((wire.WaitRequestsOut, wire.WaitMailsOut)),
+            errors=(400, 404),
+        ),
     ]
+
+
+def admin_routes() -> list[Route]:
+    """Every admin route of the server, in the order they are documented."""
+    routes = [
+        *_mock_routes("http"),
+        *_mock_routes("smtp"),
+        *_preset_routes(),
+        *_history_routes(),
+        *_verify_routes(),
+    ]
+    return [replace(r, handler=_reports_errors(r.handler)) for r in routes]

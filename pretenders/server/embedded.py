@@ -13,6 +13,8 @@ import threading
 from concurrent.futures import Future
 from typing import Any
 
+from aiohttp import web
+
 from pretenders.server.app import RunningServer, start_server
 from pretenders.server.settings import Settings
 
@@ -41,6 +43,13 @@ class EmbeddedServer:
         if self._server is None:
             raise RuntimeError("the embedded server is not running: call start() first")
         return self._server.url
+
+    @property
+    def app(self) -> web.Application:
+        """The running application (its state is only safe to change from its loop)."""
+        if self._server is None:
+            raise RuntimeError("the embedded server is not running: call start() first")
+        return self._server.app
 
     @property
     def running(self) -> bool:

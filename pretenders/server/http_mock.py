@@ -13,14 +13,13 @@ from aiohttp import web
 
 from pretenders.server import wire
 from pretenders.server.core.matching import MatchSubject
+from pretenders.server.core.near_miss import closest_presets, explain_miss
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock
 from pretenders.server.state import STATE
 
 PREFIX = "/mockhttp/"
 ROUTE = PREFIX + "{id}{path:.*}"
-
-NO_MATCH = "No matching preset response"
 
 
 class HttpMockAdapter:
@@ -59,11 +58,10 @@ async def serve(request: web.Request) -> web.StreamResponse:
         body=await request.read(),
         time=now,
     )
-    preset = mock.presets.take(MatchSubject(record))
+    subject = MatchSubject(record)
+    preset = mock.presets.take(subject)
     if preset is None:
-        record.status = 404
-        mock.record(record)
-        return web.Response(status=404, text=NO_MATCH)
+        return _no_match(mock, record, subject)
 
     reply = preset.reply
     record.status = reply.status
@@ -72,3 +70,17 @@ async def serve(request: web.Request) -> web.StreamResponse:
     if reply.after > 0:
         await asyncio.sleep(reply.after)
     return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+
+
+def _no_match(mock: Mock, record: RequestRecord, subject: MatchSubject) -> web.Response:
+    """Record the miss with its closest presets, and answer 404 saying why they missed."""
+    record.status = 404
+    record.near_misses = closest_presets(mock.presets, subject)
+    mock.record(record)
+    text = explain_miss(record, len(mock.presets), mock.id)
+    return web.Response(
+        status=404,
+        body=text.encode("utf-8", errors="replace"),
+        content_type="text/plain",
+        charset="utf-8",
+    )

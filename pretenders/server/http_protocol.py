@@ -8,6 +8,8 @@ pure-Python parser, which accepts any token, the first time llhttp rejects a met
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -57,12 +59,14 @@ class AnyMethodParser:
 
 
 class AnyMethodRequestHandler(RequestHandler):
-    """aiohttp's connection handler with an :class:`AnyMethodParser`."""
+    """aiohttp's connection handler with an :class:`AnyMethodParser`, which also tells
+    long-running handlers when their client goes away (see :func:`on_disconnect`)."""
 
-    __slots__ = ()
+    __slots__ = ("disconnect_callbacks",)
 
     def __init__(self, manager: web.Server, *, loop: Any, **kwargs: Any) -> None:
         super().__init__(manager, loop=loop, **kwargs)
+        self.disconnect_callbacks: list[Callable[[], object]] = []
         if HttpRequestParser is HttpRequestParserPy:
             return  # no C extension: the Python parser already takes any method
         limits = {
@@ -83,6 +87,33 @@ class AnyMethodRequestHandler(RequestHandler):
             )
 
         self._parser = AnyMethodParser(self._parser, make_fallback)  # type: ignore[assignment]
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        super().connection_lost(exc)
+        callbacks, self.disconnect_callbacks = self.disconnect_callbacks, []
+        for callback in callbacks:
+            callback()
+
+
+def on_disconnect(request: web.BaseRequest, callback: Callable[[], object]) -> Callable[[], None]:
+    """Call ``callback`` once if the client closes the connection; returns the unsubscriber.
+
+    aiohttp does not cancel handlers when their client leaves, so a handler that holds a
+    request open (a long poll) would otherwise keep its resources until it times out.
+    """
+    handler = request.protocol
+    if not isinstance(handler, AnyMethodRequestHandler):
+        return lambda: None
+    if handler.transport is None:  # already gone
+        asyncio.get_running_loop().call_soon(callback)
+        return lambda: None
+    handler.disconnect_callbacks.append(callback)
+
+    def unsubscribe() -> None:
+        if callback in handler.disconnect_callbacks:
+            handler.disconnect_callbacks.remove(callback)
+
+    return unsubscribe
 
 
 class AnyMethodServer(web.Server):

@@ -37,6 +37,16 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         {"name": name, "in": "query", "required": True, "schema": {"type": "string"}}
         for name in route.query
     ]
+    found += [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": description,
+        }
+        for name, description in route.options.items()
+    ]
     return found
 
 

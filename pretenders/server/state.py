@@ -9,6 +9,7 @@ import msgspec
 from aiohttp import web
 
 from pretenders.server.core.registry import Mock, Registry
+from pretenders.server.core.waiting import Waiters
 from pretenders.server.settings import Settings
 from pretenders.server.wire import CreateMock
 
@@ -28,6 +29,11 @@ class ServerState:
     settings: Settings
     registry: Registry
     adapters: dict[str, MockAdapter] = field(default_factory=dict)
+    waiters: Waiters = field(init=False)
+    """The pending long-poll waits, fed by the registry."""
+
+    def __post_init__(self) -> None:
+        self.waiters = Waiters(self.registry)
 
 
 STATE = web.AppKey("pretenders_state", ServerState)

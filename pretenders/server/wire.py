@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Literal, TypeVar
 
@@ -15,11 +16,14 @@ import msgspec
 
 from pretenders.common.constants import FOREVER
 from pretenders.server.core.errors import InvalidInput
-from pretenders.server.core.matching import MatchRule
+from pretenders.server.core.filters import MailFilter, RecordFilter, RequestFilter
+from pretenders.server.core.matching import MatchRule, compile_regex
+from pretenders.server.core.near_miss import NearMiss, describe_near_miss
 from pretenders.server.core.presets import Preset, Reply
 from pretenders.server.core.records import MailRecord, RequestRecord
 from pretenders.server.core.registry import Mock, Timeout
 from pretenders.server.core.smtp_script import SmtpPreset, SmtpReply, check_stage
+from pretenders.server.core.waiting import WaitResult
 
 ScalarValue = str | int | float
 """Header and form values: the 1.4 client let callers pass numbers, sent as their text."""
@@ -77,6 +81,54 @@ class PresetIn(msgspec.Struct, forbid_unknown_fields=True):
     after: float = 0.0
 
 
+class FilterIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Which records to count: the preset rule language for HTTP requests, ``to`` and
+    ``subject`` (regexes searched in recipients and Subject) for mails."""
+
+    rule: str | None = None
+    headers: dict[str, ScalarValue] | None = None
+    body: str | None = None
+    data: dict[str, ScalarValue] | None = None
+    to: str | None = None
+    subject: str | None = None
+
+
+class WaitIn(FilterIn, forbid_unknown_fields=True):
+    """``POST /wait/<id>``: a filter, how many matching records to wait for, and how long."""
+
+    count: int = 1
+    timeout: float = 5.0
+    """Seconds, from 0 to 300."""
+
+
+class WaitRequestsOut(msgspec.Struct):
+    """The end of a wait on an HTTP mock: met, or timed out with what was seen so far."""
+
+    met: bool
+    count: int
+    """How many matching requests were seen (may exceed ``wanted``)."""
+    wanted: int
+    message: str
+    requests: list[RequestOut]
+
+
+class WaitMailsOut(msgspec.Struct):
+    """The end of a wait on an SMTP mock: met, or timed out with what was seen so far."""
+
+    met: bool
+    count: int
+    """How many matching mails were seen (may exceed ``wanted``)."""
+    wanted: int
+    message: str
+    mails: list[MailOut]
+
+
+class CountOut(msgspec.Struct):
+    """``POST /count/<id>``: how many recorded requests or mails match."""
+
+    count: int
+
+
 class CreatedHttpMock(msgspec.Struct):
     id: str
     path: str
@@ -110,8 +162,35 @@ class PresetOut(msgspec.Struct):
     headers: dict[str, str]
     body: str
     times: int | str
+    """Uses left: a count, or ``"FOREVER"``."""
     after: float
     id: int
+    served: int
+    """Requests this preset has answered so far."""
+
+
+class DifferenceOut(msgspec.Struct):
+    """One part of a request that did not match a preset."""
+
+    field: str
+    """``rule``, ``header <Name>``, ``body`` or ``data``."""
+    expected: str
+    actual: str
+
+
+class NearMissOut(msgspec.Struct):
+    """A preset that came close to an unmatched request, and what differed."""
+
+    preset: int
+    """The preset's id."""
+    rule: RuleOut
+    times: int | str
+    """The preset's uses left when the request came."""
+    differences: list[DifferenceOut]
+    rule_miss: str | None
+    """``"method"`` or ``"path"`` when the rule missed on that half of "METHOD /path" alone."""
+    text: str
+    """The same, as one line of the 404 text."""
 
 
 class SmtpPresetOut(msgspec.Struct):
@@ -134,6 +213,11 @@ class RequestOut(msgspec.Struct):
     time: str
     status: int | None
     preset: int | None
+    """The id of the preset that served it; null when nothing matched."""
+    matched: bool
+    near_misses: list[NearMissOut]
+    """When nothing matched: the closest presets (up to 3), closest first; empty when the
+    mock had no presets, and for matched requests."""
 
 
 class MailOut(msgspec.Struct):
@@ -217,6 +301,104 @@ def match_rule_of(rule: str | RuleIn | None) -> MatchRule:
     )
 
 
+def filter_of(payload: FilterIn, protocol: str) -> RecordFilter:
+    """The filter a payload describes, for a mock of that protocol."""
+    request_fields = [
+        name for name in ("rule", "headers", "body", "data") if getattr(payload, name) is not None
+    ]
+    mail_fields = [name for name in ("to", "subject") if getattr(payload, name) is not None]
+    if protocol == "smtp":
+        if request_fields:
+            raise InvalidInput(
+                f"{request_fields[0]} filters HTTP requests; mails filter by to and subject",
+                field=request_fields[0],
+            )
+        return MailFilter(_regex(payload.to, "to"), _regex(payload.subject, "subject"))
+    if mail_fields:
+        raise InvalidInput(
+            f"{mail_fields[0]} filters mails; HTTP requests filter by rule, headers, body, data",
+            field=mail_fields[0],
+        )
+    if not request_fields:
+        return RequestFilter()
+    try:
+        rule = MatchRule(
+            payload.rule or "",
+            headers=_texts(payload.headers),
+            body=payload.body,
+            data=_texts(payload.data),
+        )
+    except InvalidInput as error:
+        # MatchRule names fields as nested in a preset ("rule.body"); here they are flat.
+        nested = error.field or ""
+        flat = nested.removeprefix("rule.")
+        raise InvalidInput(error.message.replace(nested, flat, 1), field=flat) from None
+    return RequestFilter(rule)
+
+
+HISTORY_FILTERS = {
+    "method": "HTTP requests with this method (any case)",
+    "url": "HTTP requests whose URL (below the mock) contains a match of this regex",
+    "matched": "true: HTTP requests a preset served; false: those that got the 404",
+    "to": "Mails with a recipient (envelope, To or Cc) containing a match of this regex",
+    "subject": "Mails whose decoded Subject contains a match of this regex",
+}
+"""The query parameters that filter ``GET /history/<id>``."""
+
+
+def history_filter(query: Mapping[str, str], protocol: str | None) -> RecordFilter | None:
+    """The filter of a history query (None for none); ``protocol`` is None for unknown mocks."""
+    unknown = sorted(set(query) - set(HISTORY_FILTERS))
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]} is not a history filter; use {', '.join(HISTORY_FILTERS)}",
+            field=unknown[0],
+        )
+    if not query:
+        return None
+    mail_fields = [name for name in ("to", "subject") if name in query]
+    request_fields = [name for name in ("method", "url", "matched") if name in query]
+    if mail_fields and request_fields:
+        raise InvalidInput(
+            f"{request_fields[0]} filters HTTP requests and {mail_fields[0]} filters mails: "
+            "use one kind",
+            field=mail_fields[0],
+        )
+    if mail_fields:
+        found: RecordFilter = MailFilter(
+            _regex(query.get("to"), "to"), _regex(query.get("subject"), "subject")
+        )
+    else:
+        matched = query.get("matched")
+        found = RequestFilter(
+            method=query.get("method"),
+            url=_regex(query.get("url"), "url"),
+            matched=None if matched is None else flag(matched, "matched"),
+        )
+    if protocol is not None and found.protocol != protocol:
+        field = (mail_fields or request_fields)[0]
+        raise InvalidInput(
+            f"{field} filters {'mails' if mail_fields else 'HTTP requests'}, "
+            f"and this is an {protocol.upper()} mock",
+            field=field,
+        )
+    return found
+
+
+def flag(text: str, field: str) -> bool:
+    """A query-string boolean: true/false, 1/0, yes/no."""
+    lowered = text.lower()
+    if lowered in {"true", "1", "yes"}:
+        return True
+    if lowered in {"false", "0", "no"}:
+        return False
+    raise InvalidInput(f"{field} must be true or false, got {text!r}", field=field)
+
+
+def _regex(pattern: str | None, field: str) -> re.Pattern[str] | None:
+    return None if pattern is None else compile_regex(pattern, field)
+
+
 DEFAULT_CONTENT_TYPE = "text/html; charset=UTF-8"
 """What 1.4 (bottle) sent when a preset named no Content-Type."""
 
@@ -271,17 +453,37 @@ def mock_info(mock: Mock) -> MockInfo:
     )
 
 
+def rule_out(rule: MatchRule) -> RuleOut:
+    return RuleOut(rule=rule.rule, headers=rule.headers or None, body=rule.body, data=rule.data)
+
+
 def preset_out(preset: Preset) -> PresetOut:
-    rule = preset.rule
     reply = preset.reply
     return PresetOut(
-        rule=RuleOut(rule=rule.rule, headers=rule.headers or None, body=rule.body, data=rule.data),
+        rule=rule_out(preset.rule),
         status=reply.status,
         headers=dict(reply.headers),
         body=encode_base64(reply.body),
         times=preset.times_left,
         after=reply.after,
         id=preset.id,
+        served=preset.served,
+    )
+
+
+def near_miss_out(miss: NearMiss) -> NearMissOut:
+    return NearMissOut(
+        preset=miss.preset_id,
+        rule=rule_out(miss.rule),
+        times=miss.times_left,
+        differences=[
+            DifferenceOut(
+                field=_clean(d.field), expected=_clean(d.expected), actual=_clean(d.actual)
+            )
+            for d in miss.differences
+        ],
+        rule_miss=miss.rule_miss,
+        text=describe_near_miss(miss),
     )
 
 
@@ -295,6 +497,8 @@ def request_out(record: RequestRecord) -> RequestOut:
         time=format_time(record.time),
         status=record.status,
         preset=record.preset_id,
+        matched=record.preset_id is not None,
+        near_misses=[near_miss_out(miss) for miss in record.near_misses],
     )
 
 
@@ -354,3 +558,20 @@ def _clean(text: str) -> str:
     if text.isascii():
         return text
     return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+
+
+def wait_out(protocol: str, result: WaitResult, wanted: int, timeout: float) -> msgspec.Struct:
+    """The answer to a wait, for a mock of that protocol."""
+    kind = "mails" if protocol == "smtp" else "requests"
+    seen = len(result.records)
+    if result.met:
+        message = f"got {seen} matching {kind if seen != 1 else kind[:-1]} (wanted {wanted})"
+    else:
+        message = f"timed out after {timeout:g} s with {seen} of {wanted} matching {kind}"
+    if protocol == "smtp":
+        mails = [mail_out(r) for r in result.records if isinstance(r, MailRecord)]
+        return WaitMailsOut(met=result.met, count=seen, wanted=wanted, message=message, mails=mails)
+    requests = [request_out(r) for r in result.records if isinstance(r, RequestRecord)]
+    return WaitRequestsOut(
+        met=result.met, count=seen, wanted=wanted, message=message, requests=requests
+    )

@@ -161,6 +161,7 @@ def main() -> None:
             "mocks": "/",
             "http-mock": "/ui/http/payments-api",
             "http-request": "/ui/http/payments-api/requests/1",
+            "http-near-miss": "/ui/http/payments-api/requests/3",
             "smtp-mock": f"/ui/smtp/{smtp}",
             "smtp-mail": f"/ui/smtp/{smtp}/mails/2",
         }

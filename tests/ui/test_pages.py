@@ -54,10 +54,11 @@ def test_http_mock_page_shows_presets_and_history_newest_first(
     preset = text.split('data-preset="0"', 1)[1].split("</tr>", 1)[0]
     for shown in ("POST /pay", "X-Key: k1", "amount", "402", "∞", "250 ms", "no funds"):
         assert shown in preset
+    assert '<td class="num" data-field="served">1</td>' in preset
     history = text.split('data-table="requests"', 1)[1]
     assert history.index("/pay") < history.index("/first")
     assert "preset 0" in history
-    assert "no preset matched" in history
+    assert "no match · closest preset 0: rule, header X-Key, body" in history
 
 
 @pytest.mark.parametrize(
@@ -87,6 +88,21 @@ def test_request_page_shows_a_body_the_readable_way(
     assert page.status_code == 200
     assert expected in page.text
     assert "<th>q</th><td><code>1</code>" in page.text  # the query, as a table
+
+
+def test_request_page_explains_why_no_preset_matched(
+    ui: httpx.Client, admin: httpx.Client, new_mock: Callable[..., str]
+) -> None:
+    mock_id = new_mock()
+    admin.post(f"/preset/{mock_id}", json={"rule": "GET /orders", "body": "", "times": 2})
+    admin.post(f"/mockhttp/{mock_id}/orders")
+
+    text = ui.get(f"/ui/http/{mock_id}/requests/0").text
+
+    panel = text.split('class="panel near-misses"', 1)[1].split("</section>", 1)[0]
+    assert "preset 0" in panel and "times left 2" in panel
+    assert "the path matches, the method does not" in panel
+    assert "<td><code>GET /orders</code></td><td><code>POST /orders</code></td>" in panel
 
 
 def test_request_body_downloads_as_it_was_sent(

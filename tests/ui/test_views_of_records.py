@@ -6,6 +6,10 @@ from email.message import EmailMessage
 
 import pytest
 
+from pretenders.common.constants import FOREVER
+from pretenders.server.core.matching import MatchRule, MatchSubject
+from pretenders.server.core.near_miss import closest_presets
+from pretenders.server.core.presets import PresetQueue, Reply
 from pretenders.server.core.records import MailRecord, RequestRecord
 from pretenders.server.ui.bodies import HEX_LIMIT, TEXT_LIMIT, body_view, json_tokens
 from pretenders.server.ui.mail import parse_mail, summarize
@@ -121,41 +125,37 @@ def test_mail_without_html_has_no_html_view() -> None:
     assert view.attachments == ()
 
 
-class Rule:
-    rule = "GET /a"
+def unmatched(method: str, url: str, *rules: MatchRule) -> RequestRecord:
+    """A request no preset matched, with its near misses, as the HTTP mock records it."""
+    presets = PresetQueue()
+    for rule in rules:
+        presets.add(rule, Reply(), FOREVER)
+    record = RequestRecord(method, url, (("X-Key", "k2"),), b"", 0.0, status=404)
+    record.near_misses = closest_presets(presets, MatchSubject(record))
+    return record
 
 
-class NearMiss:
-    def __init__(self, preset_id: int, differences: list[object]) -> None:
-        self.preset_id = preset_id
-        self.rule = Rule()
-        self.differences = differences
+def test_no_presets_means_no_near_misses() -> None:
+    record = unmatched("GET", "/b")
+
+    assert near_misses(record) == []
+    assert served_text(record) == ("no preset matched", "missed")
 
 
-class Difference:
-    def __init__(self, field: str, expected: str, actual: str) -> None:
-        self.field, self.expected, self.actual = field, expected, actual
-
-
-class Recorded(RequestRecord):
-    """A record with near misses, as the server records them once diagnostics land."""
-
-    near_misses: list[object]
-
-
-def test_near_misses_are_shown_when_the_server_records_them() -> None:
-    record = Recorded("GET", "/b", (), b"", 0.0, status=404)
-    plain = served_text(record)
-    record.near_misses = [
-        NearMiss(2, [Difference("rule", "GET /a", "GET /b")]),
-        {"preset_id": 0, "differences": [{"field": "body", "expected": "x", "actual": ""}]},
-    ]
+def test_near_misses_say_what_differed_closest_first() -> None:
+    record = unmatched(
+        "POST", "/a", MatchRule("POST /zzz"), MatchRule("GET /a", headers={"X-Key": "k1"})
+    )
 
     misses = near_misses(record)
 
-    assert plain == ("no preset matched", "missed")
-    assert served_text(record) == ("no match; closest: preset 2 (rule)", "missed")
-    assert misses[0].differences[0].expected == "GET /a"
-    assert misses[0].rule == "GET /a"
-    assert misses[1].preset == "preset 0"
-    assert misses[1].differences[0].field == "body"
+    assert served_text(record) == ("no match · closest preset 1: method, header X-Key", "missed")
+    assert [(m.preset_id, m.rule, m.times_left) for m in misses] == [
+        (1, "GET /a", "∞"),
+        (0, "POST /zzz", "∞"),
+    ]
+    assert misses[0].hint == "the path matches, the method does not"
+    assert [(d.field, d.expected, d.actual) for d in misses[0].differences] == [
+        ("rule", "GET /a", "POST /a"),
+        ("header X-Key", "k1", "k2"),
+    ]

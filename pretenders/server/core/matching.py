@@ -19,6 +19,12 @@ from urllib.parse import parse_qsl
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.records import RequestRecord
 
+ABSENT = "(absent)"
+NOT_TEXT = "(a body that is not UTF-8 text)"
+NO_FORM = "(no form could be read from the body)"
+DESCRIPTIONS = frozenset({ABSENT, NOT_TEXT, NO_FORM})
+"""``actual`` values that describe what was sent instead of quoting it."""
+
 
 @dataclass(frozen=True, slots=True)
 class Difference:
@@ -28,6 +34,7 @@ class Difference:
     """``rule``, ``header <Name>``, ``body`` or ``data``."""
     expected: str
     actual: str
+    """What was sent, or one of :data:`DESCRIPTIONS` when there is nothing to quote."""
 
 
 class MatchSubject:
@@ -116,7 +123,7 @@ class HeaderMatcher:
         values = subject.header_values(self.lower_name)
         if self.value in values or (len(values) > 1 and ", ".join(values) == self.value):
             return None
-        actual = ", ".join(values) if values else "(absent)"
+        actual = ", ".join(values) if values else ABSENT
         return Difference(f"header {self.name}", self.value, actual)
 
 
@@ -133,7 +140,7 @@ class BodyMatcher:
         text = subject.text
         if text is not None and self.regex.match(text) is not None:
             return None
-        actual = _preview(text) if text is not None else "(a body that is not UTF-8 text)"
+        actual = _preview(text) if text is not None else NOT_TEXT
         return Difference("body", self.pattern, actual)
 
 
@@ -149,7 +156,7 @@ class FormMatcher:
         form = subject.form
         if form == self.fields:
             return None
-        actual = repr(form) if form is not None else "(no form could be read from the body)"
+        actual = repr(form) if form is not None else NO_FORM
         return Difference("data", repr(self.fields), actual)
 
 

@@ -50,20 +50,28 @@ def check_times(times: object) -> Times:
 class Preset:
     """A match rule, the reply it serves, and the uses it has left."""
 
-    __slots__ = ("id", "reply", "rule", "times_left")
+    __slots__ = ("id", "reply", "rule", "served", "times_left")
 
     def __init__(self, preset_id: int, rule: MatchRule, reply: Reply, times: object) -> None:
         self.id = preset_id
         self.rule = rule
         self.reply = reply
         self.times_left: Times = check_times(times)
+        self.served = 0
+        """Requests this preset has answered so far."""
 
     @property
     def used_up(self) -> bool:
         return self.times_left == 0
 
+    @property
+    def unused(self) -> bool:
+        """Still owed requests: uses left to count down, or FOREVER and never served."""
+        return self.times_left != FOREVER or self.served == 0
+
     def use(self) -> None:
         """Count one use; FOREVER presets are never used up."""
+        self.served += 1
         if self.times_left != FOREVER:
             self.times_left -= 1
 

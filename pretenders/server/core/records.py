@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pretenders.server.core.near_miss import NearMiss
 
 Headers = tuple[tuple[str, str], ...]
 """Header (name, value) pairs in the order received, names in the case they were sent."""
@@ -23,6 +27,8 @@ class RequestRecord:
     """The status served; None while the request is being answered."""
     preset_id: int | None = None
     """The preset that served it, or None when nothing matched."""
+    near_misses: tuple[NearMiss, ...] = ()
+    """When nothing matched: the closest presets, closest first, and why each missed."""
 
     @property
     def rule_line(self) -> str:

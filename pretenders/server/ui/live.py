@@ -149,7 +149,9 @@ def encode_event(mock: Mock, record: Record) -> bytes:
     }
     if isinstance(record, RequestRecord):
         data["row"] = asdict(present.request_row(mock, index, record))
-        data["times_left"] = {str(p.id): present.times_text(p) for p in mock.presets}
+        data["preset_uses"] = {
+            str(p.id): {"times": present.times_text(p), "served": p.served} for p in mock.presets
+        }
     elif isinstance(record, MailRecord):
         data["row"] = asdict(mail_row(mock, index, record))
     return b"event: record\ndata: " + json.dumps(data).encode() + b"\n\n"

@@ -6,12 +6,13 @@ added by the page's script reads exactly like one rendered on reload.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
 from pretenders.common.constants import FOREVER
+from pretenders.server.core.near_miss import NearMiss
 from pretenders.server.core.presets import Preset
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock, Protocol, Timeout
@@ -123,58 +124,56 @@ def mock_row(mock: Mock, address: str) -> MockRow:
 
 
 @dataclass(frozen=True)
-class Difference:
+class DifferenceView:
     field: str
     expected: str
     actual: str
 
 
 @dataclass(frozen=True)
-class NearMiss:
+class NearMissView:
     """A preset that came close to serving a request, and what it wanted instead."""
 
-    preset: str
+    preset_id: int
     rule: str
-    """The preset's rule regex, when known."""
-    differences: tuple[Difference, ...]
-    text: str
-    """Shown when the near miss has no differences this page knows how to read."""
+    times_left: str
+    hint: str
+    """Which half of ``METHOD /path`` made the rule miss, when only one did."""
+    differences: tuple[DifferenceView, ...]
 
 
-def _get(item: object, *names: str) -> object:
-    for name in names:
-        value = item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
-        if value is not None:
-            return value
-    return None
+_RULE_HINTS = {
+    "method": "the path matches, the method does not",
+    "path": "the method matches, the path does not",
+}
 
 
-def near_misses(record: RequestRecord) -> list[NearMiss]:
-    """The presets that came closest, when the server recorded them (newer servers do)."""
-    found = getattr(record, "near_misses", None) or ()
-    misses = []
-    for item in found:
-        preset = _get(item, "preset_id", "preset", "id")
-        raw = _get(item, "differences") or ()
-        differences = tuple(
-            Difference(
-                clean(str(_get(d, "field") or "")),
-                clean(str(_get(d, "expected") or "")),
-                clean(str(_get(d, "actual") or "")),
-            )
-            for d in (raw if isinstance(raw, Iterable) else ())
+def near_misses(record: RequestRecord) -> list[NearMissView]:
+    """The presets that came closest to an unmatched request, closest first."""
+    return [
+        NearMissView(
+            preset_id=miss.preset_id,
+            rule=clean(miss.rule.rule),
+            times_left="∞" if miss.times_left == FOREVER else str(miss.times_left),
+            hint=_RULE_HINTS.get(miss.rule_miss or "", ""),
+            differences=tuple(
+                DifferenceView(clean(d.field), clean(d.expected), clean(d.actual))
+                for d in miss.differences
+            ),
         )
-        rule = _get(item, "rule")
-        rule_text = _get(rule, "rule") if rule is not None and not isinstance(rule, str) else rule
-        misses.append(
-            NearMiss(
-                preset=f"preset {preset}" if preset is not None else "a preset",
-                rule=clean(str(rule_text)) if rule_text is not None else "",
-                differences=differences,
-                text="" if differences else clean(str(item)),
-            )
-        )
-    return misses
+        for miss in record.near_misses
+    ]
+
+
+def _missed_on(miss: NearMiss) -> str:
+    """What made the closest preset miss, in a word or two: ``method``, ``header X-Key``."""
+    parts: list[str] = []
+    for difference in miss.differences:
+        if difference.field == "rule" and miss.rule_miss is not None:
+            parts.append(miss.rule_miss)
+        else:
+            parts.append(difference.field)
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -197,12 +196,10 @@ def served_text(record: RequestRecord) -> tuple[str, str]:
     """Which preset served the request, or why none did; and the CSS class to show it with."""
     if record.preset_id is not None:
         return f"preset {record.preset_id}", "served"
-    misses = near_misses(record)
-    if not misses:
+    if not record.near_misses:
         return "no preset matched", "missed"
-    closest = misses[0]
-    fields = ", ".join(d.field for d in closest.differences)
-    return f"no match; closest: {closest.preset}" + (f" ({fields})" if fields else ""), "missed"
+    closest = record.near_misses[0]
+    return f"no match · closest preset {closest.preset_id}: {_missed_on(closest)}", "missed"
 
 
 def request_row(mock: Mock, index: int, record: RequestRecord) -> RequestRow:
@@ -235,6 +232,7 @@ class PresetView:
     reply_size: str
     reply_preview: str
     times: str
+    served: int
     delay: str
     delete_href: str
 
@@ -265,6 +263,7 @@ def preset_view(mock: Mock, preset: Preset) -> PresetView:
         reply_size=size_text(len(reply.body)),
         reply_preview=preview,
         times=times_text(preset),
+        served=preset.served,
         delay=duration(reply.after) if reply.after else "",
         delete_href=ui_path("http", mock.id, "presets", preset.id, "delete"),
     )

@@ -86,17 +86,19 @@
     return tr;
   }
 
-  function updatePresets(timesLeft) {
+  function updatePresets(uses) {
     let left = 0;
     document.querySelectorAll("tr[data-preset]").forEach((row) => {
-      const times = timesLeft[row.dataset.preset];
-      if (times === undefined) {
-        row.remove();
-      } else {
-        left += 1;
-        const node = row.querySelector('[data-field="times"]');
-        if (node) node.textContent = times;
+      const use = uses[row.dataset.preset];
+      if (use === undefined) {
+        row.remove(); // used up, so gone from the mock too
+        return;
       }
+      left += 1;
+      const times = row.querySelector('[data-field="times"]');
+      if (times) times.textContent = use.times;
+      const served = row.querySelector('[data-field="served"]');
+      if (served) served.textContent = String(use.served);
     });
     setCount("presets", left);
   }
@@ -142,7 +144,7 @@
     setLastCall(document, event);
     if (page === "http") {
       prepend("requests", requestRow(event.row));
-      if (event.times_left) updatePresets(event.times_left);
+      if (event.preset_uses) updatePresets(event.preset_uses);
     } else if (page === "smtp") {
       prepend("mails", mailRow(event.row));
     }

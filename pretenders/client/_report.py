@@ -1,0 +1,71 @@
+"""Readable failure messages, built from what the server recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pretenders.client.http import RecordedRequest
+
+SHOWN = 20
+"""The most requests a message lists (the latest ones)."""
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def describe_rule(
+    rule: str,
+    headers: Mapping[str, str] | None = None,
+    body: str | None = None,
+    data: Mapping[str, str] | None = None,
+) -> str:
+    """``rule "POST /orders" with body ".*qty"``."""
+    parts = [f"rule {_quote(rule)}" if rule else "any method and path"]
+    if headers:
+        parts.append(f"headers {dict(headers)!r}")
+    if data:
+        parts.append(f"form data {dict(data)!r}")
+    elif body:
+        parts.append(f"body {_quote(body)}")
+    return " with ".join(parts)
+
+
+def describe_request(request: RecordedRequest) -> str:
+    """``  GET /x -> 404`` then one indented line per near miss."""
+    status = request.data.get("status")
+    line = f"  {request.method} {request.url} -> {status if status is not None else '?'}"
+    if request.matched:
+        return f"{line} (preset {request.data.get('preset')})"
+    misses = request.near_misses
+    if not misses:
+        return f"{line}: the mock had no presets"
+    return "\n".join([f"{line}, closest presets:", *(f"    {miss.text}" for miss in misses)])
+
+
+def describe_requests(requests: Sequence[RecordedRequest]) -> str:
+    """What the mock received, the latest ``SHOWN`` of it, near misses included."""
+    if not requests:
+        return "The mock received no requests."
+    head = f"The mock received {plural(len(requests), 'request')}"
+    if len(requests) > SHOWN:
+        head += f", the last {SHOWN}"
+    return head + ":\n" + "\n".join(describe_request(r) for r in requests[-SHOWN:])
+
+
+def describe_preset(preset: Mapping[str, Any]) -> str:
+    """``  preset 1 "GET /never": 3 uses left, served 0``."""
+    rule = preset.get("rule") or {}
+    label = _quote(rule.get("rule") or "") if rule.get("rule") else "(any method and path)"
+    extras = [f"{name} {rule[name]!r}" for name in ("headers", "body", "data") if rule.get(name)]
+    if extras:
+        label += " with " + ", ".join(extras)
+    times = preset.get("times")
+    left = "FOREVER" if times == "FOREVER" else f"{times} uses left" if times != 1 else "1 use left"
+    return f"  preset {preset.get('id')} {label}: {left}, served {preset.get('served', 0)}"
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '\\"') + '"'

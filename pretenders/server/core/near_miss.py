@@ -1,0 +1,198 @@
+"""Near misses: the presets that came closest to an unmatched request, and why each missed.
+
+Computed only when no preset matched, from the same :meth:`MatchRule.differences` that
+decides matching, so an explanation always agrees with what the mock did.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import heapq
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from pretenders.server.core.matching import DESCRIPTIONS, Difference, MatchRule, MatchSubject
+from pretenders.server.core.presets import Preset, Times
+from pretenders.server.core.records import RequestRecord
+
+CLOSEST = 3
+"""How many near misses an unmatched request keeps."""
+
+RuleMiss = Literal["method", "path"]
+"""The half of ``"METHOD /path"`` that alone made a rule miss."""
+
+# A rule miss outweighs any header or body miss: the right endpoint with a wrong header is
+# closer than the wrong endpoint. Within rule misses, a wrong method on the right path is
+# closest, then the right method on a wrong path, then both wrong.
+_WRONG_METHOD = 10.0
+_WRONG_PATH = 20.0
+_WRONG_BOTH = 30.0
+_FIELD_WEIGHTS = {"body": 2.0, "data": 2.0}
+_HEADER_WEIGHT = 1.0
+_COMPARED_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class NearMiss:
+    """One preset that did not match a request, and how far it was."""
+
+    preset_id: int
+    rule: MatchRule
+    times_left: Times
+    """The preset's uses left when the request came."""
+    differences: tuple[Difference, ...]
+    distance: float
+    """Lower is closer; only meaningful against other near misses of the same request."""
+    rule_miss: RuleMiss | None = None
+    """``"method"`` or ``"path"`` when the rule missed on that half alone, else None."""
+
+
+def closest_presets(
+    presets: Iterable[Preset], subject: MatchSubject, limit: int = CLOSEST
+) -> tuple[NearMiss, ...]:
+    """The ``limit`` presets closest to the request, closest first (the older first on ties)."""
+    scored = (near_miss(preset, subject) for preset in presets)
+    return tuple(heapq.nsmallest(limit, scored, key=lambda miss: (miss.distance, miss.preset_id)))
+
+
+def near_miss(preset: Preset, subject: MatchSubject) -> NearMiss:
+    """Score one preset against a request by what differed."""
+    differences = tuple(preset.rule.differences(subject))
+    distance = 0.0
+    rule_miss: RuleMiss | None = None
+    for difference in differences:
+        if difference.field == "rule":
+            rule_miss, weight = _rule_distance(preset.rule.rule, subject)
+            distance += weight
+        elif difference.field.startswith("header "):
+            distance += _HEADER_WEIGHT
+        else:
+            distance += _FIELD_WEIGHTS.get(difference.field, 1.0)
+    return NearMiss(preset.id, preset.rule, preset.times_left, differences, distance, rule_miss)
+
+
+def _rule_distance(pattern: str, subject: MatchSubject) -> tuple[RuleMiss | None, float]:
+    record = subject.record
+    parts = _rule_parts(pattern)
+    if parts is not None:
+        method_regex, path_regex, path_pattern = parts
+        method_ok = method_regex.fullmatch(record.method) is not None
+        path_ok = path_regex.match(record.url) is not None
+        if path_ok and not method_ok:
+            return "method", _WRONG_METHOD
+        if method_ok and not path_ok:
+            return "path", _WRONG_PATH + _unlikeness(path_pattern, record.url)
+    return None, _WRONG_BOTH + _unlikeness(pattern, subject.rule_line)
+
+
+@functools.lru_cache(maxsize=1024)
+def _rule_parts(pattern: str) -> tuple[re.Pattern[str], re.Pattern[str], str] | None:
+    """A rule ``"METHOD-REGEX PATH-REGEX"`` split at its first top-level space, compiled."""
+    split = _top_level_space(pattern)
+    if split is None:
+        return None
+    method, path = pattern[:split], pattern[split + 1 :]
+    try:
+        return re.compile(method), re.compile(path), path
+    except re.error:
+        return None
+
+
+def _top_level_space(pattern: str) -> int | None:
+    depth = 0
+    in_class = escaped = False
+    for position, character in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif character == "\\":
+            escaped = True
+        elif in_class:
+            in_class = character != "]"
+        elif character == "[":
+            in_class = True
+        elif character == "(":
+            depth += 1
+        elif character == ")":
+            depth -= 1
+        elif character == " " and depth == 0:
+            return position
+    return None
+
+
+def _unlikeness(pattern: str, actual: str) -> float:
+    """0 for the same text, up to 1 for nothing in common: ranks misses of the same kind."""
+    matcher = difflib.SequenceMatcher(
+        None, pattern[:_COMPARED_LENGTH], actual[:_COMPARED_LENGTH], autojunk=False
+    )
+    return 1.0 - matcher.ratio()
+
+
+def explain_miss(record: RequestRecord, preset_count: int, mock_id: str) -> str:
+    """The text of an unmatched request's 404: the closest presets and what differed."""
+    lines = [f"No matching preset response for {_printable(record.rule_line, 200)}"]
+    if preset_count == 0:
+        lines.append(
+            f"The mock has no presets: add one with POST /preset/{mock_id} "
+            "or mock.when(...).reply(...)"
+        )
+        return "\n".join(lines) + "\n"
+    shown = len(record.near_misses)
+    if shown < preset_count:
+        lines.append(f"Closest {shown} of {preset_count} presets:")
+    else:
+        lines.append("Closest preset:" if shown == 1 else "Closest presets:")
+    for number, miss in enumerate(record.near_misses, start=1):
+        lines.append(f"{number}. {describe_near_miss(miss)}")
+    return "\n".join(lines) + "\n"
+
+
+def describe_near_miss(miss: NearMiss) -> str:
+    """``preset 0 "GET /x" (times left 1): header X-Token: expected "abc", got "abd"``."""
+    rule = quote(miss.rule.rule) if miss.rule.rule else "(any method and path)"
+    reasons = "; ".join(describe_difference(d, miss.rule_miss) for d in miss.differences)
+    return f"preset {miss.preset_id} {rule} (times left {miss.times_left}): {reasons}"
+
+
+def describe_difference(difference: Difference, rule_miss: RuleMiss | None = None) -> str:
+    """``header X-Token: expected "abc", got "abd"``."""
+    text = (
+        f"{difference.field}: expected {_shown(difference.field, difference.expected)}, "
+        f"got {_shown(difference.field, difference.actual)}"
+    )
+    if difference.field == "rule" and rule_miss == "method":
+        text += " (the path matches, the method does not)"
+    elif difference.field == "rule" and rule_miss == "path":
+        text += " (the method matches, the path does not)"
+    return text
+
+
+def quote(text: str, limit: int = 80) -> str:
+    """Double-quoted, with control characters escaped and long text cut."""
+    return '"' + _printable(text, limit).replace('"', '\\"') + '"'
+
+
+def _shown(field: str, value: str) -> str:
+    if value in DESCRIPTIONS:
+        return value
+    if field == "data":  # already a dict's repr
+        return _printable(value, 200)
+    return quote(value)
+
+
+def _printable(text: str, limit: int) -> str:
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    if text.isprintable():
+        return text
+    return "".join(_escape(character) for character in text)
+
+
+def _escape(character: str) -> str:
+    if "\ud800" <= character <= "\udfff":
+        return "\ufffd"  # a byte that was not UTF-8, kept as a surrogate by the HTTP parser
+    if character.isprintable() or character == " ":
+        return character
+    return repr(character)[1:-1]
