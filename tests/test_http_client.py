@@ -290,3 +290,10 @@ def test_get_pretender_then_delete(make_mock) -> None:  # type: ignore[no-untype
 
 def test_forever_timeout(make_mock) -> None:  # type: ignore[no-untyped-def]
     assert make_mock(timeout=FOREVER).get_pretender().timeout == FOREVER
+
+
+def test_unreachable_server_says_how_to_start_one() -> None:
+    from pretenders.common.exceptions import ServerUnreachable
+
+    with pytest.raises(ServerUnreachable, match="Start one with: pretenders --port"):
+        HTTPMock("127.0.0.1", 1)

@@ -1,16 +1,18 @@
-"""The test writer's clients: ``HTTPMock`` and ``SMTPMock``."""
+"""The test writer's clients: ``HTTPMock`` and ``SMTPMock`` (and their async twins in ``aio``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from pretenders.client._admin import AdminConnection
-from pretenders.common.exceptions import ResourceNotFound
+from pretenders.client import _operations as ops
+from pretenders.client._admin import AdminConnection, Operation
 from pretenders.common.pretender import PretenderModel
 
+T = TypeVar("T")
 
-class BossClient:
-    """Asks the server (the "boss") for a mock of ``boss_mock_type`` and talks about it."""
+
+class MockFacts:
+    """What a client knows of its mock without asking the server (sync and async alike)."""
 
     boss_mock_type = ""
 
@@ -22,16 +24,7 @@ class BossClient:
         self.timeout = timeout
         self.name = name
         self.full_host = f"{host}:{port}"
-        self.admin = AdminConnection(host, port)
-        self.pretender_details: dict[str, Any] = self._request_mock_access()
-
-    def _request_mock_access(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"name": self.name}
-        if self.timeout:
-            body["pretender_timeout"] = self.timeout
-        response = self.admin.call("POST", f"/{self.boss_mock_type}", json=body)
-        details: dict[str, Any] = self.admin.expect(response).json()
-        return details
+        self.pretender_details: dict[str, Any] = {}
 
     @property
     def pretend_access_point_id(self) -> str:
@@ -42,26 +35,36 @@ class BossClient:
     def pretend_access_point(self) -> str:
         return self.full_host
 
-    @property
-    def _mock_path(self) -> str:
-        return f"/{self.boss_mock_type}/{self.pretend_access_point_id}"
+
+class BossClient(MockFacts):
+    """Asks the server (the "boss") for a mock of ``boss_mock_type`` and talks about it."""
+
+    def __init__(
+        self, host: str, port: int, timeout: float | str | None = None, name: str | None = None
+    ) -> None:
+        super().__init__(host, port, timeout, name)
+        self.admin = AdminConnection(host, port)
+        try:
+            self.pretender_details = self._run(ops.create_mock(self.boss_mock_type, name, timeout))
+        except BaseException:
+            self.admin.close()  # the connection would otherwise outlive the failed client
+            raise
+
+    def _run(self, operation: Operation[T]) -> T:
+        return self.admin.run(operation)
 
     def reset(self) -> BossClient:
         """Forget the mock's history and remove its presets."""
-        self.admin.call("DELETE", f"/history/{self.pretend_access_point_id}")
-        self.admin.call("DELETE", f"/preset/{self.pretend_access_point_id}")
+        self._run(ops.reset(self.pretend_access_point_id))
         return self
 
     def delete_mock(self) -> None:
         """Delete the mock on the server, with its presets and history."""
-        self.admin.expect(self.admin.call("DELETE", self._mock_path))
+        self._run(ops.delete_mock(self.boss_mock_type, self.pretend_access_point_id))
 
     def get_pretender(self) -> PretenderModel:
         """The server's description of the mock; ResourceNotFound once it is gone."""
-        response = self.admin.call("GET", self._mock_path)
-        if response.status_code == 404:
-            raise ResourceNotFound("The mock server for this client was shutdown.")
-        return PretenderModel.from_dict(self.admin.expect(response).json())
+        return self._run(ops.get_pretender(self.boss_mock_type, self.pretend_access_point_id))
 
     def close(self) -> None:
         """Close the connection to the server (the mock itself stays)."""
@@ -74,4 +77,4 @@ class BossClient:
         self.close()
 
 
-__all__ = ["BossClient"]
+__all__ = ["BossClient", "MockFacts"]

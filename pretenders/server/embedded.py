@@ -18,6 +18,8 @@ from aiohttp import web
 from pretenders.server.app import RunningServer, start_server
 from pretenders.server.settings import Settings
 
+__all__ = ["EmbeddedServer"]
+
 
 class EmbeddedServer:
     """Starts the server on its own event loop in a daemon thread; port 0 picks a free port."""

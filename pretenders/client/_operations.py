@@ -1,0 +1,233 @@
+"""Every client operation, once, free of I/O: generators that yield admin calls.
+
+The sync clients run them with ``AdminConnection.run`` and the async clients with
+``await AsyncAdminConnection.run``, so both behave the same by construction.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Any
+
+from pretenders.client import _report
+from pretenders.client._admin import Call, Operation, check
+from pretenders.client.models import RecordedRequest, SMTPMessage
+from pretenders.common.exceptions import (
+    ConfigurationError,
+    ResourceNotFound,
+    VerificationError,
+    WaitTimeout,
+)
+from pretenders.common.pretender import PretenderModel
+
+WAIT_MARGIN = 10.0
+"""Seconds the HTTP call of a wait may outlast the wait itself (the server answers at its end)."""
+
+
+def rule_payload(
+    rule: str,
+    headers: Mapping[str, str] | None,
+    body: str | None,
+    data: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    """The request side of a preset, as the admin API takes it."""
+    return {
+        "rule": rule,
+        "headers": dict(headers) if headers else None,
+        "body": body,
+        "data": dict(data) if data else None,
+    }
+
+
+# Any mock
+
+
+def create_mock(protocol: str, name: str | None, timeout: Any) -> Operation[dict[str, Any]]:
+    """Create the mock, or join the one with that name: its id and where it answers."""
+    body: dict[str, Any] = {"name": name}
+    if timeout:
+        body["pretender_timeout"] = timeout
+    details: dict[str, Any] = check((yield Call("POST", f"/{protocol}", json=body))).json()
+    return details
+
+
+def reset(mock_id: str) -> Operation[None]:
+    """Forget what the mock received and remove its presets."""
+    yield Call("DELETE", f"/history/{mock_id}")
+    yield Call("DELETE", f"/preset/{mock_id}")
+
+
+def delete_mock(protocol: str, mock_id: str) -> Operation[None]:
+    check((yield Call("DELETE", f"/{protocol}/{mock_id}")))
+
+
+def get_pretender(protocol: str, mock_id: str) -> Operation[PretenderModel]:
+    response = yield Call("GET", f"/{protocol}/{mock_id}")
+    if response.status_code == 404:
+        raise ResourceNotFound("The mock server for this client was shutdown.")
+    return PretenderModel.from_dict(check(response).json())
+
+
+def _wait(mock_id: str, payload: dict[str, Any]) -> Operation[dict[str, Any]]:
+    """``POST /wait/<id>``: the server holds the call until the wait is met or times out."""
+    timeout = float(payload.get("timeout", 5)) + WAIT_MARGIN
+    answer: dict[str, Any] = check(
+        (yield Call("POST", f"/wait/{mock_id}", json=payload, timeout=timeout))
+    ).json()
+    return answer
+
+
+# HTTP mocks
+
+
+def add_preset(
+    mock_id: str,
+    rule: dict[str, Any] | str,
+    body: bytes | str,
+    status: int,
+    headers: Mapping[str, str] | None,
+    times: Any,
+    after: float,
+) -> Operation[None]:
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    preset = {
+        "rule": rule,
+        "status": status,
+        "headers": dict(headers or {}),
+        "body": base64.b64encode(raw).decode("ascii"),
+        "times": times,
+        "after": after,
+    }
+    check((yield Call("POST", f"/preset/{mock_id}", json=preset)))
+
+
+def requests(mock_id: str, **filters: str) -> Operation[list[RecordedRequest]]:
+    """Recorded requests, oldest first, optionally filtered by the server."""
+    call = Call("GET", f"/history/{mock_id}", params=filters or None)
+    return [RecordedRequest(item) for item in check((yield call)).json()]
+
+
+def request(mock_id: str, position: int) -> Operation[RecordedRequest | None]:
+    response = yield Call("GET", f"/history/{mock_id}/{position}")
+    return RecordedRequest(response.json()) if response.status_code == 200 else None
+
+
+def count(mock_id: str, payload: dict[str, Any]) -> Operation[int]:
+    return int(check((yield Call("POST", f"/count/{mock_id}", json=payload))).json()["count"])
+
+
+def unused_presets(mock_id: str) -> Operation[list[dict[str, Any]]]:
+    call = Call("GET", f"/preset/{mock_id}", params={"unused": "true"})
+    found: list[dict[str, Any]] = check((yield call)).json()
+    return found
+
+
+def assert_called(mock_id: str, payload: dict[str, Any], times: int | None) -> Operation[None]:
+    found = yield from count(mock_id, payload)
+    if (found >= 1) if times is None else (found == times):
+        return
+    wanted = "at least 1 request" if times is None else _report.plural(times, "request")
+    described = _report.describe_rule(**payload)
+    received = yield from requests(mock_id)
+    raise VerificationError(
+        f"expected {wanted} matching {described}, got {found}\n"
+        + _report.describe_requests(received)
+    )
+
+
+def assert_no_unmatched(mock_id: str) -> Operation[None]:
+    unmatched = yield from requests(mock_id, matched="false")
+    if unmatched:
+        raise VerificationError(
+            f"{_report.plural(len(unmatched), 'request')} matched no preset:\n"
+            + "\n".join(_report.describe_request(r) for r in unmatched)
+        )
+
+
+def assert_no_unused_presets(mock_id: str) -> Operation[None]:
+    unused = yield from unused_presets(mock_id)
+    if unused:
+        raise VerificationError(
+            f"{_report.plural(len(unused), 'preset')} not used up:\n"
+            + "\n".join(_report.describe_preset(p) for p in unused)
+        )
+
+
+def wait_for_request(
+    mock_id: str, payload: dict[str, Any], wanted: int, timeout: float
+) -> Operation[list[RecordedRequest]]:
+    answer = yield from _wait(mock_id, {**payload, "count": wanted, "timeout": timeout})
+    seen = [RecordedRequest(item) for item in answer["requests"]]
+    if answer["met"]:
+        return seen
+    described = _report.describe_rule(**payload)
+    message = f"waiting for {_report.plural(wanted, 'request')} matching {described}: "
+    message += str(answer["message"])
+    if seen:
+        message += "\nmatching:\n" + "\n".join(_report.describe_request(r) for r in seen)
+    received = yield from requests(mock_id)
+    message += "\n" + _report.describe_requests(received)
+    raise WaitTimeout(message, list(seen))
+
+
+# SMTP mocks
+
+
+def add_smtp_preset(mock_id: str, stage: str, match: str | None, **fields: Any) -> Operation[None]:
+    preset = {"stage": stage, "match": match, **fields}
+    check((yield Call("POST", f"/preset/{mock_id}", json=preset)))
+
+
+def emails(mock_id: str) -> Operation[list[SMTPMessage]]:
+    return [SMTPMessage(item) for item in check((yield Call("GET", f"/history/{mock_id}"))).json()]
+
+
+def email(mock_id: str, position: int) -> Operation[SMTPMessage | None]:
+    response = yield Call("GET", f"/history/{mock_id}/{position}")
+    return SMTPMessage(response.json()) if response.status_code == 200 else None
+
+
+def wait_for_email(
+    mock_id: str, wanted: int, timeout: float, to: str | None, subject: str | None
+) -> Operation[list[SMTPMessage]]:
+    payload = {"count": wanted, "timeout": timeout, "to": to, "subject": subject}
+    answer = yield from _wait(mock_id, payload)
+    seen = [SMTPMessage(item) for item in answer["mails"]]
+    if answer["met"]:
+        return seen
+    filters = {"to": to, "subject": subject}
+    described = " and ".join(f"{k} {v!r}" for k, v in filters.items() if v is not None)
+    message = f"waiting for {_report.plural(wanted, 'mail')}"
+    message += f"{' with ' + described if described else ''}: {answer['message']}"
+    received = yield from emails(mock_id)
+    message += f"\nThe mock accepted {len(received)}" + "".join(
+        f"\n  from {m.mail_from} to {', '.join(m.rcpt_tos)}: {m.subject!r}"
+        for m in received[-_report.SHOWN :]
+    )
+    raise WaitTimeout(message, list(seen))
+
+
+STAGES = ("connect", "helo", "mail", "rcpt", "data")
+
+
+def pick_stage(stage: str | None, patterns: Mapping[str, str | None]) -> tuple[str, str | None]:
+    """``when('data')`` or ``when(rcpt='bob@.*')``: the stage and its regex, or a clear error."""
+    given = {name: value for name, value in patterns.items() if value is not None}
+    if stage is not None and not given:
+        return stage, None
+    if stage is None and len(given) == 1:
+        ((chosen, pattern),) = given.items()
+        return chosen, pattern
+    raise ConfigurationError(
+        "when() takes one stage: a name (one of " + ", ".join(STAGES) + ") or one keyword "
+        "with a regex, e.g. when(rcpt='bob@.*')"
+    )
+
+
+def smtp_reply(status: int | None, message: str, times: Any, after: float) -> dict[str, Any]:
+    return {"action": "reply", "status": status, "message": message, "times": times, "after": after}
+
+
+def smtp_disconnect(times: Any, after: float) -> dict[str, Any]:
+    return {"action": "disconnect", "times": times, "after": after}
