@@ -104,6 +104,8 @@ class LiveFeed:
 
     def _on_record(self, mock: Mock, record: Record) -> None:
         # On the hot path of every mock: nothing is computed unless a page is watching.
+        if not self._subscribers:
+            return
         chunk: bytes | None = None
         for subscriber in list(self._subscribers):
             if not subscriber.wants(mock):
