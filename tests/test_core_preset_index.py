@@ -130,3 +130,13 @@ def test_every_preset_is_served_exactly_its_times_then_never_again() -> None:
     assert served == owed
     assert len(queue) == 0
     assert all(queue.take(subject(f"GET /n/{n}")) is None for n in range(17))
+
+
+def test_a_removed_preset_is_never_served() -> None:
+    queue = PresetQueue()
+    first = queue.add(MatchRule("GET /a"), Reply(body=b"first"), FOREVER)
+    queue.add(MatchRule("GET /a"), Reply(body=b"second"), FOREVER)
+    assert queue.remove(first.id)
+    assert not queue.remove(first.id)
+    served = queue.take(subject("GET /a"))
+    assert served is not None and served.reply.body == b"second"

@@ -19,6 +19,7 @@ from pretenders.server.loader import load_mocks
 from pretenders.server.openapi import build_openapi
 from pretenders.server.settings import Settings
 from pretenders.server.state import STATE, ServerState
+from pretenders.server.ui import setup_ui
 
 logger = logging.getLogger("pretenders.server")
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.router.add_get("/openapi.json", serve_openapi)
     app.router.add_get(TLS_CERTIFICATE_PATH, serve_certificate)
     app.router.add_route("*", http_mock.ROUTE, http_mock.serve)
+    setup_ui(app)
     app.cleanup_ctx.append(_prune_idle_mocks)
     return app
 

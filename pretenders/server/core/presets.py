@@ -110,6 +110,14 @@ class PresetQueue:
                 return preset
         return None
 
+    def remove(self, preset_id: int) -> bool:
+        """Remove one preset; False when it is not there (never added, or used up)."""
+        preset = self._presets.get(preset_id)
+        if preset is None:
+            return False
+        self._discard(preset)
+        return True
+
     def _discard(self, preset: Preset) -> None:
         del self._presets[preset.id]
         self._index.remove(preset)

@@ -1,0 +1,85 @@
+"""The UI's actions for manual testing: create a mock, add or delete a preset, reset, delete.
+
+Each is a POST from one of the UI's own forms (checked by :class:`Csrf`), answered
+with a redirect to the page that shows the result, or the form again with the error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aiohttp import web
+
+from pretenders.server import operations
+from pretenders.server.core.errors import CoreError
+from pretenders.server.core.registry import Mock, Protocol
+from pretenders.server.state import STATE
+from pretenders.server.ui import present
+from pretenders.server.ui.forms import FormError, MockForm, PresetForm
+from pretenders.server.ui.rendering import UI
+from pretenders.server.ui.views import mock_of, render_http_mock, render_index
+
+
+async def _form(request: web.Request) -> Mapping[str, object]:
+    form = await request.post()
+    request.app[UI].csrf.check(request, form)
+    return form
+
+
+def _protocol(request: web.Request) -> Protocol:
+    return "smtp" if request.match_info["protocol"] == "smtp" else "http"
+
+
+def _back_to(mock: Mock, anchor: str = "") -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(present.ui_path(mock.protocol, mock.id) + anchor)
+
+
+async def create_mock(request: web.Request) -> web.StreamResponse:
+    form = MockForm.from_post(await _form(request))
+    state = request.app[STATE]
+    try:
+        if form.protocol not in state.adapters:
+            raise FormError(f"this server has no {form.protocol.upper()} mocks", "protocol")
+        mock = await operations.open_mock(state, form.protocol, form.options())
+    except CoreError as error:
+        return render_index(request, form, error=error.message, status=error.status)
+    raise _back_to(mock)
+
+
+async def add_preset(request: web.Request) -> web.StreamResponse:
+    mock = mock_of(request, "http")
+    form = PresetForm.from_post(await _form(request))
+    try:
+        rule, reply, times = form.build()
+    except FormError as error:
+        return render_http_mock(
+            request, mock, form, error=error.message, error_field=error.field, status=400
+        )
+    mock.presets.add(rule, reply, times)
+    mock.touch(request.app[STATE].registry.clock())
+    raise _back_to(mock, "#presets")
+
+
+async def delete_preset(request: web.Request) -> web.StreamResponse:
+    mock = mock_of(request, "http")
+    await _form(request)
+    text = request.match_info["preset"]
+    if text.isdigit():
+        mock.presets.remove(int(text))  # already gone (used up) is fine: it is gone
+    raise _back_to(mock, "#presets")
+
+
+async def reset_mock(request: web.Request) -> web.StreamResponse:
+    mock = mock_of(request, _protocol(request))
+    await _form(request)
+    mock.presets.clear()
+    mock.script.clear()
+    mock.history.clear()
+    raise _back_to(mock)
+
+
+async def delete_mock(request: web.Request) -> web.StreamResponse:
+    mock = mock_of(request, _protocol(request))
+    await _form(request)
+    request.app[STATE].registry.delete(mock.protocol, mock.id)
+    raise web.HTTPSeeOther("/")

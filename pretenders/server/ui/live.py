@@ -1,0 +1,159 @@
+"""Live updates: each new request or mail, pushed to the pages watching, as server-sent events.
+
+One observer on the registry fans records out to one bounded buffer per open page.
+A page that does not keep up is cut off (told so, and its browser reconnects) rather
+than let its buffer grow; every stream ends when the server shuts down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from aiohttp import web
+
+from pretenders.server.core.records import MailRecord, RequestRecord
+from pretenders.server.core.registry import Mock, Record, Registry
+from pretenders.server.ui import present
+from pretenders.server.ui.mail import mail_row
+from pretenders.server.ui.security import secure
+
+RETRY = b"retry: 2000\n\n"
+"""Sent first: how soon (ms) a browser reconnects, and a sign the stream is open."""
+HEARTBEAT = b": keep-alive\n\n"
+OVERFLOW = b"event: overflow\ndata: {}\n\n"
+CLOSED = b"event: closed\ndata: {}\n\n"
+
+
+class Subscriber:
+    """One open page: the events waiting to be written to it."""
+
+    def __init__(self, mock_id: str | None, limit: int) -> None:
+        self.mock_id = mock_id
+        """Only this mock's events; None for every mock."""
+        self.closed = False
+        self._limit = limit
+        self._pending: deque[bytes] = deque()
+        self._ready = asyncio.Event()
+
+    def wants(self, mock: Mock) -> bool:
+        return self.mock_id is None or self.mock_id == mock.id
+
+    def offer(self, chunk: bytes) -> bool:
+        """Queue an event; False (and the stream is ended) when the page is too far behind."""
+        if self.closed:
+            return False
+        if len(self._pending) >= self._limit:
+            self.close(OVERFLOW)
+            return False
+        self._pending.append(chunk)
+        self._ready.set()
+        return True
+
+    def close(self, last: bytes) -> None:
+        """End the stream after ``last``, dropping whatever was not written yet."""
+        self._pending.clear()
+        self._pending.append(last)
+        self.closed = True
+        self._ready.set()
+
+    async def take(self, timeout: float) -> list[bytes]:
+        """What to write next: queued events, or a heartbeat after ``timeout`` seconds."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except asyncio.TimeoutError:
+            return [HEARTBEAT]
+        self._ready.clear()
+        chunks = list(self._pending)
+        self._pending.clear()
+        return chunks
+
+
+class LiveFeed:
+    """The server-sent event stream at ``/ui/events`` (``?mock=<id>`` for one mock)."""
+
+    def __init__(self, registry: Registry, limit: int = 500, heartbeat: float = 15.0) -> None:
+        self.registry = registry
+        self.limit = limit
+        self.heartbeat = heartbeat
+        """Seconds between keep-alives: a page that went away is noticed at the next one."""
+        self._subscribers: set[Subscriber] = set()
+        self._unsubscribe: Callable[[], None] | None = None
+        self._closed = False
+
+    def start(self) -> None:
+        self._unsubscribe = self.registry.observe(self._on_record)
+
+    def close(self) -> None:
+        """Stop observing and end every open stream (so that shutdown does not wait on them)."""
+        self._closed = True
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for subscriber in self._subscribers:
+            subscriber.close(CLOSED)
+        self._subscribers.clear()
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    def _on_record(self, mock: Mock, record: Record) -> None:
+        # On the hot path of every mock: nothing is computed unless a page is watching.
+        if not self._subscribers:
+            return
+        chunk: bytes | None = None
+        for subscriber in list(self._subscribers):
+            if not subscriber.wants(mock):
+                continue
+            if chunk is None:
+                chunk = encode_event(mock, record)
+            if not subscriber.offer(chunk):
+                self._subscribers.discard(subscriber)
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        secure(response)
+        if self._closed:
+            response.set_status(503)
+            return response
+        subscriber = Subscriber(request.query.get("mock") or None, self.limit)
+        self._subscribers.add(subscriber)
+        try:
+            await response.prepare(request)
+            await response.write(RETRY)
+            while not subscriber.closed:
+                await response.write(b"".join(await subscriber.take(self.heartbeat)))
+        except ConnectionResetError:
+            pass  # the page went away
+        finally:
+            self._subscribers.discard(subscriber)
+        return response
+
+
+def encode_event(mock: Mock, record: Record) -> bytes:
+    """One ``record`` event: the new row, and the mock's counts to update on the page."""
+    index = len(mock.history) - 1
+    data: dict[str, Any] = {
+        "mock": present.clean(mock.id),
+        "protocol": mock.protocol,
+        "records": len(mock.history),
+        "presets": present.presets_of(mock),
+        "last_call": present.clock(mock.last_call),
+        "last_call_title": present.precise(mock.last_call),
+        "href": present.ui_path(mock.protocol, mock.id),
+    }
+    if isinstance(record, RequestRecord):
+        data["row"] = asdict(present.request_row(mock, index, record))
+        data["preset_uses"] = {
+            str(p.id): {"times": present.times_text(p), "served": p.served} for p in mock.presets
+        }
+    elif isinstance(record, MailRecord):
+        data["row"] = asdict(mail_row(mock, index, record))
+    return b"event: record\ndata: " + json.dumps(data).encode() + b"\n\n"

@@ -1,0 +1,301 @@
+"""What the pages show of mocks, presets and requests: plain values, ready to print.
+
+The same row objects fill the server-rendered tables and the live events, so a row
+added by the page's script reads exactly like one rendered on reload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from pretenders.common.constants import FOREVER
+from pretenders.server.core.near_miss import NearMiss
+from pretenders.server.core.presets import Preset
+from pretenders.server.core.records import RequestRecord
+from pretenders.server.core.registry import Mock, Protocol, Timeout
+from pretenders.server.core.smtp_script import SmtpPreset
+
+
+def clean(text: str) -> str:
+    """Text fit to show: undecodable bytes (kept as surrogates by parsers) become U+FFFD."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def ui_path(protocol: Protocol, mock_id: str, *rest: str | int) -> str:
+    """``/ui/<protocol>/<id>/...`` with every segment percent-encoded (ids are user input)."""
+    segments = [protocol, mock_id, *(str(part) for part in rest)]
+    return "/ui/" + "/".join(quote(segment, safe="") for segment in segments)
+
+
+def clock(seconds: float) -> str:
+    """``14:03:27`` for today, ``Nov 24 14:03:27`` before."""
+    moment = datetime.fromtimestamp(seconds)
+    if moment.date() == datetime.now().date():
+        return moment.strftime("%H:%M:%S")
+    return moment.strftime("%b %d %H:%M:%S")
+
+
+def precise(seconds: float) -> str:
+    """``2025-11-24 14:03:27.123``: shown on hover."""
+    return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def duration(seconds: float) -> str:
+    """``250 ms``, ``1.5 s``, ``2 min``, ``1 h 30 min``."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:g} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min" + (f" {rest} s" if rest else "")
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h" + (f" {minutes} min" if minutes else "")
+
+
+def timeout_text(timeout: Timeout) -> str:
+    return "never" if timeout is None else f"idle {duration(timeout)}"
+
+
+def size_text(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / 1024 / 1024:.1f} MiB"
+
+
+def status_class(status: int | None) -> str:
+    """``s2`` for 2xx ... ``s5`` for 5xx (and above); ``s0`` when nothing was served yet."""
+    if status is None:
+        return "s0"
+    return f"s{min(max(status // 100, 1), 5)}"
+
+
+def header_value(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+    lower = name.lower()
+    for key, value in headers:
+        if key.lower() == lower:
+            return value
+    return None
+
+
+@dataclass(frozen=True)
+class MockRow:
+    """One line of the mocks page."""
+
+    id: str
+    protocol: str
+    href: str
+    address: str
+    created: str
+    created_title: str
+    last_call: str
+    last_call_title: str
+    timeout: str
+    presets: int
+    records: int
+
+
+def presets_of(mock: Mock) -> int:
+    """How many presets (HTTP) or scripted replies (SMTP) a mock has."""
+    return len(mock.script) if mock.protocol == "smtp" else len(mock.presets)
+
+
+def mock_row(mock: Mock, address: str) -> MockRow:
+    return MockRow(
+        id=clean(mock.id),
+        protocol=mock.protocol,
+        href=ui_path(mock.protocol, mock.id),
+        address=address,
+        created=clock(mock.start),
+        created_title=precise(mock.start),
+        last_call=clock(mock.last_call),
+        last_call_title=precise(mock.last_call),
+        timeout=timeout_text(mock.timeout),
+        presets=presets_of(mock),
+        records=len(mock.history),
+    )
+
+
+@dataclass(frozen=True)
+class DifferenceView:
+    field: str
+    expected: str
+    actual: str
+
+
+@dataclass(frozen=True)
+class NearMissView:
+    """A preset that came close to serving a request, and what it wanted instead."""
+
+    preset_id: int
+    rule: str
+    times_left: str
+    hint: str
+    """Which half of ``METHOD /path`` made the rule miss, when only one did."""
+    differences: tuple[DifferenceView, ...]
+
+
+_RULE_HINTS = {
+    "method": "the path matches, the method does not",
+    "path": "the method matches, the path does not",
+}
+
+
+def near_misses(record: RequestRecord) -> list[NearMissView]:
+    """The presets that came closest to an unmatched request, closest first."""
+    return [
+        NearMissView(
+            preset_id=miss.preset_id,
+            rule=clean(miss.rule.rule),
+            times_left="∞" if miss.times_left == FOREVER else str(miss.times_left),
+            hint=_RULE_HINTS.get(miss.rule_miss or "", ""),
+            differences=tuple(
+                DifferenceView(clean(d.field), clean(d.expected), clean(d.actual))
+                for d in miss.differences
+            ),
+        )
+        for miss in record.near_misses
+    ]
+
+
+def _missed_on(miss: NearMiss) -> str:
+    """What made the closest preset miss, in a word or two: ``method``, ``header X-Key``."""
+    parts: list[str] = []
+    for difference in miss.differences:
+        if difference.field == "rule" and miss.rule_miss is not None:
+            parts.append(miss.rule_miss)
+        else:
+            parts.append(difference.field)
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """One line of an HTTP mock's history; also the payload of its live event."""
+
+    index: int
+    href: str
+    time: str
+    time_title: str
+    method: str
+    url: str
+    status: str
+    status_class: str
+    served: str
+    served_class: str
+
+
+def served_text(record: RequestRecord) -> tuple[str, str]:
+    """Which preset served the request, or why none did; and the CSS class to show it with."""
+    if record.preset_id is not None:
+        return f"preset {record.preset_id}", "served"
+    if not record.near_misses:
+        return "no preset matched", "missed"
+    closest = record.near_misses[0]
+    return f"no match · closest preset {closest.preset_id}: {_missed_on(closest)}", "missed"
+
+
+def request_row(mock: Mock, index: int, record: RequestRecord) -> RequestRow:
+    served, served_class = served_text(record)
+    return RequestRow(
+        index=index,
+        href=ui_path("http", mock.id, "requests", index),
+        time=clock(record.time),
+        time_title=precise(record.time),
+        method=clean(record.method),
+        url=clean(record.url) or "/",
+        status="…" if record.status is None else str(record.status),
+        status_class=status_class(record.status),
+        served=served,
+        served_class=served_class,
+    )
+
+
+@dataclass(frozen=True)
+class PresetView:
+    """One preset, as the HTTP mock page lists it."""
+
+    id: int
+    rule: str
+    match_headers: tuple[tuple[str, str], ...]
+    body_rule: str
+    status: int
+    status_class: str
+    content_type: str
+    reply_size: str
+    reply_preview: str
+    times: str
+    served: int
+    delay: str
+    delete_href: str
+
+
+def times_text(preset: Preset) -> str:
+    """The uses a preset has left: a count, or ∞ for FOREVER."""
+    return "∞" if preset.times_left == FOREVER else str(preset.times_left)
+
+
+def preset_view(mock: Mock, preset: Preset) -> PresetView:
+    rule = preset.rule
+    reply = preset.reply
+    if rule.data is not None:
+        body_rule = "form " + ", ".join(f"{k}={v}" for k, v in rule.data.items())
+    else:
+        body_rule = rule.body or ""
+    preview = reply.body[:80].decode("utf-8", "replace")
+    if len(reply.body) > 80:
+        preview += "…"
+    return PresetView(
+        id=preset.id,
+        rule=rule.rule,
+        match_headers=tuple(rule.headers.items()),
+        body_rule=body_rule,
+        status=reply.status,
+        status_class=status_class(reply.status),
+        content_type=header_value(reply.headers, "Content-Type") or "",
+        reply_size=size_text(len(reply.body)),
+        reply_preview=preview,
+        times=times_text(preset),
+        served=preset.served,
+        delay=duration(reply.after) if reply.after else "",
+        delete_href=ui_path("http", mock.id, "presets", preset.id, "delete"),
+    )
+
+
+@dataclass(frozen=True)
+class ScriptView:
+    """One scripted SMTP reply, as the SMTP mock page lists it."""
+
+    id: int
+    stage: str
+    match: str
+    reply: str
+    status_class: str
+    times: str
+    delay: str
+
+
+def script_view(preset: SmtpPreset) -> ScriptView:
+    reply = preset.reply
+    if reply.action == "disconnect":
+        text, css = "hang up", "s5"
+    elif reply.status is None:
+        text, css = "normal reply", "s0"
+    else:
+        text, css = reply.line, status_class(reply.status)
+    return ScriptView(
+        id=preset.id,
+        stage=preset.stage,
+        match=preset.pattern or "",
+        reply=text,
+        status_class=css,
+        times="∞" if preset.times_left == FOREVER else str(preset.times_left),
+        delay=duration(reply.after) if reply.after else "",
+    )

@@ -1,0 +1,232 @@
+"""The UI's pages and downloads: mocks, an HTTP mock's presets and history, captured mail."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from aiohttp import web
+
+from pretenders.server.core.records import MailRecord, RequestRecord
+from pretenders.server.core.registry import Mock, Protocol
+from pretenders.server.http_mock import PREFIX
+from pretenders.server.state import STATE
+from pretenders.server.ui import present
+from pretenders.server.ui.bodies import body_view
+from pretenders.server.ui.forms import MockForm, PresetForm
+from pretenders.server.ui.mail import envelope, mail_row, parse_mail
+from pretenders.server.ui.rendering import render
+from pretenders.server.ui.security import MAIL_FRAME_POLICY, secure
+
+LIST_LIMIT = 500
+"""History tables show the newest records up to this many (the API has them all)."""
+
+MAIL_VIEWS = ("html", "text", "headers", "raw")
+
+
+def mock_of(request: web.Request, protocol: Protocol) -> Mock:
+    """The mock named in the URL; UnknownMock (a 404 page) when it is gone."""
+    return request.app[STATE].registry.get(protocol, request.match_info["id"])
+
+
+def _position(request: web.Request, mock: Mock) -> int:
+    text = request.match_info["n"]
+    if not text.isdigit() or int(text) >= len(mock.history):
+        raise web.HTTPNotFound(
+            text=f"Nothing recorded at position {text} of {mock.id} "
+            f"({len(mock.history)} recorded; the history may have been reset)."
+        )
+    return int(text)
+
+
+def http_endpoint(request: web.Request, mock: Mock) -> str:
+    return f"{request.scheme}://{request.host}{PREFIX}{quote(mock.id, safe='')}"
+
+
+def smtp_endpoint(request: web.Request, mock: Mock) -> str:
+    adapter = request.app[STATE].adapters.get("smtp")
+    if adapter is None:
+        return ""
+    return str(getattr(adapter.describe(mock), "full_host", ""))
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    return render_index(request, MockForm())
+
+
+def render_index(
+    request: web.Request, form: MockForm, error: str = "", status: int = 200
+) -> web.Response:
+    state = request.app[STATE]
+    http = [
+        present.mock_row(mock, http_endpoint(request, mock)) for mock in state.registry.all("http")
+    ]
+    smtp = [
+        present.mock_row(mock, smtp_endpoint(request, mock)) for mock in state.registry.all("smtp")
+    ]
+    return render(
+        request,
+        "index.html",
+        status=status,
+        http_mocks=http,
+        smtp_mocks=smtp,
+        protocols=[p for p in ("http", "smtp") if p in state.adapters],
+        form=form,
+        error=error,
+    )
+
+
+async def http_mock(request: web.Request) -> web.StreamResponse:
+    return render_http_mock(request, mock_of(request, "http"), PresetForm())
+
+
+def render_http_mock(
+    request: web.Request,
+    mock: Mock,
+    form: PresetForm,
+    error: str = "",
+    error_field: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    records = list(mock.history)
+    shown = range(len(records) - 1, max(len(records) - LIST_LIMIT, 0) - 1, -1)
+    rows = [
+        present.request_row(mock, n, record)
+        for n in shown
+        if isinstance(record := records[n], RequestRecord)
+    ]
+    return render(
+        request,
+        "http_mock.html",
+        status=status,
+        mock=mock,
+        row=present.mock_row(mock, http_endpoint(request, mock)),
+        presets=[present.preset_view(mock, preset) for preset in mock.presets],
+        requests=rows,
+        total=len(records),
+        form=form,
+        error=error,
+        error_field=error_field,
+        open_form=bool(error) or not len(mock.presets),
+    )
+
+
+def _request(request: web.Request) -> tuple[Mock, int, RequestRecord]:
+    mock = mock_of(request, "http")
+    n = _position(request, mock)
+    record = mock.history.get(n)
+    if not isinstance(record, RequestRecord):
+        raise web.HTTPNotFound(text=f"Position {n} of {mock.id} is not an HTTP request.")
+    return mock, n, record
+
+
+async def http_request(request: web.Request) -> web.StreamResponse:
+    mock, n, record = _request(request)
+    content_type = present.header_value(record.headers, "Content-Type")
+    query = urlsplit(record.url).query
+    return render(
+        request,
+        "http_request.html",
+        mock=mock,
+        mock_href=present.ui_path("http", mock.id),
+        mock_name=present.clean(mock.id),
+        n=n,
+        count=len(mock.history),
+        row=present.request_row(mock, n, record),
+        record=record,
+        headers=[(present.clean(k), present.clean(v)) for k, v in record.headers],
+        query=[(present.clean(k), present.clean(v)) for k, v in parse_qsl(query, True)],
+        body=body_view(record.body, content_type),
+        content_type=present.clean(content_type or ""),
+        near_misses=present.near_misses(record),
+    )
+
+
+async def http_request_body(request: web.Request) -> web.StreamResponse:
+    _, n, record = _request(request)
+    return download(record.body, "application/octet-stream", f"request-{n}")
+
+
+async def smtp_mock(request: web.Request) -> web.StreamResponse:
+    mock = mock_of(request, "smtp")
+    records = list(mock.history)
+    shown = range(len(records) - 1, max(len(records) - LIST_LIMIT, 0) - 1, -1)
+    rows = [
+        mail_row(mock, n, record) for n in shown if isinstance(record := records[n], MailRecord)
+    ]
+    return render(
+        request,
+        "smtp_mock.html",
+        mock=mock,
+        row=present.mock_row(mock, smtp_endpoint(request, mock)),
+        script=[present.script_view(preset) for preset in mock.script],
+        mails=rows,
+        total=len(records),
+    )
+
+
+def _mail(request: web.Request) -> tuple[Mock, int, MailRecord]:
+    mock = mock_of(request, "smtp")
+    n = _position(request, mock)
+    record = mock.history.get(n)
+    if not isinstance(record, MailRecord):
+        raise web.HTTPNotFound(text=f"Position {n} of {mock.id} is not a mail.")
+    return mock, n, record
+
+
+async def smtp_mail(request: web.Request) -> web.StreamResponse:
+    mock, n, record = _mail(request)
+    mail = parse_mail(record)
+    default = "html" if mail.html is not None else "text"
+    view = request.query.get("view", default)
+    if view not in MAIL_VIEWS:
+        view = default
+    return render(
+        request,
+        "smtp_mail.html",
+        mock=mock,
+        mock_href=present.ui_path("smtp", mock.id),
+        mock_name=present.clean(mock.id),
+        n=n,
+        count=len(mock.history),
+        mail=mail,
+        received=present.clock(record.time),
+        received_title=present.precise(record.time),
+        envelope=envelope(record),
+        view=view,
+        base=present.ui_path("smtp", mock.id, "mails", n),
+    )
+
+
+async def mail_html(request: web.Request) -> web.StreamResponse:
+    """The mail's HTML, for the sandboxed frame of the mail page (its own, stricter policy)."""
+    _, _, record = _mail(request)
+    html = parse_mail(record).html or ""
+    response = web.Response(text=html, content_type="text/html", charset="utf-8")
+    return secure(response, MAIL_FRAME_POLICY, framing="SAMEORIGIN")
+
+
+async def mail_attachment(request: web.Request) -> web.StreamResponse:
+    _, _, record = _mail(request)
+    attachments = parse_mail(record).attachments
+    text = request.match_info["k"]
+    if not text.isdigit() or not 0 < int(text) <= len(attachments):
+        raise web.HTTPNotFound(text=f"This mail has no attachment {text}.")
+    attachment = attachments[int(text) - 1]
+    return download(attachment.data, attachment.content_type, attachment.filename)
+
+
+async def mail_source(request: web.Request) -> web.StreamResponse:
+    _, n, record = _mail(request)
+    return download(record.data, "message/rfc822", f"mail-{n}.eml")
+
+
+def download(data: bytes, content_type: str, filename: str) -> web.StreamResponse:
+    """Bytes the browser saves as a file, and never shows as a page."""
+    ascii_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename)[:100]
+    disposition = f"attachment; filename=\"{ascii_name or 'download'}\"; filename*=UTF-8''" + quote(
+        filename, safe=""
+    )
+    response = web.Response(body=data, headers={"Content-Disposition": disposition})
+    # Whatever the mail claims, a download is never rendered as HTML by the browser.
+    response.content_type = content_type if "/" in content_type else "application/octet-stream"
+    return secure(response, "default-src 'none'; sandbox")
