@@ -182,3 +182,13 @@ def test_name_used_by_the_other_protocol_is_a_conflict(
     assert response.status_code == 409
     assert "taken by an HTTP mock" in response.json()["errors"][0]["message"]
     admin.delete("/http/wire-taken")
+
+
+def test_mock_reached_through_the_router_with_an_encoded_prefix(
+    admin: httpx.Client, new_mock: Callable[..., str]
+) -> None:
+    mock_id = new_mock()
+    admin.post(f"/preset/{mock_id}", json=preset("GET /x", b"found", times="FOREVER"))
+    raw = httpx.URL(str(admin.base_url)).copy_with(raw_path=f"/mock%68ttp/{mock_id}/x".encode())
+    assert admin.get(raw).content == b"found"
+    assert admin.get(f"/mockhttp/{mock_id}/x").content == b"found"

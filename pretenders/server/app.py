@@ -76,7 +76,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
     app.router.add_get("/openapi.json", serve_openapi)
     app.router.add_get(TLS_CERTIFICATE_PATH, serve_certificate)
-    app.router.add_route("*", http_mock.ROUTE, http_mock.serve)
+    endpoint = http_mock.MockEndpoint(registry)
+    app[http_mock.ENDPOINT] = endpoint
+    app.router.add_route("*", http_mock.ROUTE, endpoint.__call__)
     setup_ui(app)
     app.cleanup_ctx.append(_prune_idle_mocks)
     return app
@@ -139,6 +141,7 @@ async def start_server(settings: Settings) -> RunningServer:
     app = create_app(settings)
     runner = AnyMethodAppRunner(
         app,
+        shortcuts={http_mock.PREFIX: app[http_mock.ENDPOINT]},
         access_log=logging.getLogger("pretenders.access") if settings.access_log else None,
         handle_signals=False,
     )

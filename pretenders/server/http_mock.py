@@ -1,13 +1,14 @@
 """HTTP mocks: ``/mockhttp/<id>/<path>`` records each request and serves a preset.
 
 This is the hot path: one registry lookup, one record appended, the presets tried
-with regexes compiled when they were added, and no logging.
+through an index with regexes compiled when they were added, and no logging.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -15,8 +16,7 @@ from pretenders.server import wire
 from pretenders.server.core.matching import MatchSubject
 from pretenders.server.core.near_miss import closest_presets, explain_miss
 from pretenders.server.core.records import RequestRecord
-from pretenders.server.core.registry import Mock
-from pretenders.server.state import STATE
+from pretenders.server.core.registry import Mock, Registry
 
 PREFIX = "/mockhttp/"
 ROUTE = PREFIX + "{id}{path:.*}"
@@ -32,44 +32,60 @@ class HttpMockAdapter:
         return wire.CreatedHttpMock(id=mock.id, path=PREFIX + mock.id)
 
 
-def _url_below_mock(raw_path: str) -> str:
-    """``/mockhttp/<id>/a/b?q=1`` -> ``/a/b?q=1``, still percent-encoded as sent."""
+def split_mock_path(raw_path: str) -> tuple[str, str]:
+    """``/mockhttp/<id>/a/b?q=1`` -> (``<id>``, ``/a/b?q=1``), the rest as sent (encoded)."""
     rest = raw_path[len(PREFIX) :]
+    cut = len(rest)
     for position, character in enumerate(rest):
         if character in "/?":
-            return rest[position:]
-    return ""
+            cut = position
+            break
+    mock_id = rest[:cut]
+    return (unquote(mock_id) if "%" in mock_id else mock_id), rest[cut:]
 
 
-async def serve(request: web.Request) -> web.StreamResponse:
-    """Record the request, then answer with the first matching preset or a 404."""
-    registry = request.app[STATE].registry
-    mock_id = request.match_info["id"]
-    mock = registry.find(mock_id)
-    if mock is None or mock.protocol != "http":
-        return web.Response(status=404, text=f"No matching http mock: {mock_id}")
+class MockEndpoint:
+    """The fake services: records each request, then answers with the first matching
+    preset or a 404 that explains the closest misses.
 
-    now = time.time()
-    mock.touch(now)
-    record = RequestRecord(
-        method=request.method,
-        url=_url_below_mock(request.raw_path),
-        headers=tuple(request.headers.items()),
-        body=await request.read(),
-        time=now,
-    )
-    subject = MatchSubject(record)
-    preset = mock.presets.take(subject)
-    if preset is None:
-        return _no_match(mock, record, subject)
+    It reads the mock id from the path itself, so the server can send ``/mockhttp/``
+    requests here without going through the router (see ``AnyMethodAppRunner``).
+    """
 
-    reply = preset.reply
-    record.status = reply.status
-    record.preset_id = preset.id
-    mock.record(record)
-    if reply.after > 0:
-        await asyncio.sleep(reply.after)
-    return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+        raw_path = request.raw_path
+        if not raw_path.startswith(PREFIX):  # routed here with the prefix percent-encoded
+            query = request.query_string
+            raw_path = f"{request.path}?{query}" if query else request.path
+        mock_id, url = split_mock_path(raw_path)
+        mock = self.registry.find(mock_id)
+        if mock is None or mock.protocol != "http":
+            return web.Response(status=404, text=f"No matching http mock: {mock_id}")
+
+        now = time.time()
+        mock.touch(now)
+        record = RequestRecord(
+            method=request.method,
+            url=url,
+            headers=tuple(request.headers.items()),
+            body=await request.read(),
+            time=now,
+        )
+        subject = MatchSubject(record)
+        preset = mock.presets.take(subject)
+        if preset is None:
+            return _no_match(mock, record, subject)
+
+        reply = preset.reply
+        record.status = reply.status
+        record.preset_id = preset.id
+        mock.record(record)
+        if reply.after > 0:
+            await asyncio.sleep(reply.after)
+        return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
 
 
 def _no_match(mock: Mock, record: RequestRecord, subject: MatchSubject) -> web.Response:
@@ -84,3 +100,6 @@ def _no_match(mock: Mock, record: RequestRecord, subject: MatchSubject) -> web.R
         content_type="text/plain",
         charset="utf-8",
     )
+
+
+ENDPOINT = web.AppKey("pretenders_mock_endpoint", MockEndpoint)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -115,6 +116,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
 async def serve_until_stopped(settings: Settings) -> None:
     """Serve until SIGINT or SIGTERM, then close every listener."""
     server = await start_server(settings)
+    # Everything made so far (modules, routes, templates) lives as long as the process;
+    # kept out of the collector's sight, it no longer makes each full collection a pause
+    # of several milliseconds under load.
+    gc.collect()
+    gc.freeze()
     logger.info("pretenders %s listening on %s", __version__, server.url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -131,15 +131,15 @@ class MailHandler:
             MailRecord(
                 peer=_peer(session),
                 mail_from=envelope.mail_from or "",
-                rcpt_tos=list(envelope.rcpt_tos),
+                rcpt_tos=tuple(envelope.rcpt_tos),
                 data=raw,
                 time=now,
                 helo=session.host_name,
                 tls=session.ssl is not None,
                 login=_text(credentials.login) if credentials else None,
                 password=_text(credentials.password) if credentials else None,
-                mail_options=list(envelope.mail_options),
-                rcpt_options=list(envelope.rcpt_options),
+                mail_options=tuple(envelope.mail_options),
+                rcpt_options=tuple(envelope.rcpt_options),
             )
         )
         return line or "250 OK"

@@ -506,7 +506,7 @@ def mail_out(record: MailRecord) -> MailOut:
     return MailOut(
         peer=record.peer,
         mailfrom=record.mail_from,
-        rcpttos=record.rcpt_tos,
+        rcpttos=list(record.rcpt_tos),
         data=record.data.decode("utf-8", errors="replace"),
         raw=encode_base64(record.data),
         time=format_time(record.time),
@@ -514,8 +514,8 @@ def mail_out(record: MailRecord) -> MailOut:
         tls=record.tls,
         login=record.login,
         password=record.password,
-        mail_options=record.mail_options,
-        rcpt_options=record.rcpt_options,
+        mail_options=list(record.mail_options),
+        rcpt_options=list(record.rcpt_options),
     )
 
 

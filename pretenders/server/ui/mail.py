@@ -7,7 +7,7 @@ message, however broken, gives a view: a header that cannot be parsed is shown r
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage, Message
@@ -95,7 +95,7 @@ def envelope(record: MailRecord) -> list[tuple[str, str]]:
     return [(label, value) for label, value in facts if value]
 
 
-def _options(options: list[str]) -> str:
+def _options(options: Sequence[str]) -> str:
     return "".join(f" {clean(option)}" for option in options)
 
 
