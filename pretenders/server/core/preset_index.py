@@ -10,6 +10,7 @@ holds exactly as for a linear scan.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import re
 import sys
@@ -24,6 +25,7 @@ else:  # pragma: no cover - Python 3.10
     import sre_parse
 
 
+@functools.lru_cache(maxsize=4096)
 def literal_prefix(pattern: str) -> str:
     """The text every string ``re.match(pattern, ...)`` accepts must start with ("" if none)."""
     try:
