@@ -7,6 +7,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,3 +119,59 @@ def test_console_script_is_declared() -> None:
     pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text()
     assert 'pretenders = "pretenders.server.server:main"' in pyproject
     assert os.path.exists(Path(sys.executable).parent / "pretenders") or True
+
+
+@pytest.mark.slow
+def test_sigterm_lets_a_delayed_reply_finish_then_closes_everything(launch) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    process = launch("--port", str(port))
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: answers(f"{base}/http"), timeout=15)
+    mock_id = httpx.post(f"{base}/http", json={}).json()["id"]
+    httpx.post(
+        f"{base}/preset/{mock_id}", json={"rule": "GET /slow", "body": "ZG9uZQ==", "after": 1.5}
+    )
+    smtp_port = int(httpx.post(f"{base}/smtp", json={}).json()["full_host"].rsplit(":", 1)[1])
+    replies: list[httpx.Response] = []
+    caller = threading.Thread(
+        target=lambda: replies.append(httpx.get(f"{base}/mockhttp/{mock_id}/slow", timeout=10))
+    )
+    caller.start()
+    wait_until(lambda: httpx.get(f"{base}/history/{mock_id}").json(), timeout=5)
+    process.send_signal(signal.SIGTERM)
+    caller.join(10)
+    assert [(r.status_code, r.text) for r in replies] == [(200, "done")]
+    assert process.wait(timeout=10) == 0
+    for closed in (port, smtp_port):
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", closed), timeout=2)
+
+
+@pytest.mark.slow
+def test_shutdown_timeout_bounds_a_long_delay(launch) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    process = launch("--port", str(port), "--shutdown-timeout", "0.5")
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: answers(f"{base}/http"), timeout=15)
+    mock_id = httpx.post(f"{base}/http", json={}).json()["id"]
+    httpx.post(f"{base}/preset/{mock_id}", json={"rule": "GET /long", "after": 100})
+    caller = threading.Thread(
+        target=_ignore_errors(lambda: httpx.get(f"{base}/mockhttp/{mock_id}/long", timeout=20))
+    )
+    caller.start()
+    wait_until(lambda: httpx.get(f"{base}/history/{mock_id}").json(), timeout=5)
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+    assert time.monotonic() - started < 5, "a 100 s delay held up shutdown"
+    caller.join(20)
+
+
+def _ignore_errors(call):  # type: ignore[no-untyped-def]
+    def run() -> None:
+        try:
+            call()
+        except httpx.HTTPError:
+            pass  # the server went away, as intended
+
+    return run

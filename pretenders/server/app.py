@@ -144,6 +144,7 @@ async def start_server(settings: Settings) -> RunningServer:
         shortcuts={http_mock.PREFIX: app[http_mock.ENDPOINT]},
         access_log=logging.getLogger("pretenders.access") if settings.access_log else None,
         handle_signals=False,
+        shutdown_timeout=settings.shutdown_timeout,
     )
     try:
         await runner.setup()

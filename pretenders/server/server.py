@@ -81,6 +81,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--smtp-tls-key", metavar="FILE", help="private key of --smtp-tls-cert")
     parser.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="on SIGTERM or Ctrl-C, how long replies under way may take to finish (default 10)",
+    )
+    parser.add_argument(
         "--load",
         action="append",
         default=[],
@@ -110,11 +117,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
         smtp_tls_cert=args.smtp_tls_cert,
         smtp_tls_key=args.smtp_tls_key,
         load=tuple(args.load),
+        shutdown_timeout=args.shutdown_timeout,
     )
 
 
 async def serve_until_stopped(settings: Settings) -> None:
-    """Serve until SIGINT or SIGTERM, then close every listener."""
+    """Serve until SIGINT or SIGTERM; then stop listening, let replies under way finish
+    (for ``shutdown_timeout`` seconds at most) and close every HTTP and SMTP listener."""
     server = await start_server(settings)
     # Everything made so far (modules, routes, templates) lives as long as the process;
     # kept out of the collector's sight, it no longer makes each full collection a pause

@@ -27,5 +27,7 @@ class Settings:
     smtp_tls_cert: str | None = None
     smtp_tls_key: str | None = None
     """Certificate and key for STARTTLS; a self-signed pair is made when not given."""
+    shutdown_timeout: float = 10.0
+    """On SIGTERM, seconds in-flight replies (delayed ones included) get to finish."""
     load: tuple[str, ...] = ()
     """Mock files (YAML or JSON) whose mocks are created when the server starts."""
