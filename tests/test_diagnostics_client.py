@@ -253,7 +253,10 @@ def test_mail_filters_over_the_admin_api(admin: httpx.Client, smtp: SMTPMock) ->
         for m in admin.get(f"/history/{mock_id}", params={"to": "^ann@"}).json()
     ]
     assert subjects == ["Your order"]
-    assert admin.post(f"/count/{mock_id}", json={"subject": "order|Welcome"}).json() == {"count": 2}
+    assert admin.post(f"/count/{mock_id}", json={"subject": "order|Welcome"}).json() == {
+        "count": 2,
+        "dropped": 0,
+    }
     refused = admin.get(f"/history/{mock_id}", params={"matched": "false"})
     assert refused.status_code == 400
     assert "this is an SMTP mock" in refused.json()["errors"][0]["message"]

@@ -16,6 +16,7 @@ import msgspec
 from aiohttp import web
 
 from pretenders.common.constants import FOREVER
+from pretenders.common.wire_names import DROPPED_HEADER, TOTAL_HEADER
 from pretenders.server import operations, wire
 from pretenders.server.core.errors import CoreError, InvalidInput, UnknownMock
 from pretenders.server.core.registry import Mock, Protocol
@@ -52,6 +53,8 @@ class Route:
     """Required query parameters."""
     options: dict[str, str] = field(default_factory=dict)
     """Optional query parameters, each with what it does."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Headers of a 200 answer, each with what it says."""
 
 
 def json_response(document: Any, status: int = 200) -> web.Response:
@@ -213,19 +216,40 @@ async def clear_presets(request: web.Request) -> web.StreamResponse:
     return web.Response()
 
 
+def _with_totals(response: web.Response, mock: Mock | None) -> web.Response:
+    """Say how many records the mock received and how many the history limit dropped."""
+    history = mock.history if mock is not None else None
+    response.headers[TOTAL_HEADER] = str(history.total if history is not None else 0)
+    response.headers[DROPPED_HEADER] = str(history.dropped if history is not None else 0)
+    return response
+
+
+HISTORY_HEADERS = {
+    TOTAL_HEADER: "Requests (or mails) the mock received since its last reset, those the "
+    "history limit dropped included",
+    DROPPED_HEADER: "How many of the oldest of them the server's --history-limit dropped: "
+    "the answer only holds the others",
+}
+
+
 async def list_history(request: web.Request) -> web.StreamResponse:
     mock = _mock_or_none(request)
     wanted = wire.history_filter(request.query, mock.protocol if mock else None)
     if mock is None:
-        return json_response([])
+        return _with_totals(json_response([]), None)
     records = mock.history if wanted is None else filter(wanted, mock.history)
-    return json_response([wire.record_out(r) for r in records])
+    return _with_totals(json_response([wire.record_out(r) for r in records]), mock)
+
+
+async def history_stats(request: web.Request) -> web.StreamResponse:
+    return json_response(wire.history_stats(_live_mock(request)))
 
 
 async def count_records(request: web.Request) -> web.StreamResponse:
     mock = _live_mock(request)
     wanted = wire.filter_of(await _payload(request, wire.FilterIn), mock.protocol)
-    return json_response(wire.CountOut(count=sum(1 for r in mock.history if wanted(r))))
+    found = sum(1 for r in mock.history if wanted(r))
+    return json_response(wire.CountOut(count=found, dropped=mock.history.dropped))
 
 
 async def get_history(request: web.Request) -> web.StreamResponse:
@@ -239,8 +263,18 @@ async def get_history(request: web.Request) -> web.StreamResponse:
         position += len(mock.history)  # -1 is the latest, as 1.4 allowed
     record = mock.history.get(position) if mock else None
     if record is None:
-        raise NotRecorded(f"No recorded request at position {text}", field="position")
-    return json_response(wire.record_out(record))
+        dropped = mock.history.dropped if mock else 0
+        raise NotRecorded(
+            f"No recorded request at position {text}"
+            + (f" ({_dropped_note(dropped)}; 0 is the oldest kept)" if dropped else ""),
+            field="position",
+        )
+    return _with_totals(json_response(wire.record_out(record)), mock)
+
+
+def _dropped_note(dropped: int) -> str:
+    records = "record was" if dropped == 1 else "records were"
+    return f"{dropped} older {records} dropped by --history-limit"
 
 
 async def clear_history(request: web.Request) -> web.StreamResponse:
@@ -256,21 +290,34 @@ def _history_routes() -> list[Route]:
             "GET",
             "/history/{id}",
             list_history,
-            "Everything the mock received, oldest first ([] for an unknown mock), "
-            "optionally filtered",
+            "Everything the mock received and kept, oldest first ([] for an unknown mock), "
+            "optionally filtered. Past the server's --history-limit the oldest records are "
+            "dropped; the headers say how many",
             response=OneOf((wire.RequestOut, wire.MailOut), many=True),
             errors=(400,),
             options=wire.HISTORY_FILTERS,
+            headers=HISTORY_HEADERS,
         ),
         Route(
             "GET",
             "/history/{id}/{position}",
             get_history,
-            "One recorded request or mail (0 is the oldest, -1 the latest)",
+            "One recorded request or mail among those kept (0 is the oldest kept, -1 the latest)",
             response=OneOf((wire.RequestOut, wire.MailOut)),
             errors=(400, 404),
+            headers=HISTORY_HEADERS,
         ),
         Route("DELETE", "/history/{id}", clear_history, "Forget what the mock received"),
+        Route(
+            "GET",
+            "/stats/{id}",
+            history_stats,
+            "How many requests (or mails) the mock received since its last reset, how many "
+            "its history keeps, and how many of the oldest the server's --history-limit "
+            "dropped",
+            response=wire.HistoryStatsOut,
+            errors=(404,),
+        ),
     ]
 
 
@@ -331,7 +378,8 @@ def _verify_routes() -> list[Route]:
             "/count/{id}",
             count_records,
             "Count the recorded requests matching a rule (the preset rule language), "
-            "or the mails matching to/subject",
+            "or the mails matching to/subject, among those kept; `dropped` says how many "
+            "older records the history limit dropped",
             request=wire.FilterIn,
             response=wire.CountOut,
             errors=(400, 404),

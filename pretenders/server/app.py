@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     """A new, empty server application: all its state hangs off this object."""
     settings = settings or Settings()
     app = web.Application(client_max_size=64 * 1024 * 1024)
-    registry = Registry(default_timeout=settings.mock_timeout)
+    registry = Registry(default_timeout=settings.mock_timeout, history_limit=settings.history_limit)
     app[STATE] = ServerState(settings=settings, registry=registry)
     smtp = smtp_mock.SmtpMockAdapter(settings)
     app[STATE].adapters.update(http=http_mock.HttpMockAdapter(), smtp=smtp)

@@ -17,7 +17,7 @@ _REF = "#/components/schemas/{name}"
 
 _PARAMETER_DOCS = {
     "id": "The mock's id (its name, when it was given one)",
-    "position": "Position in the history: 0 is the oldest, -1 the latest",
+    "position": "Position among the kept records: 0 is the oldest kept, -1 the latest",
     "path": "Any path below the mock, with its query string",
 }
 
@@ -74,6 +74,11 @@ def build_openapi(routes: Sequence[Route], extra_paths: dict[str, Any]) -> dict[
         if route.response is not None:
             responses["200"]["content"] = {
                 "application/json": {"schema": schema_of(route.response)}
+            }
+        if route.headers:
+            responses["200"]["headers"] = {
+                name: {"description": description, "schema": {"type": "integer"}}
+                for name, description in route.headers.items()
             }
         for status in route.errors:
             responses[str(status)] = {

@@ -16,6 +16,7 @@ from pretenders.common.constants import FOREVER
 from pretenders.server.app import start_server
 from pretenders.server.loader import LoadError
 from pretenders.server.settings import (
+    DEFAULT_HISTORY_LIMIT,
     DEFAULT_HOST,
     DEFAULT_MOCK_TIMEOUT,
     DEFAULT_PORT,
@@ -38,6 +39,21 @@ def _timeout(text: str) -> float | None:
     if not seconds > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
     return seconds
+
+
+def _count(least: int) -> Any:
+    """An argparse type: a whole number, ``least`` or more."""
+
+    def parse(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if number < least:
+            raise argparse.ArgumentTypeError(f"must be {least} or more, got {number}")
+        return number
+
+    return parse
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -88,6 +104,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="on SIGTERM or Ctrl-C, how long replies under way may take to finish (default 10)",
     )
     parser.add_argument(
+        "--history-limit",
+        type=_count(0),
+        default=DEFAULT_HISTORY_LIMIT,
+        metavar="N",
+        help="requests or mails each mock keeps; past it the oldest are dropped, and the "
+        f"API and clients say how many (default {DEFAULT_HISTORY_LIMIT})",
+    )
+    parser.add_argument(
         "--load",
         action="append",
         default=[],
@@ -118,6 +142,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         smtp_tls_key=args.smtp_tls_key,
         load=tuple(args.load),
         shutdown_timeout=args.shutdown_timeout,
+        history_limit=args.history_limit,
     )
 
 

@@ -8,6 +8,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MOCK_TIMEOUT = 120.0
 DEFAULT_SMTP_SIZE_LIMIT = 32 * 1024 * 1024
+DEFAULT_HISTORY_LIMIT = 250_000
+DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
+DEFAULT_MAX_MOCKS = 10_000
 
 
 @dataclass(frozen=True)
@@ -31,3 +34,6 @@ class Settings:
     """On SIGTERM, seconds in-flight replies (delayed ones included) get to finish."""
     load: tuple[str, ...] = ()
     """Mock files (YAML or JSON) whose mocks are created when the server starts."""
+    history_limit: int | None = DEFAULT_HISTORY_LIMIT
+    """Records (requests or mails) each mock keeps; past it the oldest are dropped and
+    counted. None: no limit."""

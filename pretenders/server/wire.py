@@ -127,6 +127,22 @@ class CountOut(msgspec.Struct):
     """``POST /count/<id>``: how many recorded requests or mails match."""
 
     count: int
+    dropped: int = 0
+    """Records (of any kind) the server's ``--history-limit`` pushed out of this mock's
+    history since its last reset: ``count`` only covers the records kept."""
+
+
+class HistoryStatsOut(msgspec.Struct):
+    """``GET /stats/<id>``: how much of what the mock received its history still holds."""
+
+    total: int
+    """Requests or mails received since the last reset."""
+    kept: int
+    """How many of them the history holds: the newest ones."""
+    dropped: int
+    """How many of the oldest the history limit pushed out (``total - kept``)."""
+    limit: int | None
+    """The most records the mock keeps (the server's ``--history-limit``; null: none)."""
 
 
 class CreatedHttpMock(msgspec.Struct):
@@ -441,6 +457,13 @@ def format_timeout(timeout: Timeout) -> str:
     hours = delta.days * 24 + delta.seconds // 3600
     rest = timedelta(seconds=delta.seconds % 3600, microseconds=delta.microseconds)
     return f"{hours}:{str(rest).split(':', 1)[1]}"
+
+
+def history_stats(mock: Mock) -> HistoryStatsOut:
+    history = mock.history
+    return HistoryStatsOut(
+        total=history.total, kept=len(history), dropped=history.dropped, limit=history.limit
+    )
 
 
 def mock_info(mock: Mock) -> MockInfo:

@@ -88,10 +88,15 @@ class Registry:
     """
 
     def __init__(
-        self, default_timeout: Timeout = 120.0, clock: Callable[[], float] = time.time
+        self,
+        default_timeout: Timeout = 120.0,
+        clock: Callable[[], float] = time.time,
+        history_limit: int | None = None,
     ) -> None:
         self.default_timeout = check_timeout(default_timeout)
         self.clock = clock
+        self.history_limit = history_limit
+        """The most records each mock keeps (None: no limit); older ones are dropped."""
         self._mocks: dict[str, Mock] = {}
         self._on_removed: list[Callable[[Mock], None]] = []
         self._observers: list[Observer] = []
@@ -130,6 +135,7 @@ class Registry:
             timeout=chosen,
             start=now,
             last_call=now,
+            history=History(self.history_limit),
             observers=self._observers,
         )
         self._mocks[mock_id] = mock

@@ -1,0 +1,15 @@
+"""Names the server and the clients must agree on: extra headers, the token variable."""
+
+from typing import Final
+
+TOTAL_HEADER: Final = "X-Pretenders-Total"
+"""On history answers: records the mock received since its last reset, dropped ones included."""
+
+DROPPED_HEADER: Final = "X-Pretenders-Dropped"
+"""On history answers: the oldest records pushed out by the server's ``--history-limit``."""
+
+TOKEN_HEADER: Final = "X-Pretenders-Token"
+"""Carries the admin token, as ``Authorization: Bearer <token>`` does."""
+
+TOKEN_VARIABLE: Final = "PRETENDERS_ADMIN_TOKEN"
+"""The environment variable the server and the clients take the admin token from."""
