@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +22,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from pretenders.client import _operations as ops
+from pretenders.client._report import dropped_note
 from pretenders.client.http import HTTPMock, RecordedRequest
 from pretenders.client.smtp import SMTPMock
-from pretenders.common.exceptions import PretendersError
+from pretenders.common.exceptions import HistoryLimitWarning, PretendersError
 from pretenders.server.embedded import EmbeddedServer
 
 URL_VARIABLE = "PRETENDERS_URL"
@@ -140,9 +143,16 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     result = yield
     mocks = item.stash.get(_MOCKS_OF_TEST, [])
     if mocks and not _unmatched_allowed(item):
-        report = unmatched_report(mocks)
+        report, unchecked = check_unmatched(mocks)
         if report:
             raise AssertionError(report)
+        if unchecked:
+            warnings.warn(
+                "the check for unmatched requests only saw the requests the mocks kept:\n"
+                + "\n".join(unchecked),
+                HistoryLimitWarning,
+                stacklevel=1,
+            )
     return result
 
 
@@ -155,22 +165,35 @@ def _unmatched_allowed(item: pytest.Item) -> bool:
 
 def unmatched_report(mocks: list[HTTPMock]) -> str:
     """A readable list of the requests that matched no preset, or "" if there were none."""
+    return check_unmatched(mocks)[0]
+
+
+def check_unmatched(mocks: list[HTTPMock]) -> tuple[str, list[str]]:
+    """The report of :func:`unmatched_report`, and a line per mock whose history limit
+    dropped requests, which went unchecked."""
     lines: list[str] = []
+    unchecked: list[str] = []
     for mock in mocks:
         try:
-            unmatched = [r for r in mock.get_request() if _is_unmatched(r)]
+            recorded, dropped = mock._run(ops.history(mock.pretend_access_point_id))
         except PretendersError:
             continue  # the test deleted the mock itself
-        for recorded in unmatched:
-            lines.append(f"  {recorded.method} {recorded.url}  (mock {mock.pretend_url})")
-            lines.extend(f"      {line}" for line in _explanation(recorded))
+        if dropped:
+            unchecked.append(f"  mock {mock.pretend_url}: {dropped_note(dropped)}")
+        for request in recorded:
+            if _is_unmatched(request):
+                lines.append(f"  {request.method} {request.url}  (mock {mock.pretend_url})")
+                lines.extend(f"      {line}" for line in _explanation(request))
     if not lines:
-        return ""
-    return (
-        f"{len([line for line in lines if not line.startswith('      ')])} request(s) to this "
-        "test's HTTP mocks matched no preset:\n" + "\n".join(lines) + "\n(allow them with "
-        f"@pytest.mark.{ALLOW_UNMATCHED_MARKER} or --pretenders-allow-unmatched)"
+        return "", unchecked
+    count = len([line for line in lines if not line.startswith("      ")])
+    report = f"{count} request(s) to this test's HTTP mocks matched no preset:\n" + "\n".join(lines)
+    if unchecked:
+        report += "\nand older requests went unchecked:\n" + "\n".join(unchecked)
+    report += (
+        f"\n(allow them with @pytest.mark.{ALLOW_UNMATCHED_MARKER} or --pretenders-allow-unmatched)"
     )
+    return report, unchecked
 
 
 def _is_unmatched(recorded: RecordedRequest) -> bool:

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from pretenders.client import _operations as ops
 from pretenders.client._admin import AdminConnection, Operation
+from pretenders.client.models import HistoryStats
 from pretenders.common.pretender import PretenderModel
 
 T = TypeVar("T")
@@ -65,6 +66,11 @@ class BossClient(MockFacts):
     def get_pretender(self) -> PretenderModel:
         """The server's description of the mock; ResourceNotFound once it is gone."""
         return self._run(ops.get_pretender(self.boss_mock_type, self.pretend_access_point_id))
+
+    def history_stats(self) -> HistoryStats:
+        """How many requests (or mails) the mock received since its last reset, how many
+        its history keeps, and how many of the oldest the server's --history-limit dropped."""
+        return self._run(ops.history_stats(self.pretend_access_point_id))
 
     def close(self) -> None:
         """Close the connection to the server (the mock itself stays)."""

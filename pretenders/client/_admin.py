@@ -16,7 +16,7 @@ import functools
 import http.client
 import ssl
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
@@ -56,6 +56,10 @@ class Response(Protocol):
     @property
     def text(self) -> str: ...
 
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Looked up by lower-case name."""
+
     def json(self) -> Any: ...
 
 
@@ -65,6 +69,8 @@ class PlainResponse:
 
     status_code: int
     content: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Header names in lower case."""
 
     @property
     def text(self) -> str:
@@ -155,7 +161,11 @@ class AdminConnection:
                     connection.sock.settimeout(timeout)
                 connection.request(call.method, target, body=body, headers=headers)
                 answer = connection.getresponse()
-                response = PlainResponse(answer.status, answer.read())
+                response = PlainResponse(
+                    answer.status,
+                    answer.read(),
+                    {name.lower(): value for name, value in answer.getheaders()},
+                )
             except (http.client.HTTPException, OSError) as error:
                 connection.close()
                 if reused and isinstance(error, _STALE):

@@ -7,19 +7,22 @@ The sync clients run them with ``AdminConnection.run`` and the async clients wit
 from __future__ import annotations
 
 import base64
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from pretenders.client import _report
-from pretenders.client._admin import Call, Operation, check
-from pretenders.client.models import RecordedRequest, SMTPMessage
+from pretenders.client._admin import Call, Operation, Response, check
+from pretenders.client.models import HistoryStats, RecordedRequest, SMTPMessage
 from pretenders.common.exceptions import (
     ConfigurationError,
+    HistoryLimitWarning,
     ResourceNotFound,
     VerificationError,
     WaitTimeout,
 )
 from pretenders.common.pretender import PretenderModel
+from pretenders.common.wire_names import DROPPED_HEADER
 
 WAIT_MARGIN = 10.0
 """Seconds the HTTP call of a wait may outlast the wait itself (the server answers at its end)."""
@@ -69,6 +72,28 @@ def get_pretender(protocol: str, mock_id: str) -> Operation[PretenderModel]:
     return PretenderModel.from_dict(check(response).json())
 
 
+def history_stats(mock_id: str) -> Operation[HistoryStats]:
+    """How many records the mock received, kept and dropped (``GET /stats/<id>``)."""
+    return HistoryStats.from_dict(check((yield Call("GET", f"/stats/{mock_id}"))).json())
+
+
+def _dropped(response: Response) -> int:
+    """The records the history limit dropped, as a history answer says (0 from servers
+    that have no limit)."""
+    return int(response.headers.get(DROPPED_HEADER.lower()) or 0)
+
+
+def warn_dropped(what: str, dropped: int, noun: str = "request") -> None:
+    """Warn that ``what`` (a client method, the caller of this) only saw the kept records."""
+    if dropped:
+        warnings.warn(
+            f"{what} only sees the records the mock kept: {_report.dropped_note(dropped, noun)} "
+            "(start the server with a higher --history-limit, or reset the mock more often)",
+            HistoryLimitWarning,
+            stacklevel=3,
+        )
+
+
 def _wait(mock_id: str, payload: dict[str, Any]) -> Operation[dict[str, Any]]:
     """``POST /wait/<id>``: the server holds the call until the wait is met or times out."""
     timeout = float(payload.get("timeout", 5)) + WAIT_MARGIN
@@ -104,8 +129,14 @@ def add_preset(
 
 def requests(mock_id: str, **filters: str) -> Operation[list[RecordedRequest]]:
     """Recorded requests, oldest first, optionally filtered by the server."""
-    call = Call("GET", f"/history/{mock_id}", params=filters or None)
-    return [RecordedRequest(item) for item in check((yield call)).json()]
+    found, _ = yield from history(mock_id, **filters)
+    return found
+
+
+def history(mock_id: str, **filters: str) -> Operation[tuple[list[RecordedRequest], int]]:
+    """Recorded requests (optionally filtered), and how many older records were dropped."""
+    response = check((yield Call("GET", f"/history/{mock_id}", params=filters or None)))
+    return [RecordedRequest(item) for item in response.json()], _dropped(response)
 
 
 def request(mock_id: str, position: int) -> Operation[RecordedRequest | None]:
@@ -113,8 +144,10 @@ def request(mock_id: str, position: int) -> Operation[RecordedRequest | None]:
     return RecordedRequest(response.json()) if response.status_code == 200 else None
 
 
-def count(mock_id: str, payload: dict[str, Any]) -> Operation[int]:
-    return int(check((yield Call("POST", f"/count/{mock_id}", json=payload))).json()["count"])
+def count(mock_id: str, payload: dict[str, Any]) -> Operation[tuple[int, int]]:
+    """How many kept records match, and how many older records were dropped."""
+    answer = check((yield Call("POST", f"/count/{mock_id}", json=payload))).json()
+    return int(answer["count"]), int(answer.get("dropped", 0))
 
 
 def unused_presets(mock_id: str) -> Operation[list[dict[str, Any]]]:
@@ -124,25 +157,39 @@ def unused_presets(mock_id: str) -> Operation[list[dict[str, Any]]]:
 
 
 def assert_called(mock_id: str, payload: dict[str, Any], times: int | None) -> Operation[None]:
-    found = yield from count(mock_id, payload)
-    if (found >= 1) if times is None else (found == times):
+    """Fail unless ``times`` requests match (None: at least one).
+
+    An exact count is only proven when no record was dropped: with some dropped, the
+    true count may be higher than the kept records show.
+    """
+    found, dropped = yield from count(mock_id, payload)
+    if (found >= 1) if times is None else (found == times and not dropped):
         return
     wanted = "at least 1 request" if times is None else _report.plural(times, "request")
     described = _report.describe_rule(**payload)
-    received = yield from requests(mock_id)
+    got = f"got {found}"
+    if dropped:
+        got += f" among the kept requests, and {_report.dropped_note(dropped)}"
+        if times is not None and found <= times:
+            got += f" (matching or not), so the count is {found} to {found + dropped}"
+    received, dropped = yield from history(mock_id)
     raise VerificationError(
-        f"expected {wanted} matching {described}, got {found}\n"
-        + _report.describe_requests(received)
+        f"expected {wanted} matching {described}, {got}\n"
+        + _report.describe_requests(received, dropped)
     )
 
 
-def assert_no_unmatched(mock_id: str) -> Operation[None]:
-    unmatched = yield from requests(mock_id, matched="false")
+def assert_no_unmatched(mock_id: str) -> Operation[int]:
+    """Fail if a kept request matched no preset; returns how many older ones were dropped
+    (and went unchecked)."""
+    unmatched, dropped = yield from history(mock_id, matched="false")
     if unmatched:
+        note = f" ({_report.dropped_note(dropped)}, unchecked)" if dropped else ""
         raise VerificationError(
-            f"{_report.plural(len(unmatched), 'request')} matched no preset:\n"
+            f"{_report.plural(len(unmatched), 'request')} matched no preset{note}:\n"
             + "\n".join(_report.describe_request(r) for r in unmatched)
         )
+    return dropped
 
 
 def assert_no_unused_presets(mock_id: str) -> Operation[None]:
@@ -166,8 +213,8 @@ def wait_for_request(
     message += str(answer["message"])
     if seen:
         message += "\nmatching:\n" + "\n".join(_report.describe_request(r) for r in seen)
-    received = yield from requests(mock_id)
-    message += "\n" + _report.describe_requests(received)
+    received, dropped = yield from history(mock_id)
+    message += "\n" + _report.describe_requests(received, dropped)
     raise WaitTimeout(message, list(seen))
 
 
@@ -180,7 +227,14 @@ def add_smtp_preset(mock_id: str, stage: str, match: str | None, **fields: Any) 
 
 
 def emails(mock_id: str) -> Operation[list[SMTPMessage]]:
-    return [SMTPMessage(item) for item in check((yield Call("GET", f"/history/{mock_id}"))).json()]
+    found, _ = yield from mail_history(mock_id)
+    return found
+
+
+def mail_history(mock_id: str) -> Operation[tuple[list[SMTPMessage], int]]:
+    """Accepted mails, oldest first, and how many older ones were dropped."""
+    response = check((yield Call("GET", f"/history/{mock_id}")))
+    return [SMTPMessage(item) for item in response.json()], _dropped(response)
 
 
 def email(mock_id: str, position: int) -> Operation[SMTPMessage | None]:
@@ -200,8 +254,9 @@ def wait_for_email(
     described = " and ".join(f"{k} {v!r}" for k, v in filters.items() if v is not None)
     message = f"waiting for {_report.plural(wanted, 'mail')}"
     message += f"{' with ' + described if described else ''}: {answer['message']}"
-    received = yield from emails(mock_id)
-    message += f"\nThe mock accepted {len(received)}" + "".join(
+    received, dropped = yield from mail_history(mock_id)
+    note = f" ({_report.dropped_note(dropped, 'mail')})" if dropped else ""
+    message += f"\nThe mock {'kept' if dropped else 'accepted'} {len(received)}{note}" + "".join(
         f"\n  from {m.mail_from} to {', '.join(m.rcpt_tos)}: {m.subject!r}"
         for m in received[-_report.SHOWN :]
     )

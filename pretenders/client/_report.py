@@ -45,11 +45,25 @@ def describe_request(request: RecordedRequest) -> str:
     return "\n".join([f"{line}, closest presets:", *(f"    {miss.text}" for miss in misses)])
 
 
-def describe_requests(requests: Sequence[RecordedRequest]) -> str:
-    """What the mock received, the latest ``SHOWN`` of it, near misses included."""
-    if not requests:
+def dropped_note(dropped: int, noun: str = "request") -> str:
+    """``2 older requests were dropped by --history-limit``, or "" when none were."""
+    if not dropped:
+        return ""
+    verb = "was" if dropped == 1 else "were"
+    return f"{plural(dropped, f'older {noun}')} {verb} dropped by --history-limit"
+
+
+def describe_requests(requests: Sequence[RecordedRequest], dropped: int = 0) -> str:
+    """What the mock received, the latest ``SHOWN`` of it, near misses included, and how
+    many older requests the history limit dropped."""
+    if dropped:
+        head = f"The mock kept {plural(len(requests), 'request')} ({dropped_note(dropped)})"
+    elif requests:
+        head = f"The mock received {plural(len(requests), 'request')}"
+    else:
         return "The mock received no requests."
-    head = f"The mock received {plural(len(requests), 'request')}"
+    if not requests:
+        return head + "."
     if len(requests) > SHOWN:
         head += f", the last {SHOWN}"
     return head + ":\n" + "\n".join(describe_request(r) for r in requests[-SHOWN:])

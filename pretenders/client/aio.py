@@ -21,7 +21,7 @@ from pretenders.client import MockFacts
 from pretenders.client import _operations as ops
 from pretenders.client._admin import AsyncAdminConnection, Operation
 from pretenders.client.http import HttpMockFacts
-from pretenders.client.models import RecordedRequest, SMTPMessage
+from pretenders.client.models import HistoryStats, RecordedRequest, SMTPMessage
 from pretenders.client.smtp import SmtpMockFacts
 from pretenders.common.constants import Forever
 from pretenders.common.pretender import PretenderModel
@@ -87,6 +87,10 @@ class AsyncBossClient(MockFacts):
         """The server's description of the mock; ResourceNotFound once it is gone."""
         return await self._run(ops.get_pretender(self.boss_mock_type, self.pretend_access_point_id))
 
+    async def history_stats(self) -> HistoryStats:
+        """Requests (or mails) received since the last reset, kept, and dropped by the limit."""
+        return await self._run(ops.history_stats(self.pretend_access_point_id))
+
     async def aclose(self) -> None:
         """Close the connection to the server (the mock itself stays)."""
         await self.admin.aclose()
@@ -141,7 +145,9 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
     ) -> int:
         """How many recorded requests match, in the preset rule language."""
         payload = ops.rule_payload(rule, headers, body, data)
-        return await self._run(ops.count(self.pretend_access_point_id, payload))
+        found, dropped = await self._run(ops.count(self.pretend_access_point_id, payload))
+        ops.warn_dropped("count()", dropped)
+        return found
 
     async def unmatched_requests(self) -> list[RecordedRequest]:
         """The requests that no preset served, with their near misses."""
@@ -165,7 +171,8 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
 
     async def assert_no_unmatched(self) -> None:
         """Fail if any request matched no preset, saying why."""
-        await self._run(ops.assert_no_unmatched(self.pretend_access_point_id))
+        dropped = await self._run(ops.assert_no_unmatched(self.pretend_access_point_id))
+        ops.warn_dropped("assert_no_unmatched()", dropped)
 
     async def assert_no_unused_presets(self) -> None:
         """Fail if a preset is still owed requests."""

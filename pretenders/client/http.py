@@ -8,10 +8,24 @@ from typing import Any, TypeVar, overload
 
 from pretenders.client import BossClient, MockFacts
 from pretenders.client import _operations as ops
-from pretenders.client.models import Difference, HeaderDict, NearMiss, RecordedRequest
+from pretenders.client.models import (
+    Difference,
+    HeaderDict,
+    HistoryStats,
+    NearMiss,
+    RecordedRequest,
+)
 from pretenders.common.constants import Forever
 
-__all__ = ["Difference", "HTTPMock", "HeaderDict", "HttpMockFacts", "NearMiss", "RecordedRequest"]
+__all__ = [
+    "Difference",
+    "HTTPMock",
+    "HeaderDict",
+    "HistoryStats",
+    "HttpMockFacts",
+    "NearMiss",
+    "RecordedRequest",
+]
 
 
 Bound = TypeVar("Bound", bound="HttpMockFacts")
@@ -113,7 +127,9 @@ class HTTPMock(HttpMockFacts, BossClient):
     ) -> int:
         """How many recorded requests match, in the preset rule language (see ``when``)."""
         payload = ops.rule_payload(rule, headers, body, data)
-        return self._run(ops.count(self.pretend_access_point_id, payload))
+        found, dropped = self._run(ops.count(self.pretend_access_point_id, payload))
+        ops.warn_dropped("count()", dropped)
+        return found
 
     def unmatched_requests(self) -> list[RecordedRequest]:
         """The requests that no preset served (they got a 404), with their near misses."""
@@ -144,7 +160,8 @@ class HTTPMock(HttpMockFacts, BossClient):
 
     def assert_no_unmatched(self) -> None:
         """Fail if any request got the 404 because no preset matched it, saying why."""
-        self._run(ops.assert_no_unmatched(self.pretend_access_point_id))
+        dropped = self._run(ops.assert_no_unmatched(self.pretend_access_point_id))
+        ops.warn_dropped("assert_no_unmatched()", dropped)
 
     def assert_no_unused_presets(self) -> None:
         """Fail if a preset is still owed requests (see ``unused_presets``)."""

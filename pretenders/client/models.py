@@ -14,6 +14,7 @@ __all__ = [
     "Attachment",
     "Difference",
     "HeaderDict",
+    "HistoryStats",
     "NearMiss",
     "RecordedRequest",
     "SMTPMessage",
@@ -76,6 +77,31 @@ class NearMiss:
 
     def __str__(self) -> str:
         return self.text
+
+
+@dataclass(frozen=True)
+class HistoryStats:
+    """How much of what a mock received its history still holds.
+
+    Past the server's ``--history-limit`` the oldest records are dropped: ``total`` counts
+    every request (or mail) received since the last reset, ``kept`` those still recorded,
+    ``dropped`` the others. ``limit`` is the server's limit (None: none).
+    """
+
+    total: int
+    kept: int
+    dropped: int
+    limit: int | None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HistoryStats:
+        limit = data.get("limit")
+        return cls(
+            total=int(data["total"]),
+            kept=int(data["kept"]),
+            dropped=int(data["dropped"]),
+            limit=None if limit is None else int(limit),
+        )
 
 
 class RecordedRequest:

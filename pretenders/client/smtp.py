@@ -6,10 +6,10 @@ from typing import Any
 
 from pretenders.client import BossClient, MockFacts
 from pretenders.client import _operations as ops
-from pretenders.client.models import Attachment, SMTPMessage
+from pretenders.client.models import Attachment, HistoryStats, SMTPMessage
 from pretenders.common.constants import Forever
 
-__all__ = ["Attachment", "SMTPMessage", "SMTPMock", "SmtpMockFacts", "SmtpStage"]
+__all__ = ["Attachment", "HistoryStats", "SMTPMessage", "SMTPMock", "SmtpMockFacts", "SmtpStage"]
 
 STAGES = ops.STAGES
 

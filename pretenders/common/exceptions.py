@@ -43,12 +43,18 @@ class WaitTimeout(VerificationError):
         self.seen = seen or []
 
 
+class HistoryLimitWarning(UserWarning):
+    """The server dropped the oldest records of a mock (its ``--history-limit``), so an
+    answer computed from the kept ones may fall short of what the mock received."""
+
+
 class NoPortAvailableException(PretendersError):
     """Kept for 1.4 compatibility: SMTP mocks now take any free port."""
 
 
 __all__ = [
     "ConfigurationError",
+    "HistoryLimitWarning",
     "NoPortAvailableException",
     "NoRequestFound",
     "PretendersError",
