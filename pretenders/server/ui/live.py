@@ -139,7 +139,7 @@ class LiveFeed:
 
 def encode_event(mock: Mock, record: Record) -> bytes:
     """One ``record`` event: the new row, and the mock's counts to update on the page."""
-    index = len(mock.history) - 1
+    index = mock.history.total - 1  # the UI numbers records from the last reset
     data: dict[str, Any] = {
         "mock": present.clean(mock.id),
         "protocol": mock.protocol,

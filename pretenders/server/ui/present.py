@@ -107,6 +107,19 @@ def presets_of(mock: Mock) -> int:
     return len(mock.script) if mock.protocol == "smtp" else len(mock.presets)
 
 
+def dropped_note(mock: Mock, noun: str) -> str:
+    """Why the oldest records are missing, or "" when none were dropped."""
+    history = mock.history
+    if not history.dropped:
+        return ""
+    older = f"{history.dropped} older {noun}{'' if history.dropped == 1 else 's'}"
+    verb = "was" if history.dropped == 1 else "were"
+    return (
+        f"{older} {verb} dropped by --history-limit: this server keeps the newest "
+        f"{history.limit} of each mock ({history.total} received since the last reset)."
+    )
+
+
 def mock_row(mock: Mock, address: str) -> MockRow:
     return MockRow(
         id=clean(mock.id),

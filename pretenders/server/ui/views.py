@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 from aiohttp import web
 
 from pretenders.server.core.records import MailRecord, RequestRecord
-from pretenders.server.core.registry import Mock, Protocol
+from pretenders.server.core.registry import Mock, Protocol, Record
 from pretenders.server.http_mock import PREFIX
 from pretenders.server.state import STATE
 from pretenders.server.ui import present
@@ -29,13 +29,29 @@ def mock_of(request: web.Request, protocol: Protocol) -> Mock:
 
 
 def _position(request: web.Request, mock: Mock) -> int:
+    """The record number in the URL, counted from the first record since the last reset.
+
+    The UI numbers records that way, dropped ones included, so that a link keeps
+    pointing at the same record while the history limit drops older ones.
+    """
     text = request.match_info["n"]
-    if not text.isdigit() or int(text) >= len(mock.history):
+    history = mock.history
+    if not text.isdigit() or int(text) >= history.total:
         raise web.HTTPNotFound(
             text=f"Nothing recorded at position {text} of {mock.id} "
-            f"({len(mock.history)} recorded; the history may have been reset)."
+            f"({history.total} recorded; the history may have been reset)."
+        )
+    if int(text) < history.dropped:
+        raise web.HTTPNotFound(
+            text=f"Record {text} of {mock.id} was dropped by --history-limit: the server "
+            f"keeps the newest {history.limit} records of each mock."
         )
     return int(text)
+
+
+def _kept(mock: Mock, n: int) -> Record | None:
+    """The record numbered ``n`` (see ``_position``)."""
+    return mock.history.get(n - mock.history.dropped)
 
 
 def http_endpoint(request: web.Request, mock: Mock) -> str:
@@ -88,9 +104,10 @@ def render_http_mock(
     status: int = 200,
 ) -> web.Response:
     records = list(mock.history)
+    first = mock.history.dropped
     shown = range(len(records) - 1, max(len(records) - LIST_LIMIT, 0) - 1, -1)
     rows = [
-        present.request_row(mock, n, record)
+        present.request_row(mock, first + n, record)
         for n in shown
         if isinstance(record := records[n], RequestRecord)
     ]
@@ -103,6 +120,7 @@ def render_http_mock(
         presets=[present.preset_view(mock, preset) for preset in mock.presets],
         requests=rows,
         total=len(records),
+        dropped=present.dropped_note(mock, "request"),
         form=form,
         error=error,
         error_field=error_field,
@@ -113,7 +131,7 @@ def render_http_mock(
 def _request(request: web.Request) -> tuple[Mock, int, RequestRecord]:
     mock = mock_of(request, "http")
     n = _position(request, mock)
-    record = mock.history.get(n)
+    record = _kept(mock, n)
     if not isinstance(record, RequestRecord):
         raise web.HTTPNotFound(text=f"Position {n} of {mock.id} is not an HTTP request.")
     return mock, n, record
@@ -130,7 +148,8 @@ async def http_request(request: web.Request) -> web.StreamResponse:
         mock_href=present.ui_path("http", mock.id),
         mock_name=present.clean(mock.id),
         n=n,
-        count=len(mock.history),
+        first=mock.history.dropped,
+        count=mock.history.total,
         row=present.request_row(mock, n, record),
         record=record,
         headers=[(present.clean(k), present.clean(v)) for k, v in record.headers],
@@ -149,9 +168,12 @@ async def http_request_body(request: web.Request) -> web.StreamResponse:
 async def smtp_mock(request: web.Request) -> web.StreamResponse:
     mock = mock_of(request, "smtp")
     records = list(mock.history)
+    first = mock.history.dropped
     shown = range(len(records) - 1, max(len(records) - LIST_LIMIT, 0) - 1, -1)
     rows = [
-        mail_row(mock, n, record) for n in shown if isinstance(record := records[n], MailRecord)
+        mail_row(mock, first + n, record)
+        for n in shown
+        if isinstance(record := records[n], MailRecord)
     ]
     return render(
         request,
@@ -161,13 +183,14 @@ async def smtp_mock(request: web.Request) -> web.StreamResponse:
         script=[present.script_view(preset) for preset in mock.script],
         mails=rows,
         total=len(records),
+        dropped=present.dropped_note(mock, "mail"),
     )
 
 
 def _mail(request: web.Request) -> tuple[Mock, int, MailRecord]:
     mock = mock_of(request, "smtp")
     n = _position(request, mock)
-    record = mock.history.get(n)
+    record = _kept(mock, n)
     if not isinstance(record, MailRecord):
         raise web.HTTPNotFound(text=f"Position {n} of {mock.id} is not a mail.")
     return mock, n, record
@@ -187,7 +210,8 @@ async def smtp_mail(request: web.Request) -> web.StreamResponse:
         mock_href=present.ui_path("smtp", mock.id),
         mock_name=present.clean(mock.id),
         n=n,
-        count=len(mock.history),
+        first=mock.history.dropped,
+        count=mock.history.total,
         mail=mail,
         received=present.clock(record.time),
         received_title=present.precise(record.time),
