@@ -197,11 +197,15 @@ def check_unmatched(mocks: list[HTTPMock]) -> tuple[str, list[str]]:
 
 
 def _is_unmatched(recorded: RecordedRequest) -> bool:
+    if recorded.data.get("body_too_large"):
+        return True  # refused with a 413 before any preset could match
     return recorded.data.get("status") == 404 and recorded.data.get("preset") is None
 
 
 def _explanation(recorded: RecordedRequest) -> list[str]:
     """Why the request missed: the closest presets, as the server recorded them."""
+    if recorded.data.get("body_too_large"):
+        return ["its body was over the server's --max-body-size: answered 413"]
     if "near_misses" not in recorded.data:
         return []  # an external server too old to record them
     misses = recorded.near_misses

@@ -39,6 +39,8 @@ def describe_request(request: RecordedRequest) -> str:
     line = f"  {request.method} {request.url} -> {status if status is not None else '?'}"
     if request.matched:
         return f"{line} (preset {request.data.get('preset')})"
+    if request.data.get("body_too_large"):
+        return f"{line}: its body was over the server's --max-body-size"
     misses = request.near_misses
     if not misses:
         return f"{line}: the mock had no presets"

@@ -22,6 +22,7 @@ from pretenders.server.core.errors import CoreError, InvalidInput, UnknownMock
 from pretenders.server.core.registry import Mock, Protocol
 from pretenders.server.core.waiting import MAX_WAIT, Outcome, check_wait
 from pretenders.server.http_protocol import on_disconnect
+from pretenders.server.limits import payload_too_large
 from pretenders.server.state import STATE, ServerState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -91,7 +92,11 @@ def _state(request: web.Request) -> ServerState:
 
 
 async def _payload(request: web.Request, payload_type: type[wire.Payload]) -> wire.Payload:
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        settings = _state(request).settings
+        raise payload_too_large(settings.admin_payload_limit, settings.max_body_size) from None
     return wire.decode(payload_type, raw if raw.strip() else b"{}")
 
 

@@ -53,7 +53,8 @@ EXTRA_PATHS_DOC: dict[str, Any] = {
 def create_app(settings: Settings | None = None) -> web.Application:
     """A new, empty server application: all its state hangs off this object."""
     settings = settings or Settings()
-    app = web.Application(client_max_size=64 * 1024 * 1024)
+    # Admin calls carry preset bodies base64-encoded: the mocks' own limit is checked apart.
+    app = web.Application(client_max_size=settings.admin_payload_limit)
     registry = Registry(default_timeout=settings.mock_timeout, history_limit=settings.history_limit)
     app[STATE] = ServerState(settings=settings, registry=registry)
     smtp = smtp_mock.SmtpMockAdapter(settings)
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
     app.router.add_get("/openapi.json", serve_openapi)
     app.router.add_get(TLS_CERTIFICATE_PATH, serve_certificate)
-    endpoint = http_mock.MockEndpoint(registry)
+    endpoint = http_mock.MockEndpoint(registry, settings.max_body_size)
     app[http_mock.ENDPOINT] = endpoint
     app.router.add_route("*", http_mock.ROUTE, endpoint.__call__)
     setup_ui(app)

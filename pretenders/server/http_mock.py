@@ -17,6 +17,7 @@ from pretenders.server.core.matching import MatchSubject
 from pretenders.server.core.near_miss import closest_presets, explain_miss
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock, Registry
+from pretenders.server.limits import refused_body
 
 PREFIX = "/mockhttp/"
 ROUTE = PREFIX + "{id}{path:.*}"
@@ -52,8 +53,11 @@ class MockEndpoint:
     requests here without going through the router (see ``AnyMethodAppRunner``).
     """
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, max_body_size: int) -> None:
         self.registry = registry
+        self.max_body_size = max_body_size
+        """Larger request bodies get a 413 (the application's ``client_max_size`` must be
+        at least this, so that aiohttp reads bodies this large)."""
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         raw_path = request.raw_path
@@ -67,11 +71,21 @@ class MockEndpoint:
 
         now = time.time()
         mock.touch(now)
+        limit = self.max_body_size
+        size = request.content_length
+        if size is not None and size > limit:
+            return _refuse_body(mock, request, url, now, size, limit)
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:  # a chunked body, over client_max_size
+            return _refuse_body(mock, request, url, now, None, limit)
+        if len(body) > limit:  # a chunked body, between the limit and client_max_size
+            return _refuse_body(mock, request, url, now, None, limit)
         record = RequestRecord(
             method=request.method,
             url=url,
             headers=tuple(request.headers.items()),
-            body=await request.read(),
+            body=body,
             time=now,
         )
         subject = MatchSubject(record)
@@ -86,6 +100,25 @@ class MockEndpoint:
         if reply.after > 0:
             await asyncio.sleep(reply.after)
         return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+
+
+def _refuse_body(
+    mock: Mock, request: web.BaseRequest, url: str, now: float, size: int | None, limit: int
+) -> web.Response:
+    """Record a request whose body is over the limit without its body, and answer 413."""
+    record = RequestRecord(
+        method=request.method,
+        url=url,
+        headers=tuple(request.headers.items()),
+        body=b"",
+        time=now,
+        status=413,
+        body_too_large=True,
+    )
+    mock.record(record)
+    return web.Response(
+        status=413, body=refused_body(size, limit), content_type="text/plain", charset="utf-8"
+    )
 
 
 def _no_match(mock: Mock, record: RequestRecord, subject: MatchSubject) -> web.Response:

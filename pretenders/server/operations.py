@@ -6,6 +6,7 @@ from pretenders.server import wire
 from pretenders.server.core.presets import Preset
 from pretenders.server.core.registry import Mock, Protocol
 from pretenders.server.core.smtp_script import SmtpPreset
+from pretenders.server.limits import check_reply_body
 from pretenders.server.state import ServerState
 
 
@@ -22,10 +23,10 @@ async def open_mock(state: ServerState, protocol: Protocol, options: wire.Create
 
 
 def add_http_preset(state: ServerState, mock: Mock, payload: wire.PresetIn) -> Preset:
-    """Compile and add a canned reply (a bad regex or count is refused here)."""
-    preset = mock.presets.add(
-        wire.match_rule_of(payload.rule), wire.reply_of(payload), payload.times
-    )
+    """Compile and add a canned reply (a bad regex or count, a body too large: refused here)."""
+    reply = wire.reply_of(payload)
+    check_reply_body(reply.body, state.settings.max_body_size)
+    preset = mock.presets.add(wire.match_rule_of(payload.rule), reply, payload.times)
     mock.touch(state.registry.clock())
     return preset
 

@@ -18,6 +18,7 @@ from pretenders.server.loader import LoadError
 from pretenders.server.settings import (
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_HOST,
+    DEFAULT_MAX_BODY_SIZE,
     DEFAULT_MOCK_TIMEOUT,
     DEFAULT_PORT,
     DEFAULT_SMTP_SIZE_LIMIT,
@@ -112,6 +113,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         f"API and clients say how many (default {DEFAULT_HISTORY_LIMIT})",
     )
     parser.add_argument(
+        "--max-body-size",
+        type=_count(0),
+        default=DEFAULT_MAX_BODY_SIZE,
+        metavar="BYTES",
+        help="largest request body an HTTP mock accepts (larger ones get 413, recorded "
+        "without their body), and largest preset reply body (default 16 MiB)",
+    )
+    parser.add_argument(
         "--load",
         action="append",
         default=[],
@@ -143,6 +152,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         load=tuple(args.load),
         shutdown_timeout=args.shutdown_timeout,
         history_limit=args.history_limit,
+        max_body_size=args.max_body_size,
     )
 
 

@@ -37,3 +37,11 @@ class Settings:
     history_limit: int | None = DEFAULT_HISTORY_LIMIT
     """Records (requests or mails) each mock keeps; past it the oldest are dropped and
     counted. None: no limit."""
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE
+    """Largest request body an HTTP mock accepts (larger: 413), and largest preset reply body."""
+
+    @property
+    def admin_payload_limit(self) -> int:
+        """Largest admin call body: a preset whose reply body, base64-encoded, is as large as
+        ``max_body_size`` allows, with room to spare for its rule and headers."""
+        return (self.max_body_size + 2) // 3 * 4 + 1024 * 1024

@@ -234,6 +234,9 @@ class RequestOut(msgspec.Struct):
     near_misses: list[NearMissOut]
     """When nothing matched: the closest presets (up to 3), closest first; empty when the
     mock had no presets, and for matched requests."""
+    body_too_large: bool
+    """The body was over the server's --max-body-size: the request got a 413 without
+    being matched against the presets, and its body was not kept."""
 
 
 class MailOut(msgspec.Struct):
@@ -522,6 +525,7 @@ def request_out(record: RequestRecord) -> RequestOut:
         preset=record.preset_id,
         matched=record.preset_id is not None,
         near_misses=[near_miss_out(miss) for miss in record.near_misses],
+        body_too_large=record.body_too_large,
     )
 
 

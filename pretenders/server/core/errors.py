@@ -35,3 +35,10 @@ class NameConflict(CoreError):
 
     status = 409
     code = "name_conflict"
+
+
+class TooLarge(CoreError):
+    """A body over the server's --max-body-size."""
+
+    status = 413
+    code = "too_large"

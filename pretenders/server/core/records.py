@@ -35,6 +35,9 @@ class RequestRecord(msgspec.Struct, gc=False):
     """The preset that served it, or None when nothing matched."""
     near_misses: tuple[NearMiss, ...] = ()
     """When nothing matched: the closest presets, closest first, and why each missed."""
+    body_too_large: bool = False
+    """The body was over the server's body size limit: the request got a 413, and its
+    body was not kept (``body`` is empty)."""
 
     @property
     def rule_line(self) -> str:

@@ -13,6 +13,7 @@ from aiohttp import web
 from pretenders.server import operations
 from pretenders.server.core.errors import CoreError
 from pretenders.server.core.registry import Mock, Protocol
+from pretenders.server.limits import check_reply_body, payload_too_large
 from pretenders.server.state import STATE
 from pretenders.server.ui import present
 from pretenders.server.ui.forms import FormError, MockForm, PresetForm
@@ -21,7 +22,14 @@ from pretenders.server.ui.views import mock_of, render_http_mock, render_index
 
 
 async def _form(request: web.Request) -> Mapping[str, object]:
-    form = await request.post()
+    try:
+        form = await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        settings = request.app[STATE].settings
+        error = payload_too_large(settings.admin_payload_limit, settings.max_body_size)
+        raise web.HTTPRequestEntityTooLarge(
+            settings.admin_payload_limit, text=error.message
+        ) from None
     request.app[UI].csrf.check(request, form)
     return form
 
@@ -51,9 +59,10 @@ async def add_preset(request: web.Request) -> web.StreamResponse:
     form = PresetForm.from_post(await _form(request))
     try:
         rule, reply, times = form.build()
-    except FormError as error:
+        check_reply_body(reply.body, request.app[STATE].settings.max_body_size)
+    except CoreError as error:
         return render_http_mock(
-            request, mock, form, error=error.message, error_field=error.field, status=400
+            request, mock, form, error=error.message, error_field=error.field, status=error.status
         )
     mock.presets.add(rule, reply, times)
     mock.touch(request.app[STATE].registry.clock())
