@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pretenders.server.core.errors import InvalidInput, NameConflict, UnknownMock
+from pretenders.server.core.errors import InvalidInput, NameConflict, TooManyMocks, UnknownMock
 from pretenders.server.core.registry import Mock, Registry
 
 
@@ -91,3 +91,23 @@ def test_observers_see_every_record_until_they_unsubscribe(registry: Registry) -
     mock.record("second")  # type: ignore[arg-type]
     assert seen == [("watched", "first")]
     assert list(mock.history) == ["first", "second"]
+
+
+def test_max_mocks_refuses_new_mocks_but_lets_callers_join(clock: Clock) -> None:
+    registry = Registry(default_timeout=10, clock=clock, max_mocks=2)
+    registry.create_or_join("http", "a", "default")
+    registry.create_or_join("smtp", "b", "default")
+    with pytest.raises(TooManyMocks) as refused:
+        registry.create_or_join("http", None, "default")
+    assert refused.value.status == 409
+    assert "higher --max-mocks" in refused.value.message
+    joined, created = registry.create_or_join("http", "a", "default")
+    assert not created and joined.id == "a"
+
+
+def test_mocks_that_timed_out_leave_room(clock: Clock) -> None:
+    registry = Registry(default_timeout=10, clock=clock, max_mocks=1)
+    registry.create_or_join("http", "old", 1)
+    clock.now += 2
+    _, created = registry.create_or_join("http", "new", "default")
+    assert created and [m.id for m in registry.all("http")] == ["new"]

@@ -55,7 +55,11 @@ def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings()
     # Admin calls carry preset bodies base64-encoded: the mocks' own limit is checked apart.
     app = web.Application(client_max_size=settings.admin_payload_limit)
-    registry = Registry(default_timeout=settings.mock_timeout, history_limit=settings.history_limit)
+    registry = Registry(
+        default_timeout=settings.mock_timeout,
+        history_limit=settings.history_limit,
+        max_mocks=settings.max_mocks,
+    )
     app[STATE] = ServerState(settings=settings, registry=registry)
     smtp = smtp_mock.SmtpMockAdapter(settings)
     app[STATE].adapters.update(http=http_mock.HttpMockAdapter(), smtp=smtp)

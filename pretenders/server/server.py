@@ -19,6 +19,7 @@ from pretenders.server.settings import (
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_HOST,
     DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_MOCKS,
     DEFAULT_MOCK_TIMEOUT,
     DEFAULT_PORT,
     DEFAULT_SMTP_SIZE_LIMIT,
@@ -121,6 +122,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "without their body), and largest preset reply body (default 16 MiB)",
     )
     parser.add_argument(
+        "--max-mocks",
+        type=_count(1),
+        default=DEFAULT_MAX_MOCKS,
+        metavar="N",
+        help="live mocks (HTTP and SMTP) the server holds; creating more is refused with "
+        f"409 (default {DEFAULT_MAX_MOCKS})",
+    )
+    parser.add_argument(
         "--load",
         action="append",
         default=[],
@@ -153,6 +162,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         shutdown_timeout=args.shutdown_timeout,
         history_limit=args.history_limit,
         max_body_size=args.max_body_size,
+        max_mocks=args.max_mocks,
     )
 
 

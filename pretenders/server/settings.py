@@ -39,6 +39,8 @@ class Settings:
     counted. None: no limit."""
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     """Largest request body an HTTP mock accepts (larger: 413), and largest preset reply body."""
+    max_mocks: int | None = DEFAULT_MAX_MOCKS
+    """Live mocks (HTTP and SMTP together) the server holds; creating one more is a 409."""
 
     @property
     def admin_payload_limit(self) -> int:

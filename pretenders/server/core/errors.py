@@ -42,3 +42,15 @@ class TooLarge(CoreError):
 
     status = 413
     code = "too_large"
+
+
+class TooManyMocks(CoreError):
+    """Creating one more mock would pass the server's --max-mocks.
+
+    409 Conflict: the state of the server (its live mocks) refuses the request, and the
+    caller can resolve it by deleting mocks; 429 would invite clients to retry later, and
+    waiting alone rarely helps.
+    """
+
+    status = 409
+    code = "too_many_mocks"

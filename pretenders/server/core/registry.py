@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pretenders.server.core.errors import InvalidInput, NameConflict, UnknownMock
+from pretenders.server.core.errors import InvalidInput, NameConflict, TooManyMocks, UnknownMock
 from pretenders.server.core.history import History
 from pretenders.server.core.presets import PresetQueue
 from pretenders.server.core.records import MailRecord, RequestRecord
@@ -92,11 +92,14 @@ class Registry:
         default_timeout: Timeout = 120.0,
         clock: Callable[[], float] = time.time,
         history_limit: int | None = None,
+        max_mocks: int | None = None,
     ) -> None:
         self.default_timeout = check_timeout(default_timeout)
         self.clock = clock
         self.history_limit = history_limit
         """The most records each mock keeps (None: no limit); older ones are dropped."""
+        self.max_mocks = max_mocks
+        """The most live mocks, HTTP and SMTP together (None: no limit)."""
         self._mocks: dict[str, Mock] = {}
         self._on_removed: list[Callable[[Mock], None]] = []
         self._observers: list[Observer] = []
@@ -128,6 +131,7 @@ class Registry:
             mock_id = check_name(name)
         else:
             mock_id = str(uuid.uuid4())
+        self._check_room()
         chosen = self.default_timeout if timeout == "default" else check_timeout(timeout)
         mock = Mock(
             id=mock_id,
@@ -140,6 +144,18 @@ class Registry:
         )
         self._mocks[mock_id] = mock
         return mock, True
+
+    def _check_room(self) -> None:
+        """Refuse a new mock at the limit (joining an existing one is always fine)."""
+        if self.max_mocks is None or len(self._mocks) < self.max_mocks:
+            return
+        self.prune()  # mocks that timed out but were not pruned yet leave room
+        if len(self._mocks) >= self.max_mocks:
+            raise TooManyMocks(
+                f"this server already has {len(self._mocks)} live mocks, its limit: delete "
+                "some (DELETE /http/<id> or /smtp/<id>; DELETE /http?stale=1 removes idle "
+                "ones) or start the server with a higher --max-mocks"
+            )
 
     def get(self, protocol: Protocol, mock_id: str) -> Mock:
         """The live mock with that id, or UnknownMock."""
