@@ -1,7 +1,8 @@
 """pytest fixtures for pretenders, active once the package is installed.
 
 - ``pretenders_server``: one server for the session; the embedded server by default, or an
-  external one given with ``--pretenders-url`` or ``PRETENDERS_URL``.
+  external one given with ``--pretenders-url`` or ``PRETENDERS_URL`` (and its admin token,
+  if it has one, with ``--pretenders-token`` or ``PRETENDERS_ADMIN_TOKEN``).
 - ``http_mock`` and ``smtp_mock``: a fresh mock per test, deleted after it.
 - ``make_http_mock`` and ``make_smtp_mock``: factories for tests that need several.
 
@@ -27,6 +28,7 @@ from pretenders.client._report import dropped_note
 from pretenders.client.http import HTTPMock, RecordedRequest
 from pretenders.client.smtp import SMTPMock
 from pretenders.common.exceptions import HistoryLimitWarning, PretendersError
+from pretenders.common.wire_names import TOKEN_VARIABLE
 from pretenders.server.embedded import EmbeddedServer
 
 URL_VARIABLE = "PRETENDERS_URL"
@@ -41,6 +43,8 @@ class ServerAddress:
 
     host: str
     port: int
+    token: str | None = None
+    """The admin token the clients send (None: none)."""
 
     @property
     def url(self) -> str:
@@ -54,6 +58,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"use the pretenders server at this URL instead of an embedded one "
         f"(also ${URL_VARIABLE})",
+    )
+    group.addoption(
+        "--pretenders-token",
+        default=None,
+        help=f"the admin token of the --pretenders-url server, if it has one (also "
+        f"${TOKEN_VARIABLE})",
     )
     group.addoption(
         "--pretenders-allow-unmatched",
@@ -74,11 +84,15 @@ def _external_url(config: pytest.Config) -> str | None:
     return config.getoption("--pretenders-url") or os.environ.get(URL_VARIABLE) or None
 
 
-def _address(url: str) -> ServerAddress:
+def _address(url: str, token: str | None) -> ServerAddress:
     parts = urlsplit(url if "://" in url else f"http://{url}")
     if not parts.hostname:
         raise pytest.UsageError(f"--pretenders-url / {URL_VARIABLE}: no host in {url!r}")
-    return ServerAddress(parts.hostname, parts.port or 80)
+    return ServerAddress(parts.hostname, parts.port or 80, token)
+
+
+def _token(config: pytest.Config) -> str | None:
+    return config.getoption("--pretenders-token") or os.environ.get(TOKEN_VARIABLE) or None
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +100,7 @@ def pretenders_server(pytestconfig: pytest.Config) -> Iterator[ServerAddress]:
     """The session's server: embedded (a free port, this process), or the external one."""
     url = _external_url(pytestconfig)
     if url:
-        yield _address(url)
+        yield _address(url, _token(pytestconfig))
         return
     with EmbeddedServer() as server:
         yield ServerAddress(server.host, server.port)
@@ -100,7 +114,8 @@ def make_http_mock(
     made = request.node.stash.setdefault(_MOCKS_OF_TEST, [])
 
     def make(name: str | None = None, timeout: Any = None) -> HTTPMock:
-        mock = HTTPMock(pretenders_server.host, pretenders_server.port, timeout, name)
+        server = pretenders_server
+        mock = HTTPMock(server.host, server.port, timeout, name, token=server.token)
         made.append(mock)
         return mock
 
@@ -115,7 +130,8 @@ def make_smtp_mock(pretenders_server: ServerAddress) -> Iterator[Callable[..., S
     made: list[SMTPMock] = []
 
     def make(name: str | None = None, timeout: Any = None) -> SMTPMock:
-        mock = SMTPMock(pretenders_server.host, pretenders_server.port, timeout, name)
+        server = pretenders_server
+        mock = SMTPMock(server.host, server.port, timeout, name, token=server.token)
         made.append(mock)
         return mock
 

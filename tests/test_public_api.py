@@ -37,6 +37,7 @@ PUBLIC = {
     "pretenders.common.constants": {"FOREVER", "Forever"},
     "pretenders.constants": {"FOREVER", "Forever"},
     "pretenders.common.exceptions": {
+        "AuthenticationRequired",
         "ConfigurationError",
         "HistoryLimitWarning",
         "NoPortAvailableException",

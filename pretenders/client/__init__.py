@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from pretenders.client import _operations as ops
-from pretenders.client._admin import AdminConnection, Operation
+from pretenders.client._admin import AdminConnection, Operation, token_or_default
 from pretenders.client.models import HistoryStats
 from pretenders.common.pretender import PretenderModel
 
@@ -41,10 +41,15 @@ class BossClient(MockFacts):
     """Asks the server (the "boss") for a mock of ``boss_mock_type`` and talks about it."""
 
     def __init__(
-        self, host: str, port: int, timeout: float | str | None = None, name: str | None = None
+        self,
+        host: str,
+        port: int,
+        timeout: float | str | None = None,
+        name: str | None = None,
+        token: str | None = None,
     ) -> None:
         super().__init__(host, port, timeout, name)
-        self.admin = AdminConnection(host, port)
+        self.admin = AdminConnection(host, port, token=token_or_default(token))
         try:
             self.pretender_details = self._run(ops.create_mock(self.boss_mock_type, name, timeout))
         except BaseException:

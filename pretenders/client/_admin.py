@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import http.client
+import os
 import ssl
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
@@ -24,11 +25,13 @@ import httpx
 import msgspec
 
 from pretenders.common.exceptions import (
+    AuthenticationRequired,
     ConfigurationError,
     ResourceNotFound,
     ServerUnreachable,
     UnexpectedResponseStatus,
 )
+from pretenders.common.wire_names import TOKEN_VARIABLE
 
 T = TypeVar("T")
 
@@ -106,6 +109,29 @@ def error_message(response: Response) -> str:
         return response.text or f"HTTP {response.status_code}"
 
 
+def token_or_default(token: str | None) -> str | None:
+    """The token given, else ``$PRETENDERS_ADMIN_TOKEN``; None when neither is set."""
+    if token is None:
+        token = os.environ.get(TOKEN_VARIABLE)
+    return token or None
+
+
+def _auth_headers(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _refused(base_url: str, token: str | None, response: Response) -> AuthenticationRequired:
+    """The error of a 401: say whether a token was missing or wrong, and where it goes."""
+    if token:
+        advice = "refused the admin token given: pass the token the server was started with"
+    else:
+        advice = "requires its admin token: pass token=... to the client"
+    return AuthenticationRequired(
+        f"the pretenders server at {base_url} {advice} (or set {TOKEN_VARIABLE}); the "
+        f"server said: {error_message(response)}"
+    )
+
+
 def _unreachable(base_url: str, error: Exception) -> ServerUnreachable:
     return ServerUnreachable(
         f"cannot reach the pretenders server at {base_url} ({error}); "
@@ -132,9 +158,14 @@ class AdminConnection:
     Idle connections wait in a small pool, so threads sharing a client each get their own.
     """
 
-    def __init__(self, host: str, port: int, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, host: str, port: int, timeout: float = DEFAULT_TIMEOUT, token: str | None = None
+    ) -> None:
         self.base_url = f"http://{host}:{port}"
         self.host, self.port, self.timeout = host, port, timeout
+        self.token = token
+        """The admin token sent with every call (None: none)."""
+        self._headers = _auth_headers(token)
         self._idle: list[http.client.HTTPConnection] = []
 
     def run(self, operation: Operation[T]) -> T:
@@ -142,7 +173,11 @@ class AdminConnection:
         try:
             call = next(operation)
             while True:
-                call = operation.send(self._send(call))
+                response = self._send(call)
+                if response.status_code == 401:
+                    operation.close()
+                    raise _refused(self.base_url, self.token, response)
+                call = operation.send(response)
         except StopIteration as done:
             result: T = done.value
             return result
@@ -150,7 +185,9 @@ class AdminConnection:
     def _send(self, call: Call) -> PlainResponse:
         target = call.path + (f"?{urlencode(call.params)}" if call.params else "")
         body = msgspec.json.encode(call.json) if call.json is not None else None
-        headers = {"Content-Type": "application/json"} if body is not None else {}
+        headers = dict(self._headers)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         timeout = call.timeout if call.timeout is not None else self.timeout
         while True:
             reused = bool(self._idle)
@@ -192,10 +229,17 @@ _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 class AsyncAdminConnection:
     """A keep-alive connection to one server's admin API, for asyncio code."""
 
-    def __init__(self, host: str, port: int, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, host: str, port: int, timeout: float = DEFAULT_TIMEOUT, token: str | None = None
+    ) -> None:
         self.base_url = f"http://{host}:{port}"
+        self.token = token
+        """The admin token sent with every call (None: none)."""
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout, verify=_shared_tls()
+            base_url=self.base_url,
+            timeout=timeout,
+            verify=_shared_tls(),
+            headers=_auth_headers(token),
         )
 
     async def run(self, operation: Operation[T]) -> T:
@@ -207,6 +251,9 @@ class AsyncAdminConnection:
                     response = await self._http.request(call.method, call.path, **_options(call))
                 except httpx.TransportError as error:
                     raise _unreachable(self.base_url, error) from error
+                if response.status_code == 401:
+                    operation.close()
+                    raise _refused(self.base_url, self.token, response)
                 call = operation.send(response)
         except StopIteration as done:
             result: T = done.value

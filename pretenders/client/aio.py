@@ -19,7 +19,7 @@ from typing import Any, TypeVar, overload
 
 from pretenders.client import MockFacts
 from pretenders.client import _operations as ops
-from pretenders.client._admin import AsyncAdminConnection, Operation
+from pretenders.client._admin import AsyncAdminConnection, Operation, token_or_default
 from pretenders.client.http import HttpMockFacts
 from pretenders.client.models import HistoryStats, RecordedRequest, SMTPMessage
 from pretenders.client.smtp import SmtpMockFacts
@@ -41,9 +41,10 @@ class AsyncBossClient(MockFacts):
         port: int,
         timeout: float | Forever | None = None,
         name: str | None = None,
+        token: str | None = None,
     ) -> None:
         super().__init__(host, port, timeout, name)
-        self.admin = AsyncAdminConnection(host, port)
+        self.admin = AsyncAdminConnection(host, port, token=token_or_default(token))
 
     @classmethod
     async def create(
@@ -52,9 +53,10 @@ class AsyncBossClient(MockFacts):
         port: int,
         timeout: float | Forever | None = None,
         name: str | None = None,
+        token: str | None = None,
     ) -> Client:
         """A client whose mock exists on the server (created, or joined by ``name``)."""
-        return await cls(host, port, timeout, name).__aenter__()
+        return await cls(host, port, timeout, name, token).__aenter__()
 
     async def open(self: Client) -> Client:
         """Create the mock on the server (or join the one with this client's name)."""

@@ -88,8 +88,9 @@ class HTTPMock(HttpMockFacts, BossClient):
         port: int,
         timeout: float | Forever | None = None,
         name: str | None = None,
+        token: str | None = None,
     ) -> None:
-        super().__init__(host, port, timeout, name)
+        super().__init__(host, port, timeout, name, token)
 
     def reply(
         self,

@@ -75,8 +75,9 @@ class SMTPMock(SmtpMockFacts, BossClient):
         port: int,
         timeout: float | Forever | None = None,
         name: str | None = None,
+        token: str | None = None,
     ) -> None:
-        super().__init__(host, port, timeout, name)
+        super().__init__(host, port, timeout, name, token)
 
     def get_emails(self) -> list[SMTPMessage]:
         """Every mail accepted, oldest first."""

@@ -9,6 +9,11 @@ class ServerUnreachable(PretendersError):
     """The pretenders server could not be reached: is it running on that host and port?"""
 
 
+class AuthenticationRequired(PretendersError):
+    """The server has an admin token, and the client sent none or another one: pass
+    ``token=`` to the client, or set ``PRETENDERS_ADMIN_TOKEN``."""
+
+
 class ConfigurationError(PretendersError):
     """The server refused what the client asked it to set up (a bad preset, a bad name...)."""
 
@@ -53,6 +58,7 @@ class NoPortAvailableException(PretendersError):
 
 
 __all__ = [
+    "AuthenticationRequired",
     "ConfigurationError",
     "HistoryLimitWarning",
     "NoPortAvailableException",

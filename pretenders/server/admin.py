@@ -56,6 +56,8 @@ class Route:
     """Optional query parameters, each with what it does."""
     headers: dict[str, str] = field(default_factory=dict)
     """Headers of a 200 answer, each with what it says."""
+    public: bool = False
+    """Open without the admin token (when the server has one)."""
 
 
 def json_response(document: Any, status: int = 200) -> web.Response:
@@ -404,9 +406,22 @@ def _verify_routes() -> list[Route]:
     ]
 
 
+async def health(request: web.Request) -> web.StreamResponse:
+    return json_response(wire.HealthOut())
+
+
 def admin_routes() -> list[Route]:
     """Every admin route of the server, in the order they are documented."""
     routes = [
+        Route(
+            "GET",
+            "/health",
+            health,
+            "Whether the server is up, for container health checks (never asks for the "
+            "admin token)",
+            response=wire.HealthOut,
+            public=True,
+        ),
         *_mock_routes("http"),
         *_mock_routes("smtp"),
         *_preset_routes(),

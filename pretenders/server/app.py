@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from pretenders.server import http_mock, smtp_mock
+from pretenders.server.access import exposure_warning, require_token
 from pretenders.server.admin import admin_routes, json_response
 from pretenders.server.core.registry import Registry
 from pretenders.server.http_protocol import AnyMethodAppRunner
@@ -41,7 +42,8 @@ EXTRA_PATHS_DOC: dict[str, Any] = {
     },
     "/mockhttp/{id}/{path}": {
         "summary": "The fake service: any method, any path; answered by the first matching "
-        "preset, or 404. Every request is recorded in the mock's history.",
+        "preset, or 404. Every request is recorded in the mock's history. It never asks "
+        "for the admin token; a body over --max-body-size gets 413.",
         "parameters": [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in ("id", "path")
@@ -69,8 +71,11 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.on_cleanup.append(_remove_all_mocks)
 
     routes = admin_routes()
+    open_resources: set[web.AbstractResource] = set()
     for route in routes:
-        app.router.add_route(route.method, route.path, route.handler)
+        added = app.router.add_route(route.method, route.path, route.handler)
+        if route.public and added.resource is not None:
+            open_resources.add(added.resource)
     openapi = build_openapi(routes, EXTRA_PATHS_DOC)
 
     async def serve_openapi(request: web.Request) -> web.StreamResponse:
@@ -83,8 +88,17 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.router.add_get(TLS_CERTIFICATE_PATH, serve_certificate)
     endpoint = http_mock.MockEndpoint(registry, settings.max_body_size)
     app[http_mock.ENDPOINT] = endpoint
-    app.router.add_route("*", http_mock.ROUTE, endpoint.__call__)
+    mock_route = app.router.add_route("*", http_mock.ROUTE, endpoint.__call__)
+    if mock_route.resource is not None:
+        open_resources.add(mock_route.resource)
     setup_ui(app)
+    if settings.admin_token:
+        app.middlewares.append(
+            require_token(
+                settings.admin_token,
+                lambda request: request.match_info.route.resource in open_resources,
+            )
+        )
     app.cleanup_ctx.append(_prune_idle_mocks)
     return app
 
@@ -160,4 +174,7 @@ async def start_server(settings: Settings) -> RunningServer:
         await runner.cleanup()
         raise
     port = runner.addresses[0][1]
+    warning = exposure_warning(settings.host, port, settings.admin_token)
+    if warning:
+        logger.warning("%s", warning)
     return RunningServer(app, runner, settings.host, port)

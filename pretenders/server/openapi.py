@@ -22,6 +22,22 @@ _PARAMETER_DOCS = {
 }
 
 
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The server's admin token (--admin-token or PRETENDERS_ADMIN_TOKEN), "
+        "asked for only when the server has one",
+    },
+    "token_header": {"type": "apiKey", "in": "header", "name": "X-Pretenders-Token"},
+    "basic": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "For browsers: any user name, the admin token as password",
+    },
+}
+
+
 def _parameters(route: Route) -> list[dict[str, Any]]:
     found = [
         {
@@ -85,6 +101,11 @@ def build_openapi(routes: Sequence[Route], extra_paths: dict[str, Any]) -> dict[
                 "description": "The request was refused; the message says why",
                 "content": {"application/json": {"schema": schema_of(wire.ErrorOut)}},
             }
+        if not route.public:
+            responses["401"] = {
+                "description": "The server has an admin token and the call did not send it",
+                "content": {"application/json": {"schema": schema_of(wire.ErrorOut)}},
+            }
         operation: dict[str, Any] = {
             "summary": route.summary,
             "operationId": f"{route.method.lower()}_{_operation_name(route.path)}",
@@ -93,6 +114,8 @@ def build_openapi(routes: Sequence[Route], extra_paths: dict[str, Any]) -> dict[
         parameters = _parameters(route)
         if parameters:
             operation["parameters"] = parameters
+        if route.public:
+            operation["security"] = []
         if route.request is not None:
             operation["requestBody"] = {
                 "required": False,
@@ -109,7 +132,8 @@ def build_openapi(routes: Sequence[Route], extra_paths: dict[str, Any]) -> dict[
             "back what they received. Compatible with the pretenders 1.4 wire protocol.",
         },
         "paths": paths,
-        "components": {"schemas": components},
+        "components": {"schemas": components, "securitySchemes": SECURITY_SCHEMES},
+        "security": [{name: []} for name in SECURITY_SCHEMES],
     }
 
 

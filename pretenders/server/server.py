@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
@@ -13,6 +14,7 @@ from typing import Any
 
 from pretenders import __version__
 from pretenders.common.constants import FOREVER
+from pretenders.common.wire_names import TOKEN_VARIABLE
 from pretenders.server.app import start_server
 from pretenders.server.loader import LoadError
 from pretenders.server.settings import (
@@ -130,6 +132,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         f"409 (default {DEFAULT_MAX_MOCKS})",
     )
     parser.add_argument(
+        "--admin-token",
+        default=os.environ.get(TOKEN_VARIABLE),
+        metavar="TOKEN",
+        help="require this token for the admin API and the UI (the mock endpoints stay "
+        f"open); default ${TOKEN_VARIABLE}, which keeps it out of the process list",
+    )
+    parser.add_argument(
         "--load",
         action="append",
         default=[],
@@ -163,6 +172,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         history_limit=args.history_limit,
         max_body_size=args.max_body_size,
         max_mocks=args.max_mocks,
+        admin_token=args.admin_token or None,
     )
 
 

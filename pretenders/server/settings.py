@@ -41,6 +41,9 @@ class Settings:
     """Largest request body an HTTP mock accepts (larger: 413), and largest preset reply body."""
     max_mocks: int | None = DEFAULT_MAX_MOCKS
     """Live mocks (HTTP and SMTP together) the server holds; creating one more is a 409."""
+    admin_token: str | None = None
+    """When set, the admin API and the UI answer 401 to requests without it; the mock
+    endpoints stay open."""
 
     @property
     def admin_payload_limit(self) -> int:

@@ -258,6 +258,12 @@ class MailOut(msgspec.Struct):
     rcpt_options: list[str]
 
 
+class HealthOut(msgspec.Struct):
+    """``GET /health``: the server is up."""
+
+    status: Literal["ok"] = "ok"
+
+
 class ErrorItem(msgspec.Struct):
     code: str
     message: str
