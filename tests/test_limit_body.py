@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from pretenders.client.http import HTTPMock
 from pretenders.common.exceptions import ConfigurationError, VerificationError
 from pretenders.server.embedded import EmbeddedServer
+from pretenders.server.loader import LoadError
 from pretenders.server.settings import Settings
 
 LIMIT = 1024
@@ -156,3 +158,17 @@ def test_the_default_limit_is_16_mib(admin: httpx.Client) -> None:
     assert over.status_code == 413
     assert "limit of 16777216 bytes" in over.text
     admin.delete(f"/http/{mock}")
+
+
+def test_a_mock_file_with_a_reply_body_over_the_limit_stops_start_up(tmp_path: Path) -> None:
+    path = tmp_path / "mocks.yaml"
+    path.write_text(
+        "mocks:\n  - name: big\n    presets:\n      - rule: GET /\n        body: '"
+        + "z" * (LIMIT + 1)
+        + "'\n"
+    )
+    with pytest.raises(LoadError) as refused:
+        EmbeddedServer(Settings(port=0, load=(str(path),), max_body_size=LIMIT)).start()
+    assert "the reply body is 1025 bytes, over this server's limit of 1024 bytes" in str(
+        refused.value
+    )
