@@ -145,7 +145,8 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
         body: str | None = None,
         data: Mapping[str, str] | None = None,
     ) -> int:
-        """How many recorded requests match, in the preset rule language."""
+        """How many recorded requests match, in the preset rule language (kept ones only:
+        a ``HistoryLimitWarning`` says when the server dropped older ones)."""
         payload = ops.rule_payload(rule, headers, body, data)
         found, dropped = await self._run(ops.count(self.pretend_access_point_id, payload))
         ops.warn_dropped("count()", dropped)
@@ -167,7 +168,8 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
         body: str | None = None,
         data: Mapping[str, str] | None = None,
     ) -> None:
-        """Fail unless ``times`` recorded requests match (None: at least one)."""
+        """Fail unless ``times`` recorded requests match (None: at least one); an exact
+        ``times`` fails once the server's history limit dropped records."""
         payload = ops.rule_payload(rule, headers, body, data)
         await self._run(ops.assert_called(self.pretend_access_point_id, payload, times))
 

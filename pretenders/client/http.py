@@ -126,7 +126,11 @@ class HTTPMock(HttpMockFacts, BossClient):
         body: str | None = None,
         data: Mapping[str, str] | None = None,
     ) -> int:
-        """How many recorded requests match, in the preset rule language (see ``when``)."""
+        """How many recorded requests match, in the preset rule language (see ``when``).
+
+        Only the records the server kept count: a ``HistoryLimitWarning`` says when its
+        ``--history-limit`` dropped older ones.
+        """
         payload = ops.rule_payload(rule, headers, body, data)
         found, dropped = self._run(ops.count(self.pretend_access_point_id, payload))
         ops.warn_dropped("count()", dropped)
@@ -154,7 +158,8 @@ class HTTPMock(HttpMockFacts, BossClient):
         """Fail unless ``times`` recorded requests match (None: at least one).
 
         The failure message lists what the mock did receive, with the near misses of
-        requests no preset matched.
+        requests no preset matched. Once the server's ``--history-limit`` dropped records,
+        an exact ``times`` cannot be proven, and fails saying so.
         """
         payload = ops.rule_payload(rule, headers, body, data)
         self._run(ops.assert_called(self.pretend_access_point_id, payload, times))
