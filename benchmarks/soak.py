@@ -45,8 +45,11 @@ def soak(minutes: float, history_limit: int, src: Path) -> None:
         expect_reply(api, f"{mock.path}/soak", b"ok")
         url = server.url(f"{mock.path}/soak")
         start_kib = rss_kib(server.proc.pid)
-        print(f"history limit {history_limit:,}; {minutes:g} min of load; "
-              f"server RSS at start {start_kib / 1024:.1f} MiB", flush=True)
+        print(
+            f"history limit {history_limit:,}; {minutes:g} min of load; "
+            f"server RSS at start {start_kib / 1024:.1f} MiB",
+            flush=True,
+        )
         slices = max(2, round(minutes * 60 / SLICE_S))
         warmup = max(1, slices // 5)
         sent = 0
@@ -58,8 +61,11 @@ def soak(minutes: float, history_limit: int, src: Path) -> None:
             result = wrk.run(url, SLICE_S)
             sent += result.requests
             samples.append(rss_kib(server.proc.pid))
-            print(f"  {number * SLICE_S:5.0f} s  {sent:>10,} requests  "
-                  f"RSS {samples[-1] / 1024:7.1f} MiB  {result.summary()}", flush=True)
+            print(
+                f"  {number * SLICE_S:5.0f} s  {sent:>10,} requests  "
+                f"RSS {samples[-1] / 1024:7.1f} MiB  {result.summary()}",
+                flush=True,
+            )
         warm_kib, end_kib = samples[warmup - 1], samples[-1]
         received, dropped, kept = history_counts(server.url(""), mock.id)
         print()

@@ -51,3 +51,42 @@ def test_compose_command_is_one_the_server_takes() -> None:
     assert "PRETENDERS_ADMIN_TOKEN" in service["environment"]
     source = service["volumes"][0].split(":")[0]
     assert (ROOT / source).exists()
+
+
+@pytest.mark.slow
+def test_the_image_command_starts_the_server_and_passes_its_health_check() -> None:
+    import os
+    import socket
+    import sys
+
+    import httpx
+
+    from tests.waiting import wait_until
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    found = instructions()
+    command = [*json.loads(found["ENTRYPOINT"]), *json.loads(found["CMD"])]
+    command = [str(port) if part == "8000" else part for part in command]
+    command[0] = str(Path(sys.executable).with_name(command[0]))
+    environment = {**os.environ, "PRETENDERS_ADMIN_TOKEN": "container-token"}
+    server = subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True)
+    try:
+        health = json.loads(found["HEALTHCHECK"].split("CMD", 1)[1])
+        health = [part.replace("8000", str(port)) for part in health]
+        health[0] = sys.executable
+
+        def healthy() -> bool:
+            return subprocess.run(health, capture_output=True, timeout=10).returncode == 0
+
+        wait_until(healthy, timeout=20, interval=0.2)
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{base}/http").status_code == 401
+        token = {"Authorization": "Bearer container-token"}
+        created = httpx.post(f"{base}/http", json={}, headers=token).json()
+        assert httpx.get(f"{base}{created['path']}/x").status_code == 404  # open, no token
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=15)
+    assert server.returncode == 0, stderr
