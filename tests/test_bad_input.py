@@ -64,6 +64,9 @@ CREATE_CASES = {
     "name with a slash": (b'{"name": "a/b"}', "may not contain '/'"),
     "timeout zero": (b'{"pretender_timeout": 0}', "must be a number of seconds > 0"),
     "timeout a word": (b'{"pretender_timeout": "LATER"}', "pretender_timeout"),
+    # Once accepted, such a mock made every GET /http a 500: its timeout has no str(timedelta).
+    "timeout too long": (b'{"pretender_timeout": 1e300}', "<= 1e+12"),
+    "timeout infinite": (b'{"pretender_timeout": 1e999}', "pretender_timeout"),
 }
 
 
