@@ -11,12 +11,14 @@ import time
 from urllib.parse import unquote
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from pretenders.server import wire
 from pretenders.server.core.matching import MatchSubject
 from pretenders.server.core.near_miss import closest_presets, explain_miss
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock, Registry
+from pretenders.server.http_protocol import unreadable_body
 
 PREFIX = "/mockhttp/"
 ROUTE = PREFIX + "{id}{path:.*}"
@@ -67,11 +69,19 @@ class MockEndpoint:
 
         now = time.time()
         mock.touch(now)
+        try:
+            body = await request.read()
+        except RequestPayloadError as error:  # e.g. "Content-Encoding: gzip" on plain bytes
+            refused = web.Response(status=400, text=unreadable_body(error))
+            refused.force_close()  # the connection cannot be read past that body
+            return refused
+        except ConnectionResetError:  # the client left before sending the whole body
+            return web.Response(status=499)
         record = RequestRecord(
             method=request.method,
             url=url,
             headers=tuple(request.headers.items()),
-            body=await request.read(),
+            body=body,
             time=now,
         )
         subject = MatchSubject(record)
