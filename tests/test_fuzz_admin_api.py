@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow
 
 HTTP_NAME = "fuzz-http"
 SMTP_NAME = "fuzz-smtp"
-LONGEST_WAIT = 0.2
+LONGEST_WAIT = 0.05
 """Seconds: /wait on a live mock would otherwise hold the fuzz for up to 300 s a case."""
 
 CHECKS = [
