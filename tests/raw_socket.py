@@ -45,6 +45,26 @@ def exchange(port: int, data: bytes, *, half_close: bool = False) -> bytes:
         return read_until_closed(sock)
 
 
+def read_response(sock: socket.socket) -> tuple[int, bytes]:
+    """One HTTP answer with a Content-Length, read off a connection that stays open."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed before the answer ended: {received!r}"
+        received += chunk
+    head, body = received.split(b"\r\n\r\n", 1)
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "closed before the body ended"
+        body += chunk
+    return int(head.split()[1]), body
+
+
 def status_of(reply: bytes) -> int | None:
     """The status code of an HTTP answer, or None when there was no answer."""
     if not reply:

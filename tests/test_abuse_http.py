@@ -18,6 +18,7 @@ from pretenders.server.embedded import EmbeddedServer
 from tests.raw_socket import (
     connection,
     exchange,
+    read_response,
     read_until_closed,
     reset,
     status_of,
@@ -107,6 +108,24 @@ def test_malformed_requests_are_refused_and_never_recorded(victim: Victim, case:
     assert status_of(reply) in REFUSED | {None}, reply[:300]
 
 
+LENIENT_FALLBACK = {"unknown HTTP version", "length of 20 digits"}
+"""Accepted by aiohttp's Python parser: HTTP/9.9 is served, a 20-digit length waits for
+its body (harmless either way)."""
+
+
+@pytest.mark.parametrize("case", [case for case in MALFORMED if case not in LENIENT_FALLBACK])
+def test_malformed_requests_after_a_method_llhttp_does_not_know(victim: Victim, case: str) -> None:
+    """Such a method moves the connection to aiohttp's Python parser (see http_protocol),
+    which must refuse the same requests."""
+    with connection(victim.port) as sock:
+        sock.sendall(request(f"{victim.path}/pot", method="BREW"))
+        assert read_response(sock)[0] == 404
+        sock.sendall(MALFORMED[case](victim.path))
+        reply = read_until_closed(sock)
+    assert status_of(reply) in REFUSED | {None}, reply[:300]
+    victim.expected.append("/pot")
+
+
 LEFT_EARLY: dict[str, Callable[[str], bytes]] = {
     "in the request line": lambda p: f"GET {p}/cut".encode(),
     "in the headers": lambda p: f"GET {p}/cut HTTP/1.1\r\nHost: x\r\nX-Half: ".encode(),
@@ -134,26 +153,6 @@ def test_a_client_leaving_mid_request_leaves_nothing_recorded(
     victim.expected.append("/ok")
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, "a client leaving is no server error"
-
-
-def read_response(sock: socket.socket) -> tuple[int, bytes]:
-    """One HTTP answer with a Content-Length, read off a connection that stays open."""
-    received = b""
-    while b"\r\n\r\n" not in received:
-        chunk = sock.recv(65536)
-        assert chunk, f"closed before the answer ended: {received!r}"
-        received += chunk
-    head, body = received.split(b"\r\n\r\n", 1)
-    length = next(
-        int(line.split(b":", 1)[1])
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length:")
-    )
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        assert chunk, "closed before the body ended"
-        body += chunk
-    return int(head.split()[1]), body
 
 
 def test_garbage_after_a_good_request_on_one_connection(victim: Victim) -> None:
