@@ -124,3 +124,22 @@ def test_posted_forms_match_a_data_rule(
     upload = {"upload": ("name.txt", b"file content")}
     multipart = client.post(f"/mockhttp/{mock_id}/form", data=multipart_fields, files=upload)
     assert (multipart.status_code, multipart.content) == (200, b"matched"), multipart.text
+
+
+@ROUND_TRIPS
+@given(name=st.text(max_size=20), value=st.text(max_size=40))
+def test_a_preset_header_is_refused_or_served_exactly(
+    client: httpx.Client, mock_id: str, name: str, value: str
+) -> None:
+    """A preset the server takes is one it can serve: bad headers are refused up front."""
+    added = client.post(
+        f"/preset/{mock_id}", json={"rule": "GET /any-header$", "headers": {name: value}}
+    )
+    if added.status_code == 400:
+        assert added.json()["errors"][0]["field"] == "headers", added.text
+        return
+    assert added.status_code == 200, added.text
+    served = client.get(f"/mockhttp/{mock_id}/any-header")
+    assert served.status_code == 200
+    sent = [v for n, v in served.headers.raw if n.decode("latin-1").lower() == name.lower()]
+    assert [v.decode("utf-8") for v in sent] == [value.strip()]
