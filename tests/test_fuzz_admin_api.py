@@ -1,10 +1,10 @@
 """Schemathesis against the served OpenAPI document: no 500s, every answer as documented.
 
 The fuzz runs on a server of its own (it creates mocks and SMTP listeners by the
-hundred). ``PRETENDERS_FUZZ_EXAMPLES`` sets the examples per operation for a longer
-run (with ``--timeout 0``). Path ids are drawn either by schemathesis or from two live mocks with
-history, so that preset, history, count and wait payloads reach the code behind them
-rather than stopping at "unknown mock".
+hundred). Path ids are drawn either by schemathesis or from two live mocks with history,
+so that preset, history, count and wait payloads reach the code behind them rather than
+stopping at "unknown mock". ``PRETENDERS_FUZZ_EXAMPLES`` sets the examples per operation
+(40) for a deeper run, e.g. 500 with ``--timeout 0`` (a few minutes).
 
 ``/mockhttp/{id}/{path}`` is documented without operations (it answers whatever the
 presets say, any method and any status), so schemathesis has nothing to check there;
