@@ -46,6 +46,24 @@ PRESET_CASES = {
     "invalid body regex": (b'{"rule": {"rule": "", "body": "(?P<"}}', "rule.body", "invalid"),
     "headers not an object": (b'{"headers": "x"}', "headers", "Expected `object | null`"),
     "unknown field": (b'{"tiems": 2}', None, "unknown field `tiems`"),
+    # Reply headers the server could not send: once taken, they broke the mock's answers.
+    "header value with CRLF": (
+        b'{"headers": {"X-A": "a\\r\\nInjected: 1"}}',
+        "headers",
+        "header X-A: a value may not contain control characters",
+    ),
+    "header name with a space": (b'{"headers": {"Bad Name": "v"}}', "headers", "not an HTTP token"),
+    "header name with a colon": (b'{"headers": {"X:Y": "v"}}', "headers", "not an HTTP token"),
+    "Transfer-Encoding header": (
+        b'{"headers": {"Transfer-Encoding": "chunked"}}',
+        "headers",
+        "the server frames the body itself",
+    ),
+    "Content-Length a word": (
+        b'{"headers": {"Content-Length": "abc"}}',
+        "headers",
+        "must be a number of bytes",
+    ),
 }
 
 
@@ -64,6 +82,9 @@ CREATE_CASES = {
     "name with a slash": (b'{"name": "a/b"}', "may not contain '/'"),
     "timeout zero": (b'{"pretender_timeout": 0}', "must be a number of seconds > 0"),
     "timeout a word": (b'{"pretender_timeout": "LATER"}', "pretender_timeout"),
+    # Once accepted, such a mock made every GET /http a 500: its timeout has no str(timedelta).
+    "timeout too long": (b'{"pretender_timeout": 1e300}', "<= 1e+12"),
+    "timeout infinite": (b'{"pretender_timeout": 1e999}', "pretender_timeout"),
 }
 
 

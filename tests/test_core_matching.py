@@ -71,6 +71,18 @@ def test_repeated_header_matches_any_value_or_the_joined_list() -> None:
             "multipart/form-data; boundary=B",
             {"f": "v"},
         ),
+        (b"--B--\r\n", "multipart/form-data; boundary=B", {}),  # a form with no fields
+        (b"--B--\r\n", "multipart/form-data; boundary=C", None),
+        *(
+            (
+                b'--B\r\nContent-Disposition: form-data; name="f"\r\n'
+                b"Content-Type: text/plain; charset=" + charset + b"\r\n\r\nv\xff\r\n--B--\r\n",
+                "multipart/form-data; boundary=B",
+                {"f": "v\ufffd"},
+            )
+            # Charsets Python cannot decode text with: read as UTF-8, never an error.
+            for charset in (b"nope", b"rot13", b"idna")
+        ),
     ],
 )
 def test_parse_form(body: bytes, content_type: str, form: dict[str, str] | None) -> None:

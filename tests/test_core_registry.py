@@ -76,8 +76,8 @@ def test_recreated_mock_starts_empty(registry: Registry) -> None:
     assert created and len(fresh.history) == 0
 
 
-@pytest.mark.parametrize("timeout", [0, -1])
-def test_timeout_must_be_positive(registry: Registry, timeout: float) -> None:
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), 1e13])
+def test_timeout_must_be_positive_and_finite(registry: Registry, timeout: float) -> None:
     with pytest.raises(InvalidInput, match="pretender_timeout"):
         registry.create_or_join("http", None, timeout)
 

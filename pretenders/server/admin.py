@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from pretenders.common.constants import FOREVER
 from pretenders.common.wire_names import DROPPED_HEADER, TOTAL_HEADER
@@ -21,7 +22,7 @@ from pretenders.server import operations, wire
 from pretenders.server.core.errors import CoreError, InvalidInput, UnknownMock
 from pretenders.server.core.registry import Mock, Protocol
 from pretenders.server.core.waiting import MAX_WAIT, Outcome, check_wait
-from pretenders.server.http_protocol import on_disconnect
+from pretenders.server.http_protocol import on_disconnect, unreadable_body
 from pretenders.server.limits import payload_too_large
 from pretenders.server.state import STATE, ServerState
 
@@ -69,6 +70,10 @@ def error_response(error: CoreError) -> web.Response:
     return json_response(wire.ErrorOut(errors=[item]), status=error.status)
 
 
+class UnreadableBody(InvalidInput):
+    """A request body that cannot be decoded as its headers say (e.g. Content-Encoding)."""
+
+
 def _reports_errors(handler: Handler) -> Handler:
     """Turn the core's errors into a 4xx whose body names the problem."""
 
@@ -77,7 +82,10 @@ def _reports_errors(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except CoreError as error:
-            return error_response(error)
+            response = error_response(error)
+            if isinstance(error, UnreadableBody):
+                response.force_close()  # the connection cannot be read past that body
+            return response
 
     return wrapped
 
@@ -99,6 +107,8 @@ async def _payload(request: web.Request, payload_type: type[wire.Payload]) -> wi
     except web.HTTPRequestEntityTooLarge:
         settings = _state(request).settings
         raise payload_too_large(settings.admin_payload_limit, settings.max_body_size) from None
+    except RequestPayloadError as error:  # e.g. "Content-Encoding: gzip" on plain JSON
+        raise UnreadableBody(unreadable_body(error)) from None
     return wire.decode(payload_type, raw if raw.strip() else b"{}")
 
 

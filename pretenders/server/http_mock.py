@@ -11,12 +11,14 @@ import time
 from urllib.parse import unquote
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from pretenders.server import wire
 from pretenders.server.core.matching import MatchSubject
 from pretenders.server.core.near_miss import closest_presets, explain_miss
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock, Registry
+from pretenders.server.http_protocol import unreadable_body
 from pretenders.server.limits import refused_body
 
 PREFIX = "/mockhttp/"
@@ -79,6 +81,12 @@ class MockEndpoint:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:  # a chunked body, over client_max_size
             return _refuse_body(mock, request, url, now, None, limit)
+        except RequestPayloadError as error:  # e.g. "Content-Encoding: gzip" on plain bytes
+            refused = web.Response(status=400, text=unreadable_body(error))
+            refused.force_close()  # the connection cannot be read past that body
+            return refused
+        except ConnectionResetError:  # the client left before sending the whole body
+            return web.Response(status=499)
         if len(body) > limit:  # a chunked body, between the limit and client_max_size
             return _refuse_body(mock, request, url, now, None, limit)
         record = RequestRecord(

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
-from aiohttp.http_exceptions import BadHttpMethod
+from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError
 from aiohttp.http_parser import HttpRequestParser, HttpRequestParserPy
 from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler, RequestPayloadError
 
@@ -114,6 +114,13 @@ def on_disconnect(request: web.BaseRequest, callback: Callable[[], object]) -> C
             handler.disconnect_callbacks.remove(callback)
 
     return unsubscribe
+
+
+def unreadable_body(error: RequestPayloadError) -> str:
+    """One line saying why a request's body could not be read (e.g. a bad Content-Encoding)."""
+    cause = error.__cause__
+    text = cause.message if isinstance(cause, HttpProcessingError) else str(error)
+    return "the request body could not be read: " + " ".join(str(text).split())
 
 
 class AnyMethodServer(web.Server):

@@ -211,7 +211,11 @@ def _parse_multipart(body: bytes, content_type: str) -> dict[str, str] | None:
     head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", errors="replace")
     message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
     if not message.is_multipart():
-        return None
+        # A form with no fields is the closing delimiter alone, which the email parser
+        # does not take for a multipart message.
+        boundary = message.get_boundary()
+        closing = f"--{boundary}--".encode("latin-1", errors="replace") if boundary else None
+        return {} if closing is not None and body.strip() == closing else None
     form: dict[str, str] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
@@ -220,9 +224,16 @@ def _parse_multipart(body: bytes, content_type: str) -> dict[str, str] | None:
         payload = part.get_payload(decode=True)
         if not isinstance(payload, bytes):
             payload = b""
-        charset = part.get_content_charset() or "utf-8"
-        form[name] = payload.decode(charset, errors="replace")
+        form[name] = _decode(payload, part.get_content_charset() or "utf-8")
     return form
+
+
+def _decode(payload: bytes, charset: str) -> str:
+    """A form field's text; a charset Python cannot decode text with counts as UTF-8."""
+    try:
+        return payload.decode(charset, errors="replace")
+    except (LookupError, UnicodeError):  # unknown ("nope"), not text ("rot13"), strict ("idna")
+        return payload.decode("utf-8", errors="replace")
 
 
 def _preview(text: str, limit: int = 200) -> str:

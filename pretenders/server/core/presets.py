@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -14,6 +15,12 @@ from pretenders.server.core.records import Headers
 
 Times = int | Forever
 """How many more requests a preset will serve: a positive count, or FOREVER."""
+
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""An HTTP header name (RFC 9110 token)."""
+_NOT_IN_VALUES = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+"""What HTTP forbids in a header value: control characters, tab aside."""
+_BYTE_COUNT = re.compile(r"\s*[0-9]+\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +42,34 @@ class Reply:
             raise InvalidInput(
                 f"after must be a number of seconds >= 0, got {self.after}", field="after"
             )
+        for name, value in self.headers:
+            check_reply_header(name, value)
+
+
+def check_reply_header(name: str, value: str) -> None:
+    """Refuse a header that could not be sent as given, or would garble the framing.
+
+    Checked when the preset is added: at serving time, aiohttp would drop the connection
+    (a control character in a value) or send an illegal line (a name that is no token).
+    A Content-Length other than the body's is allowed (a HEAD reply needs one).
+    """
+    if not HEADER_NAME.fullmatch(name):
+        raise InvalidInput(f"header name {name!r} is not an HTTP token", field="headers")
+    if _NOT_IN_VALUES.search(value):
+        raise InvalidInput(
+            f"header {name}: a value may not contain control characters, got {value!r}",
+            field="headers",
+        )
+    lower = name.lower()
+    if lower == "transfer-encoding":
+        raise InvalidInput(
+            "header Transfer-Encoding: the server frames the body itself; leave it out",
+            field="headers",
+        )
+    if lower == "content-length" and not _BYTE_COUNT.fullmatch(value):
+        raise InvalidInput(
+            f"header Content-Length: must be a number of bytes, got {value!r}", field="headers"
+        )
 
 
 def check_times(times: object) -> Times:

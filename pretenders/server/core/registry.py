@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +21,10 @@ Observer = Callable[["Mock", Record], None]
 """Called with each record as it is added to any mock's history."""
 Timeout = float | None
 """Seconds a mock may stay idle before it is removed; None for never."""
+
+MAX_TIMEOUT = 1e12
+"""The longest timeout, in seconds (about 31,000 years): past what ``str(timedelta)``
+can show, a mock would break every listing it appears in."""
 
 _FORBIDDEN_NAME_CHARACTERS = frozenset("/?#%\\") | frozenset(" \t\r\n")
 
@@ -72,9 +77,10 @@ def check_name(name: str) -> str:
 
 
 def check_timeout(timeout: Timeout) -> Timeout:
-    if timeout is not None and not timeout > 0:
+    if timeout is not None and not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
         raise InvalidInput(
-            f'pretender_timeout must be a number of seconds > 0 or "FOREVER", got {timeout}',
+            f"pretender_timeout must be a number of seconds > 0 and <= {MAX_TIMEOUT:g}, "
+            f'or "FOREVER", got {timeout}',
             field="pretender_timeout",
         )
     return timeout
