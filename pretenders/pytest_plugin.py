@@ -18,7 +18,7 @@ import os
 import warnings
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -106,38 +106,38 @@ def pretenders_server(pytestconfig: pytest.Config) -> Iterator[ServerAddress]:
         yield ServerAddress(server.host, server.port)
 
 
+Client = TypeVar("Client", HTTPMock, SMTPMock)
+
+
+def _factory(
+    kind: type[Client], server: ServerAddress, made: list[Client]
+) -> Iterator[Callable[..., Client]]:
+    """Yield ``make(name=None, timeout=None)``; delete what it made once the test is over."""
+
+    def make(name: str | None = None, timeout: Any = None) -> Client:
+        mock = kind(server.host, server.port, timeout, name, token=server.token)
+        made.append(mock)
+        return mock
+
+    yield make
+    for mock in made:
+        _discard(mock)
+
+
 @pytest.fixture
 def make_http_mock(
     pretenders_server: ServerAddress, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., HTTPMock]]:
     """``make_http_mock(name=None, timeout=None)``: a new HTTP mock, deleted after the test."""
+    # Kept on the test item, so that its unmatched requests can fail the test.
     made = request.node.stash.setdefault(_MOCKS_OF_TEST, [])
-
-    def make(name: str | None = None, timeout: Any = None) -> HTTPMock:
-        server = pretenders_server
-        mock = HTTPMock(server.host, server.port, timeout, name, token=server.token)
-        made.append(mock)
-        return mock
-
-    yield make
-    for mock in made:
-        _discard(mock)
+    yield from _factory(HTTPMock, pretenders_server, made)
 
 
 @pytest.fixture
 def make_smtp_mock(pretenders_server: ServerAddress) -> Iterator[Callable[..., SMTPMock]]:
     """``make_smtp_mock(name=None, timeout=None)``: a new SMTP mock, deleted after the test."""
-    made: list[SMTPMock] = []
-
-    def make(name: str | None = None, timeout: Any = None) -> SMTPMock:
-        server = pretenders_server
-        mock = SMTPMock(server.host, server.port, timeout, name, token=server.token)
-        made.append(mock)
-        return mock
-
-    yield make
-    for mock in made:
-        _discard(mock)
+    yield from _factory(SMTPMock, pretenders_server, [])
 
 
 @pytest.fixture
