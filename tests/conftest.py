@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import httpx
 import pytest
 
 from pretenders.client.http import HTTPMock
+from pretenders.client.smtp import SMTPMock
 from pretenders.common.exceptions import ResourceNotFound
 from pretenders.server.embedded import EmbeddedServer
 
@@ -29,13 +31,15 @@ def admin(server: EmbeddedServer) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture
-def make_mock(server: EmbeddedServer) -> Iterator[Callable[..., HTTPMock]]:
-    """Create HTTP mocks through the client; they are deleted after the test."""
-    made: list[HTTPMock] = []
+Client = TypeVar("Client", HTTPMock, SMTPMock)
 
-    def make(**options: object) -> HTTPMock:
-        mock = HTTPMock(server.host, server.port, **options)  # type: ignore[arg-type]
+
+def _mocks_of_a_test(kind: type[Client], server: EmbeddedServer) -> Iterator[Callable[..., Client]]:
+    """Yield a factory of mocks made through the client; delete them after the test."""
+    made: list[Client] = []
+
+    def make(**options: object) -> Client:
+        mock = kind(server.host, server.port, **options)  # type: ignore[arg-type]
         made.append(mock)
         return mock
 
@@ -44,6 +48,18 @@ def make_mock(server: EmbeddedServer) -> Iterator[Callable[..., HTTPMock]]:
         with contextlib.suppress(ResourceNotFound):  # the test itself deleted it
             mock.delete_mock()
         mock.close()
+
+
+@pytest.fixture
+def make_mock(server: EmbeddedServer) -> Iterator[Callable[..., HTTPMock]]:
+    """Create HTTP mocks through the client; they are deleted after the test."""
+    yield from _mocks_of_a_test(HTTPMock, server)
+
+
+@pytest.fixture
+def make_smtp(server: EmbeddedServer) -> Iterator[Callable[..., SMTPMock]]:
+    """Create SMTP mocks through the client; they are deleted after the test."""
+    yield from _mocks_of_a_test(SMTPMock, server)
 
 
 @pytest.fixture

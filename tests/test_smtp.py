@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import smtplib
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
 
 import httpx
@@ -16,26 +15,9 @@ import pytest
 from pretenders.client.smtp import SMTPMock
 from pretenders.common.constants import FOREVER
 from pretenders.common.exceptions import ConfigurationError, ResourceNotFound
-from pretenders.server.embedded import EmbeddedServer
 from tests.waiting import wait_until
 
 UNVERIFIED = ssl._create_unverified_context()
-
-
-@pytest.fixture
-def make_smtp(server: EmbeddedServer) -> Iterator[Callable[..., SMTPMock]]:
-    made: list[SMTPMock] = []
-
-    def make(**options: object) -> SMTPMock:
-        mock = SMTPMock(server.host, server.port, **options)  # type: ignore[arg-type]
-        made.append(mock)
-        return mock
-
-    yield make
-    for mock in made:
-        with contextlib.suppress(ResourceNotFound):  # the test itself deleted it
-            mock.delete_mock()
-        mock.close()
 
 
 @pytest.fixture
