@@ -49,6 +49,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="interpreter for our server and client (default: this one)",
     )
     parser.add_argument(
+        "--before-src",
+        type=Path,
+        metavar="DIR",
+        help="also measure our server from DIR (e.g. a checkout of the commit before a "
+        "change) in the same rounds, interleaved, for the throughput and presets scenarios",
+    )
+    parser.add_argument(
         "--fail-fast",
         action="store_true",
         help="stop at the first failed measurement, with a traceback",
@@ -122,8 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     ensure_venv145()
     # abspath, not resolve(): a virtualenv's python is a symlink that must stay one.
     python = os.path.abspath(args.ours_python) if os.sep in args.ours_python else args.ours_python
-    ctx = Context.create(settings, python, args.ours_src.resolve(), args.fail_fast)
+    before_src = args.before_src.resolve() if args.before_src else None
+    ctx = Context.create(settings, python, args.ours_src.resolve(), args.fail_fast, before_src)
     facts = machine.facts(ctx.ours_src)
+    if before_src is not None:
+        facts.append(("before", f"{before_src} ({machine.git_revision(before_src)})"))
     if not ctx.have_ours:
         facts.append(("ours status", f"not available, references only: {ctx.ours_unavailable}"))
     for key, value in facts:

@@ -54,20 +54,36 @@ class Context:
     aiohttp: ServerSpec = field(default_factory=aiohttp_spec)
     sink: ServerSpec = field(default_factory=sink_spec)
     fail_fast: bool = False
+    before: ServerSpec | None = None
+    """Our server from another checkout (``--before-src``), measured beside ours in the
+    same rounds, so that a change is compared with the commit before it in one run."""
     started: float = field(default_factory=time.monotonic)
 
     @classmethod
     def create(
-        cls, settings: Settings, ours_python: str, ours_src: Path, fail_fast: bool = False
+        cls,
+        settings: Settings,
+        ours_python: str,
+        ours_src: Path,
+        fail_fast: bool = False,
+        before_src: Path | None = None,
     ) -> Context:
         spec = ours_spec(ours_python, ours_src)
         spec.run_dir.mkdir(parents=True, exist_ok=True)
+        before = None
+        if before_src is not None:
+            before = ours_spec(ours_python, before_src, name="before")
+            before.run_dir.mkdir(parents=True, exist_ok=True)
+            missing = ours_missing(before)
+            if missing:
+                raise SystemExit(f"--before-src {before_src}: cannot import the server: {missing}")
         return cls(
             settings=settings,
             ours=spec,
             ours_src=ours_src,
             ours_unavailable=ours_missing(spec),
             fail_fast=fail_fast,
+            before=before,
         )
 
     @property

@@ -58,16 +58,16 @@ def ref145_spec() -> ServerSpec:
     )
 
 
-def ours_spec(python: str, src: Path) -> ServerSpec:
+def ours_spec(python: str, src: Path, name: str = "ours") -> ServerSpec:
     """Our server, importable from ``src`` (the repository root by default)."""
     env = clean_env()
     env["PYTHONPATH"] = str(src)
     # Bytecode goes to .bench/, so the source tree under test is only read.
     env["PYTHONPYCACHEPREFIX"] = str(CACHE_DIR / "pycache")
     return ServerSpec(
-        name="ours",
+        name=name,
         argv=(python, "-m", "pretenders.server.server", "--host", HOST, "--port", "{port}"),
-        run_dir=CACHE_DIR / "run-ours",
+        run_dir=CACHE_DIR / f"run-{name}",
         env=env,
     )
 

@@ -61,11 +61,15 @@ def run(ctx: Context) -> list[Row]:
         ("1.4.5", n): Series(f"1.4.5, {n} presets", "req/s"),
         ("ours", 1): ctx.ours_series("req/s", "ours, 1 preset"),
         ("ours", n): ctx.ours_series("req/s"),
+        ("before", 1): Series("before, 1 preset", "req/s"),
+        ("before", n): Series(f"before, {n} presets", "req/s"),
     }
     plan = [
         ("1.4.5", ctx.ref145, s.ref145_warmup_s, s.ref145_measure_s),
         ("ours", ctx.ours, s.presets_warmup_s, s.presets_measure_s),
     ]
+    if ctx.before is not None:
+        plan.insert(1, ("before", ctx.before, s.presets_warmup_s, s.presets_measure_s))
     for rnd in ctx.rounds():
         for name, spec, warmup_s, measure_s in plan:
             if name == "ours" and not ctx.have_ours:
@@ -85,7 +89,22 @@ def run(ctx: Context) -> list[Row]:
                     series[(name, count)].note(f"round {rnd}: wrk counted {result.problems()}")
                 plural = "s" if count != 1 else ""
                 ctx.say(NAME, f"round {rnd} {name}, {count} preset{plural}: {result.summary()}")
+    before_rows = (
+        [
+            Row(
+                TITLE,
+                f"req/s, {count} preset(s), ours before",
+                series[("ours", count)],
+                series[("before", count)],
+                at_least_ratio(0.95),
+            )
+            for count in (1, n)
+        ]
+        if ctx.before is not None
+        else []
+    )
     return [
+        *before_rows,
         Row(
             TITLE,
             f"req/s, {n} presets, request hits the last",

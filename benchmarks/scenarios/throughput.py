@@ -50,23 +50,19 @@ def _record(rnd: int, result: wrk.WrkResult | None, rps: Series, p99: Series) ->
 
 
 def run(ctx: Context) -> list[Row]:
-    """Round by round: 1.4.5, ours, bare aiohttp."""
+    """Round by round: 1.4.5, ours, bare aiohttp (and ours before a change, if given)."""
     s = ctx.settings
-    rps = {
-        "1.4.5": Series("1.4.5", "req/s"),
-        "ours": ctx.ours_series("req/s"),
-        "aiohttp": Series("aiohttp", "req/s"),
-    }
-    p99 = {
-        "1.4.5": Series("1.4.5", "ms"),
-        "ours": ctx.ours_series("ms"),
-        "aiohttp": Series("aiohttp", "ms"),
-    }
+    names = ["1.4.5", "ours", "aiohttp", "before"]
+    rps = {name: Series(name, "req/s") for name in names}
+    p99 = {name: Series(name, "ms") for name in names}
+    rps["ours"], p99["ours"] = ctx.ours_series("req/s"), ctx.ours_series("ms")
     plan = [
         ("1.4.5", ctx.ref145, measure_pretenders, s.ref145_warmup_s, s.ref145_measure_s),
         ("ours", ctx.ours, measure_pretenders, s.warmup_s, s.measure_s),
         ("aiohttp", ctx.aiohttp, measure_hello, s.warmup_s, s.measure_s),
     ]
+    if ctx.before is not None:
+        plan.insert(1, ("before", ctx.before, measure_pretenders, s.warmup_s, s.measure_s))
     for rnd in ctx.rounds():
         for name, spec, measure, warmup_s, measure_s in plan:
             if name == "ours" and not ctx.have_ours:
@@ -82,9 +78,20 @@ def run(ctx: Context) -> list[Row]:
             if result is not None:
                 ctx.say(NAME, f"round {rnd} {name}: {result.summary()}")
     conns = f"wrk -t1 -c{s.connections}"
-    return [
+    rows = [
         Row(TITLE, f"req/s ({conns})", rps["ours"], rps["1.4.5"], at_least_ratio(15)),
         Row(TITLE, f"req/s ({conns})", rps["ours"], rps["aiohttp"], at_least_ratio(0.9)),
         Row(TITLE, "p99 latency", p99["ours"], p99["aiohttp"], below(5)),
         Row(TITLE, "p99 latency", p99["ours"], p99["1.4.5"]),
     ]
+    if ctx.before is not None:
+        rows.append(
+            Row(
+                TITLE,
+                f"req/s ({conns}), ours before",
+                rps["ours"],
+                rps["before"],
+                at_least_ratio(0.95),
+            )
+        )
+    return rows
