@@ -1,7 +1,7 @@
-"""The fenced Python blocks of README.md and docs/*.md, and how each one is run.
+"""The fenced Python and YAML blocks of README.md and docs/*.md, and how each one is run.
 
-Every ```python block is run by tests/first_hour/test_doc_examples.py, as written, unless
-an HTML comment right above it says otherwise:
+Every ```python and ```yaml block is run by tests/first_hour/test_doc_examples.py, as
+written, unless an HTML comment right above it says otherwise:
 
 - ``<!-- not run: <reason> -->`` skips it (a fragment, a host that does not exist...);
 - ``<!-- run with: mock, smtp_mock -->`` gives it objects the text assumes exist (see
@@ -11,7 +11,10 @@ How a block is run follows from what it is: a block with a ``unittest`` test cas
 with ``python -m unittest``; a block with ``def test_...`` is a pytest file, run by pytest
 with the pretenders plugin; any other block is run as a script, in-process, against a real
 server on a free port: ``"localhost", 8000`` and ``localhost:8000`` in it are replaced by
-that server's address.
+that server's address. A YAML block is a ``--load`` file: a server is started with it.
+The curl walkthroughs (```sh) are run by tests/test_readme.py and
+tests/test_docs_diagnostics.py; other shell, JSON and plain blocks show commands to type
+and what comes back.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ _DIRECTIVE = re.compile(r"<!--\s*(not run|run with)\s*:((?:(?!-->).)*)-->\s*\Z",
 
 @dataclass(frozen=True)
 class Block:
+    language: str
     document: str
     line: int
     code: str
@@ -41,6 +45,8 @@ class Block:
 
     @property
     def kind(self) -> str:
+        if self.language == "yaml":
+            return "load"
         if re.search(
             r"unittest\.main\(\)|^class \w+\((unittest\.TestCase|PretendersTestCase)\)",
             self.code,
@@ -61,7 +67,8 @@ def blocks_of(path: Path, root: Path = ROOT) -> list[Block]:
     text = path.read_text()
     blocks: list[Block] = []
     for fence in _FENCE.finditer(text):
-        if fence.group(2) not in ("python", "py"):
+        language = {"python": "python", "py": "python", "yaml": "yaml", "yml": "yaml"}
+        if fence.group(2) not in language:
             continue
         indent = len(fence.group(1))
         code = "\n".join(line[indent:] for line in fence.group(3).splitlines()) + "\n"
@@ -75,7 +82,16 @@ def blocks_of(path: Path, root: Path = ROOT) -> list[Block]:
         elif directive:
             given = tuple(name.strip() for name in directive.group(2).split(",") if name.strip())
         line = text.count("\n", 0, fence.start()) + 1
-        blocks.append(Block(str(path.relative_to(root)), line, code, skip_reason, given))
+        blocks.append(
+            Block(
+                language[fence.group(2)],
+                str(path.relative_to(root)),
+                line,
+                code,
+                skip_reason,
+                given,
+            )
+        )
     return blocks
 
 

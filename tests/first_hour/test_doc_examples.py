@@ -3,6 +3,7 @@ for how, and for the comments that skip a block or give it what it assumes)."""
 
 from __future__ import annotations
 
+import re
 import smtplib
 import subprocess
 import sys
@@ -111,6 +112,21 @@ def test_pytest_block(block: Block, pytester: pytest.Pytester) -> None:
     assert outcomes.get("passed", 0) >= 1 and set(outcomes) <= {"passed"}, result.stdout.str()
 
 
+@pytest.mark.parametrize("block", [_param(b) for b in BLOCKS if b.kind == "load"])
+def test_load_block(block: Block, tmp_path: Path) -> None:
+    mocks = tmp_path / "mocks.yaml"
+    mocks.write_text(block.code)
+    with (
+        EmbeddedServer(load=(str(mocks),)) as server,
+        httpx.Client(base_url=server.url, timeout=10) as admin,
+    ):
+        loaded = [
+            mock["name"] for kind in ("http", "smtp") for mock in admin.get(f"/{kind}").json()
+        ]
+    named = re.findall(r"^\s*- name: (\S+)", block.code, re.M)
+    assert named and sorted(loaded) == sorted(named)
+
+
 @pytest.mark.parametrize("block", [_param(b) for b in BLOCKS if b.kind == "unittest"])
 def test_unittest_block(block: Block, tmp_path: Path) -> None:
     (tmp_path / "doc_example.py").write_text(block.code)
@@ -135,6 +151,7 @@ def test_a_new_block_is_run_unless_marked(tmp_path: Path) -> None:
     )
     new, fragment, given = blocks_of(doc, tmp_path)
     assert (new.name, new.kind, new.skip_reason, new.given) == ("new.md:3", "script", None, ())
+    assert blocks_of(tmp_path / "new.md", tmp_path)[0].language == "python"
     assert fragment.skip_reason == "a fragment"
     assert (given.given, given.code) == (("mock", "myapp"), "mock.reset()\n")
     doc.write_text("<!-- not run: -->\n```python\nx\n```\n")
