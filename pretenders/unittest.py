@@ -21,13 +21,14 @@ from __future__ import annotations
 import contextlib
 import os
 import unittest
+import warnings
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from pretenders.client._unmatched import find_unmatched
 from pretenders.client.http import HTTPMock
 from pretenders.client.smtp import SMTPMock
-from pretenders.common.exceptions import PretendersError
+from pretenders.common.exceptions import HistoryLimitWarning, PretendersError
 from pretenders.common.wire_names import TOKEN_VARIABLE
 from pretenders.server.embedded import EmbeddedServer
 
@@ -76,6 +77,7 @@ class PretendersTestCase(unittest.TestCase):
 
     @property
     def pretenders_server_url(self) -> str:
+        """``http://host:port`` of the class's server."""
         return f"http://{self.pretenders_host}:{self.pretenders_port}"
 
     def make_http_mock(self, name: str | None = None, timeout: Any = None) -> HTTPMock:
@@ -105,6 +107,13 @@ class PretendersTestCase(unittest.TestCase):
                 if found:
                     raise self.failureException(
                         found.report("allow them with pretenders_allow_unmatched = True")
+                    )
+                if found.unchecked:
+                    warnings.warn(
+                        "the check for unmatched requests only saw the requests the mocks "
+                        "kept:\n" + "\n".join(found.unchecked),
+                        HistoryLimitWarning,
+                        stacklevel=2,
                     )
         finally:
             for mock in mocks:

@@ -94,3 +94,33 @@ def test_mocks_are_deleted_after_each_test_on_an_external_server(tmp_path: Path)
         assert f"(mock http://127.0.0.1:{external.port}/mockhttp/" in done.stderr
         with httpx.Client(base_url=external.url) as admin:
             assert admin.get("/http").json() == [] and admin.get("/smtp").json() == []
+
+
+def test_requests_the_history_limit_dropped_are_said_to_go_unchecked(tmp_path: Path) -> None:
+    (tmp_path / "test_kept.py").write_text(
+        """
+import httpx
+
+from pretenders.unittest import PretendersTestCase
+
+
+class KeptTest(PretendersTestCase):
+    def test_three_requests(self):
+        mock = self.make_http_mock()
+        mock.when("GET /a").reply("a", times="FOREVER")
+        for _ in range(3):
+            httpx.get(mock.pretend_url + "/a")
+"""
+    )
+    with EmbeddedServer(history_limit=1) as external:
+        done = subprocess.run(
+            [sys.executable, "-m", "unittest", "test_kept"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            env={**os.environ, "PRETENDERS_URL": external.url},
+        )
+    assert done.returncode == 0 and "Ran 1 test" in done.stderr, done.stderr
+    assert "HistoryLimitWarning: the check for unmatched requests only saw" in done.stderr
+    assert "2 older requests were dropped by --history-limit" in done.stderr
