@@ -8,7 +8,8 @@
 
 A request that reached one of a test's HTTP mocks and matched no preset fails that test,
 with the request in the message. Opt out with ``@pytest.mark.pretenders_allow_unmatched``
-or ``--pretenders-allow-unmatched``.
+or ``--pretenders-allow-unmatched``. A test that fails for another reason (the app raised on
+the mock's 404) shows the same explanation in a report section of its own.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pretenders.client import _operations as ops
-from pretenders.client._report import dropped_note
-from pretenders.client.http import HTTPMock, RecordedRequest
+from pretenders.client._unmatched import find_unmatched
+from pretenders.client.http import HTTPMock
 from pretenders.client.smtp import SMTPMock
 from pretenders.common.exceptions import HistoryLimitWarning, PretendersError
 from pretenders.common.wire_names import TOKEN_VARIABLE
@@ -34,7 +34,13 @@ from pretenders.server.embedded import EmbeddedServer
 URL_VARIABLE = "PRETENDERS_URL"
 ALLOW_UNMATCHED_MARKER = "pretenders_allow_unmatched"
 
+UNMATCHED_SECTION = "pretenders: requests that matched no preset"
+
 _MOCKS_OF_TEST = pytest.StashKey[list[HTTPMock]]()
+_FAILED_BY_CHECK = pytest.StashKey[bool]()
+_HOW_TO_ALLOW = (
+    f"allow them with @pytest.mark.{ALLOW_UNMATCHED_MARKER} or --pretenders-allow-unmatched"
+)
 
 
 @dataclass(frozen=True)
@@ -159,17 +165,34 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     result = yield
     mocks = item.stash.get(_MOCKS_OF_TEST, [])
     if mocks and not _unmatched_allowed(item):
-        report, unchecked = check_unmatched(mocks)
-        if report:
-            raise AssertionError(report)
-        if unchecked:
+        found = find_unmatched(mocks)
+        if found:
+            item.stash[_FAILED_BY_CHECK] = True
+            raise AssertionError(found.report(_HOW_TO_ALLOW))
+        if found.unchecked:
             warnings.warn(
                 "the check for unmatched requests only saw the requests the mocks kept:\n"
-                + "\n".join(unchecked),
+                + "\n".join(found.unchecked),
                 HistoryLimitWarning,
                 stacklevel=1,
             )
     return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """When a test failed for another reason (often the app raising on the mock's 404), add
+    why its requests matched no preset to the report, as a section of its own; sections
+    travel with the report to the xdist controller."""
+    report = yield
+    if report.when == "call" and report.failed and not item.stash.get(_FAILED_BY_CHECK, False):
+        mocks = item.stash.get(_MOCKS_OF_TEST, [])
+        found = find_unmatched(mocks) if mocks else None
+        if found:
+            report.sections.append((UNMATCHED_SECTION, found.report()))
+    return report
 
 
 def _unmatched_allowed(item: pytest.Item) -> bool:
@@ -187,47 +210,8 @@ def unmatched_report(mocks: list[HTTPMock]) -> str:
 def check_unmatched(mocks: list[HTTPMock]) -> tuple[str, list[str]]:
     """The report of :func:`unmatched_report`, and a line per mock whose history limit
     dropped requests, which went unchecked."""
-    lines: list[str] = []
-    unchecked: list[str] = []
-    for mock in mocks:
-        try:
-            recorded, dropped = mock._run(ops.history(mock.pretend_access_point_id))
-        except PretendersError:
-            continue  # the test deleted the mock itself
-        if dropped:
-            unchecked.append(f"  mock {mock.pretend_url}: {dropped_note(dropped)}")
-        for request in recorded:
-            if _is_unmatched(request):
-                lines.append(f"  {request.method} {request.url}  (mock {mock.pretend_url})")
-                lines.extend(f"      {line}" for line in _explanation(request))
-    if not lines:
-        return "", unchecked
-    count = len([line for line in lines if not line.startswith("      ")])
-    report = f"{count} request(s) to this test's HTTP mocks matched no preset:\n" + "\n".join(lines)
-    if unchecked:
-        report += "\nand older requests went unchecked:\n" + "\n".join(unchecked)
-    report += (
-        f"\n(allow them with @pytest.mark.{ALLOW_UNMATCHED_MARKER} or --pretenders-allow-unmatched)"
-    )
-    return report, unchecked
-
-
-def _is_unmatched(recorded: RecordedRequest) -> bool:
-    if recorded.data.get("body_too_large"):
-        return True  # refused with a 413 before any preset could match
-    return recorded.data.get("status") == 404 and recorded.data.get("preset") is None
-
-
-def _explanation(recorded: RecordedRequest) -> list[str]:
-    """Why the request missed: the closest presets, as the server recorded them."""
-    if recorded.data.get("body_too_large"):
-        return ["its body was over the server's --max-body-size: answered 413"]
-    if "near_misses" not in recorded.data:
-        return []  # an external server too old to record them
-    misses = recorded.near_misses
-    if not misses:
-        return ["the mock had no presets"]
-    return ["closest presets:", *(f"  {miss.text}" for miss in misses)]
+    found = find_unmatched(mocks)
+    return found.report(_HOW_TO_ALLOW), found.unchecked
 
 
 def _discard(mock: HTTPMock | SMTPMock) -> None:

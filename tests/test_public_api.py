@@ -50,6 +50,7 @@ PUBLIC = {
         "WaitTimeout",
     },
     "pretenders.server.embedded": {"EmbeddedServer"},
+    "pretenders.unittest": {"PretendersTestCase"},
 }
 
 

@@ -1,4 +1,5 @@
-"""The unittest example of docs/testing.md: an embedded server for the test class."""
+"""An embedded server for a unittest class, set up by hand (what PretendersTestCase of
+docs/testing.md does for you)."""
 
 import unittest
 import urllib.request

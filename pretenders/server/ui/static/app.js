@@ -54,6 +54,11 @@
     const tbody = document.querySelector('[data-table="' + tableName + '"] tbody');
     if (!tbody) return;
     tbody.querySelectorAll("tr.empty").forEach((node) => node.remove());
+    // Narrow screens show each cell under its column's name, as the server-made rows do.
+    const heads = tbody.closest("table").querySelectorAll("thead th");
+    Array.from(row.children).forEach((td, i) => {
+      if (heads[i] && heads[i].textContent) td.dataset.label = heads[i].textContent;
+    });
     row.classList.add("fresh");
     tbody.prepend(row);
   }
