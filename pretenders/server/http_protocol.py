@@ -1,14 +1,26 @@
-"""HTTP connections that accept any method token, at the speed of aiohttp's C parser.
+"""aiohttp's connections, adapted: any method token, bounded connections, a prompt shutdown.
 
 aiohttp parses requests with llhttp, which knows a fixed list of methods and answers
 400 to any other token (``BREW /pot``). A fake service must accept whatever the code
 under test sends, so each connection starts on the fast parser and moves to aiohttp's
 pure-Python parser, which accepts any token, the first time llhttp rejects a method.
+
+The connections also count toward ``--max-connections``, close when a request head takes
+longer than ``--header-timeout`` to arrive, tell long-running handlers when their client
+leaves, and log an unparsable request in one line. The server's shutdown honours
+``--shutdown-timeout`` once (aiohttp's waits it twice) and says how many replies it cut.
+
+This is the one module that uses aiohttp's private internals (``RequestHandler``'s
+``_parser``, ``_messages``, ``_request_in_progress``, ``_task_handler``,
+``_next_keepalive_close_time``; ``Server``'s ``_connections``, ``_kwargs``, ``_loop``;
+``AppRunner._make_server``); ``tests/connections/test_aiohttp_internals.py`` fails
+loudly if an aiohttp release changes them, and pyproject.toml bounds aiohttp's version.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -17,7 +29,11 @@ from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError
 from aiohttp.http_parser import HttpRequestParser, HttpRequestParserPy
 from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler, RequestPayloadError
 
+from pretenders.server.connections import ConnectionBudget, Refusal, http_refusal
+
 _TLS_HANDSHAKE = b"\x16\x03"
+
+logger = logging.getLogger("pretenders.server")
 
 
 class AnyMethodParser:
@@ -60,13 +76,25 @@ class AnyMethodParser:
 
 class AnyMethodRequestHandler(RequestHandler):
     """aiohttp's connection handler with an :class:`AnyMethodParser`, which also tells
-    long-running handlers when their client goes away (see :func:`on_disconnect`)."""
+    long-running handlers when their client goes away (see :func:`on_disconnect`), counts
+    itself in a :class:`ConnectionBudget` and bounds the time a request head takes."""
 
-    __slots__ = ("disconnect_callbacks",)
+    __slots__ = ("_budget", "_head_timer", "_header_timeout", "disconnect_callbacks")
 
-    def __init__(self, manager: web.Server, *, loop: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        manager: web.Server,
+        *,
+        loop: Any,
+        budget: ConnectionBudget | None = None,
+        header_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(manager, loop=loop, **kwargs)
         self.disconnect_callbacks: list[Callable[[], object]] = []
+        self._budget = budget
+        self._header_timeout = header_timeout
+        self._head_timer: asyncio.TimerHandle | None = None
         if HttpRequestParser is HttpRequestParserPy:
             return  # no C extension: the Python parser already takes any method
         limits = {
@@ -88,11 +116,68 @@ class AnyMethodRequestHandler(RequestHandler):
 
         self._parser = AnyMethodParser(self._parser, make_fallback)  # type: ignore[assignment]
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._budget is not None:
+            self._budget.open += 1
+        super().connection_made(transport)
+
     def connection_lost(self, exc: BaseException | None) -> None:
+        if self._manager is not None and self._budget is not None:  # not yet lost
+            self._budget.open -= 1
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
         super().connection_lost(exc)
         callbacks, self.disconnect_callbacks = self.disconnect_callbacks, []
         for callback in callbacks:
             callback()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # Between requests, bytes that do not make a whole head start the head's clock;
+        # a head that arrives whole (the usual case) costs no timer at all.
+        if self._head_timer is None:
+            if self._messages or self._request_in_progress or self._header_timeout is None:
+                return
+            if self._force_close or self._close:
+                return
+            deadline = self._loop.time() + self._header_timeout
+            self._head_timer = self._loop.call_at(deadline, self._head_timed_out)
+            # aiohttp's idle timer must not cut a head that is still within its own time.
+            self._next_keepalive_close_time = max(self._next_keepalive_close_time, deadline)
+        elif self._messages or self._request_in_progress:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self._messages or self._request_in_progress or self.transport is None:
+            return
+        logger.debug(
+            "closed a connection from %s: its request head did not arrive within "
+            "--header-timeout (%g s)",
+            _peer(self.transport),
+            self._header_timeout,
+        )
+        self.force_close()
+
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        """A request aiohttp could not parse gets its 400 and one DEBUG line, no traceback;
+        errors of the server itself (5xx) are logged by aiohttp as before."""
+        if status >= 500:
+            return super().handle_error(request, status, exc, message)
+        logger.debug("unparsable request from %s: %s", request.remote, message or exc)
+        if request.writer.output_size > 0:
+            raise ConnectionError("a response was already sent, cannot send the error")
+        response = web.Response(status=status, text=message, content_type="text/plain")
+        response.force_close()
+        return response
 
 
 def on_disconnect(request: web.BaseRequest, callback: Callable[[], object]) -> Callable[[], None]:
@@ -123,11 +208,72 @@ def unreadable_body(error: RequestPayloadError) -> str:
     return "the request body could not be read: " + " ".join(str(text).split())
 
 
-class AnyMethodServer(web.Server):
-    """An aiohttp low-level server whose connections accept any method token."""
+def _peer(transport: asyncio.BaseTransport) -> str:
+    peer = transport.get_extra_info("peername")
+    return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
 
-    def __call__(self) -> RequestHandler:
-        return AnyMethodRequestHandler(self, loop=self._loop, **self._kwargs)
+
+class AnyMethodServer(web.Server):
+    """An aiohttp low-level server whose connections accept any method token, up to the
+    budget's limit, and whose shutdown waits ``timeout`` once, then cuts what is left."""
+
+    def __init__(
+        self,
+        handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]],
+        *,
+        budget: ConnectionBudget | None = None,
+        header_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(handler, **kwargs)
+        self.budget = budget
+        self.header_timeout = header_timeout
+
+    def __call__(self) -> asyncio.Protocol:  # type: ignore[override]  # a Refusal past the limit
+        budget = self.budget
+        if budget is not None and budget.full:
+            return Refusal(budget, http_refusal(budget), "HTTP connection")
+        return AnyMethodRequestHandler(
+            self,
+            loop=self._loop,
+            budget=budget,
+            header_timeout=self.header_timeout,
+            **self._kwargs,
+        )
+
+    async def shutdown(self, timeout: float | None = None) -> None:
+        """Let replies under way finish for ``timeout`` seconds, then cut them, and close
+        every connection; logs how many replies were cut.
+
+        aiohttp's own shutdown waits ``timeout`` for the replies, then ``timeout`` again
+        for them to end after it asked them to, which a delayed reply ignores.
+        """
+        connections = list(self._connections)
+        busy = [
+            task
+            for task in (c._task_handler for c in connections if c._request_in_progress)
+            if task is not None and not task.done()
+        ]
+        if busy and (timeout is None or timeout > 0):
+            await asyncio.wait(busy, timeout=timeout)
+        cut = [task for task in busy if not task.done()]
+        for connection in connections:
+            task = connection._task_handler
+            connection.force_close()
+            if task is not None and not task.done():
+                task.cancel()
+        if cut:
+            await asyncio.wait(cut, timeout=1.0)
+        self._connections.clear()
+        if cut:
+            logger.info(
+                "cut %d %s still under way after --shutdown-timeout (%g s)",
+                len(cut),
+                "reply" if len(cut) == 1 else "replies",
+                timeout,
+            )
+        else:
+            logger.info("no reply was under way past --shutdown-timeout: none cut")
 
 
 class AnyMethodAppRunner(web.AppRunner):
@@ -144,10 +290,14 @@ class AnyMethodAppRunner(web.AppRunner):
         *,
         shortcuts: Mapping[str, Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]]
         | None = None,
+        budget: ConnectionBudget | None = None,
+        header_timeout: float | None = None,
         **options: Any,
     ) -> None:
         super().__init__(app, **options)
         self._shortcuts = dict(shortcuts or {})
+        self.budget = budget
+        self._header_timeout = header_timeout
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
@@ -159,6 +309,8 @@ class AnyMethodAppRunner(web.AppRunner):
             request_factory=server.request_factory,
             handler_cancellation=server.handler_cancellation,
             loop=server._loop,
+            budget=self.budget,
+            header_timeout=self._header_timeout,
             **server._kwargs,
         )
 
