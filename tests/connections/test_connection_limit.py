@@ -86,7 +86,9 @@ def test_the_limit_answers_503_before_descriptors_run_out(launch) -> None:  # ty
     log = server.stderr()
     assert "Traceback" not in log
     assert f"open-file limit: {OPEN_FILES}" in log
-    warnings = [line for line in log.splitlines() if "open connections, its --max-connections" in line]
+    warnings = [
+        line for line in log.splitlines() if "open connections, its --max-connections" in line
+    ]
     assert 1 <= len(warnings) <= 2, "the warning is not repeated for every refused connection"
 
 

@@ -91,7 +91,9 @@ def test_the_header_timeout_spares_a_running_handler_and_a_slow_body(
         assert read_response(sock)[0] == 200
 
 
-def test_an_idle_connection_is_closed_at_the_keepalive_timeout(idle_timeout: EmbeddedServer) -> None:
+def test_an_idle_connection_is_closed_at_the_keepalive_timeout(
+    idle_timeout: EmbeddedServer,
+) -> None:
     with connection(idle_timeout.port) as sock:
         sock.sendall(request("/health"))
         assert read_response(sock)[0] == 200
