@@ -6,15 +6,17 @@ under test sends, so each connection starts on the fast parser and moves to aioh
 pure-Python parser, which accepts any token, the first time llhttp rejects a method.
 
 The connections also count toward ``--max-connections``, close when a request head takes
-longer than ``--header-timeout`` to arrive, tell long-running handlers when their client
-leaves, and log an unparsable request in one line. The server's shutdown honours
-``--shutdown-timeout`` once (aiohttp's waits it twice) and says how many replies it cut.
+longer than ``--header-timeout`` to arrive or a body stops coming for ``--keepalive-timeout``,
+tell long-running handlers when their client leaves, and log an unparsable request in one
+line. The server's shutdown honours ``--shutdown-timeout`` once (aiohttp's waits it twice)
+and says how many replies it cut.
 
 This is the one module that uses aiohttp's private internals (``RequestHandler``'s
-``_parser``, ``_messages``, ``_request_in_progress``, ``_task_handler``,
-``_next_keepalive_close_time``; ``Server``'s ``_connections``, ``_kwargs``, ``_loop``;
-``AppRunner._make_server``); ``tests/connections/test_aiohttp_internals.py`` fails
-loudly if an aiohttp release changes them, and pyproject.toml bounds aiohttp's version.
+``_parser``, ``_messages``, ``_request_in_progress``, ``_current_request``,
+``_task_handler``, ``_next_keepalive_close_time``; ``Server``'s ``_connections``,
+``_kwargs``, ``_loop``; ``AppRunner._make_server``); ``tests/connections/
+test_aiohttp_internals.py`` fails loudly if an aiohttp release changes them, and
+pyproject.toml bounds aiohttp's version.
 """
 
 from __future__ import annotations
@@ -79,7 +81,14 @@ class AnyMethodRequestHandler(RequestHandler):
     long-running handlers when their client goes away (see :func:`on_disconnect`), counts
     itself in a :class:`ConnectionBudget` and bounds the time a request head takes."""
 
-    __slots__ = ("_budget", "_head_timer", "_header_timeout", "disconnect_callbacks")
+    __slots__ = (
+        "_body_timer",
+        "_budget",
+        "_head_timer",
+        "_header_timeout",
+        "_last_read",
+        "disconnect_callbacks",
+    )
 
     def __init__(
         self,
@@ -95,6 +104,8 @@ class AnyMethodRequestHandler(RequestHandler):
         self._budget = budget
         self._header_timeout = header_timeout
         self._head_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None
+        self._last_read = 0.0
         if HttpRequestParser is HttpRequestParserPy:
             return  # no C extension: the Python parser already takes any method
         limits = {
@@ -124,9 +135,10 @@ class AnyMethodRequestHandler(RequestHandler):
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._manager is not None and self._budget is not None:  # not yet lost
             self._budget.open -= 1
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+        for timer in (self._head_timer, self._body_timer):
+            if timer is not None:
+                timer.cancel()
+        self._head_timer = self._body_timer = None
         super().connection_lost(exc)
         callbacks, self.disconnect_callbacks = self.disconnect_callbacks, []
         for callback in callbacks:
@@ -134,20 +146,37 @@ class AnyMethodRequestHandler(RequestHandler):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        # Between requests, bytes that do not make a whole head start the head's clock;
-        # a head that arrives whole (the usual case) costs no timer at all.
-        if self._head_timer is None:
-            if self._messages or self._request_in_progress or self._header_timeout is None:
+        if self._messages or self._request_in_progress:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+            if self._body_timer is not None:
+                self._last_read = self._loop.time()
                 return
+            # A body still to come starts its idle clock; a request that arrived whole
+            # (the usual case) costs no timer at all.
+            payload = self._body_under_way()
+            if payload is not None and not payload.is_eof():
+                self._last_read = self._loop.time()
+                self._body_timer = self._loop.call_at(
+                    self._last_read + self.keepalive_timeout, self._body_idle
+                )
+            return
+        # Between requests, bytes that do not make a whole head start the head's clock.
+        if self._head_timer is None and self._header_timeout is not None:
             if self._force_close or self._close:
                 return
             deadline = self._loop.time() + self._header_timeout
             self._head_timer = self._loop.call_at(deadline, self._head_timed_out)
             # aiohttp's idle timer must not cut a head that is still within its own time.
             self._next_keepalive_close_time = max(self._next_keepalive_close_time, deadline)
-        elif self._messages or self._request_in_progress:
-            self._head_timer.cancel()
-            self._head_timer = None
+
+    def _body_under_way(self) -> Any:
+        """The body (a stream) of the latest request received, or None."""
+        if self._messages:
+            return self._messages[-1][1]
+        request = self._current_request
+        return request.content if request is not None else None
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
@@ -158,6 +187,23 @@ class AnyMethodRequestHandler(RequestHandler):
             "--header-timeout (%g s)",
             _peer(self.transport),
             self._header_timeout,
+        )
+        self.force_close()
+
+    def _body_idle(self) -> None:
+        self._body_timer = None
+        payload = self._body_under_way()
+        if payload is None or payload.is_eof() or self.transport is None:
+            return
+        idle = self.keepalive_timeout
+        if self._loop.time() < self._last_read + idle:
+            self._body_timer = self._loop.call_at(self._last_read + idle, self._body_idle)
+            return
+        logger.debug(
+            "closed a connection from %s: nothing of its request body arrived for "
+            "--keepalive-timeout (%g s)",
+            _peer(self.transport),
+            idle,
         )
         self.force_close()
 

@@ -25,6 +25,7 @@ HANDLER_ATTRIBUTES = [
     "_read_bufsize",
     "_messages",
     "_request_in_progress",
+    "_current_request",
     "_task_handler",
     "_next_keepalive_close_time",
     "_keepalive_handle",

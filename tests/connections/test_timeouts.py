@@ -107,6 +107,28 @@ def test_a_connection_that_never_sends_is_closed_at_the_keepalive_timeout(
         assert closed_by_server(sock)
 
 
+def test_a_body_that_stops_coming_is_closed_at_the_keepalive_timeout(
+    idle_timeout: EmbeddedServer,
+) -> None:
+    mock_id = new_mock(idle_timeout.url)
+    with connection(idle_timeout.port) as sock:
+        head = request(f"/mockhttp/{mock_id}/upload", "Content-Length: 100\r\n", b"", "POST")
+        sock.sendall(head + b"only part of it")
+        assert closed_by_server(sock), "a body that stopped coming held its connection"
+
+
+def test_a_body_that_keeps_coming_is_read_to_its_end(idle_timeout: EmbeddedServer) -> None:
+    """Bytes spaced closer than the idle timeout, for longer than it in all."""
+    body = base64.b64encode(b"got it").decode()
+    mock_id = new_mock(idle_timeout.url, rule="POST /upload", body=body)
+    with connection(idle_timeout.port) as sock:
+        sock.sendall(request(f"/mockhttp/{mock_id}/upload", "Content-Length: 16\r\n", b"", "POST"))
+        for byte in b"sixteen bytes ok":
+            time.sleep(SHORT / 5)  # the test is about a body spread out in time
+            sock.send(bytes([byte]))
+        assert read_response(sock) == (200, b"got it")
+
+
 def test_a_busy_keepalive_connection_is_never_cut(idle_timeout: EmbeddedServer) -> None:
     """Requests spaced closer than the idle timeout keep one connection for longer than it."""
     with connection(idle_timeout.port) as sock:
