@@ -49,15 +49,20 @@ def _timeout(text: str) -> float | None:
     return seconds
 
 
-def _seconds(text: str) -> float:
-    """An argparse type: a number of seconds, more than 0."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not 0 < seconds < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
-    return seconds
+def _seconds(zero: bool = False) -> Any:
+    """An argparse type: a finite number of seconds, more than 0 (or 0 too, if ``zero``)."""
+
+    def parse(text: str) -> float:
+        try:
+            seconds = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+        least = "0 seconds or more" if zero else "more than 0 seconds"
+        if not (0 <= seconds if zero else 0 < seconds) or seconds == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be {least}, got {text}")
+        return seconds
+
+    return parse
 
 
 def _count(least: int) -> Any:
@@ -117,7 +122,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--smtp-tls-key", metavar="FILE", help="private key of --smtp-tls-cert")
     parser.add_argument(
         "--shutdown-timeout",
-        type=float,
+        type=_seconds(zero=True),
         default=DEFAULT_SHUTDOWN_TIMEOUT,
         metavar="SECONDS",
         help="on SIGTERM or Ctrl-C, how long replies under way may take to finish; then "
@@ -125,7 +130,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--header-timeout",
-        type=_seconds,
+        type=_seconds(),
         default=DEFAULT_HEADER_TIMEOUT,
         metavar="SECONDS",
         help="a connection whose request line and headers take longer than this to arrive "
@@ -133,7 +138,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--keepalive-timeout",
-        type=_seconds,
+        type=_seconds(),
         default=DEFAULT_KEEPALIVE_TIMEOUT,
         metavar="SECONDS",
         help="a connection idle this long between requests is closed "
