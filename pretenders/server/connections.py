@@ -83,7 +83,7 @@ class ConnectionBudget:
     def full(self) -> bool:
         return self.open >= self.limit
 
-    def refused(self, what: str) -> None:
+    def refused(self) -> None:
         """Count a refusal; warn now and then (not once per connection) how many there were."""
         self._refused += 1
         now = time.monotonic()
@@ -91,7 +91,7 @@ class ConnectionBudget:
             logger.warning(
                 "refused %d %s: this server already holds %d open connections, its %s",
                 self._refused,
-                what if self._refused == 1 else what + "s",
+                "connection" if self._refused == 1 else "connections",
                 self.open,
                 OPTION,
             )
@@ -130,17 +130,16 @@ class Refusal(asyncio.Protocol):
     lose the answer.
     """
 
-    def __init__(self, budget: ConnectionBudget, answer: bytes, what: str) -> None:
+    def __init__(self, budget: ConnectionBudget, answer: bytes) -> None:
         self.budget = budget
         self.answer = answer
-        self.what = what
         self.transport: asyncio.Transport | None = None
         self.timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport = cast(asyncio.Transport, transport)  # uvloop's is no asyncio.Transport
         self.transport = transport
-        self.budget.refused(self.what)
+        self.budget.refused()
         transport.write(self.answer)
         if self.budget.lingering >= MAX_LINGERING or not transport.can_write_eof():
             transport.close()

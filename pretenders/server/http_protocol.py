@@ -155,7 +155,7 @@ class AnyMethodRequestHandler(RequestHandler):
                 return
             # A body still to come starts its idle clock; a request that arrived whole
             # (the usual case) costs no timer at all.
-            payload = self._body_under_way()
+            payload = self._messages[-1][1] if self._messages else self._body_under_way()
             if payload is not None and not payload.is_eof():
                 self._last_read = self._loop.time()
                 self._body_timer = self._loop.call_at(
@@ -287,7 +287,7 @@ class AnyMethodServer(web.Server):
     def __call__(self) -> asyncio.Protocol:  # type: ignore[override]  # a Refusal past the limit
         budget = self.budget
         if budget is not None and budget.full:
-            return Refusal(budget, http_refusal(budget), "HTTP connection")
+            return Refusal(budget, http_refusal(budget))
         return AnyMethodRequestHandler(
             self,
             loop=self._loop,

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import math
 import os
 import signal
 import sys
@@ -57,8 +58,9 @@ def _seconds(zero: bool = False) -> Any:
             seconds = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-        least = "0 seconds or more" if zero else "more than 0 seconds"
-        if not (0 <= seconds if zero else 0 < seconds) or seconds == float("inf"):
+        allowed = seconds >= 0 if zero else seconds > 0
+        if not allowed or not math.isfinite(seconds):
+            least = "0 seconds or more" if zero else "more than 0 seconds"
             raise argparse.ArgumentTypeError(f"must be {least}, got {text}")
         return seconds
 

@@ -238,7 +238,7 @@ class SmtpMockAdapter:
 
         def new_session() -> asyncio.Protocol:
             if budget.full:
-                return Refusal(budget, smtp_refusal(budget), "SMTP connection")
+                return Refusal(budget, smtp_refusal(budget))
             return ScriptedSMTP(
                 handler,
                 sessions,
