@@ -49,7 +49,9 @@ def read_all(sock: socket.socket) -> bytes:
 
 @pytest.mark.slow
 def test_the_limit_answers_503_before_descriptors_run_out(launch) -> None:  # type: ignore[no-untyped-def]
-    server: ServerProcess = launch("--log-level", "debug", open_files=OPEN_FILES)
+    server: ServerProcess = launch(
+        "--log-level", "debug", "--keepalive-timeout", "300", open_files=OPEN_FILES
+    )
     limit = default_max_connections(OPEN_FILES)
     held = open_connections(server.port, limit + EXTRA)
     try:
@@ -85,6 +87,7 @@ def test_the_limit_answers_503_before_descriptors_run_out(launch) -> None:  # ty
     assert server.stop() == 0
     log = server.stderr()
     assert "Traceback" not in log
+    assert "Too many open files" not in log, "the descriptors ran out all the same"
     assert f"open-file limit: {OPEN_FILES}" in log
     warnings = [
         line for line in log.splitlines() if "open connections, its --max-connections" in line
