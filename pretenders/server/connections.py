@@ -70,7 +70,7 @@ def default_max_connections(open_files: int | None) -> int:
 class ConnectionBudget:
     """Counts the open sockets of HTTP and SMTP, and admits new ones up to ``limit``."""
 
-    __slots__ = ("_last_warning", "_refused", "limit", "lingering", "open")
+    __slots__ = ("_last_warning", "_pending_warning", "_refused", "limit", "lingering", "open")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -78,25 +78,35 @@ class ConnectionBudget:
         self.lingering = 0
         self._refused = 0
         self._last_warning = -WARNING_INTERVAL
+        self._pending_warning: asyncio.TimerHandle | None = None
 
     @property
     def full(self) -> bool:
         return self.open >= self.limit
 
     def refused(self) -> None:
-        """Count a refusal; warn now and then (not once per connection) how many there were."""
+        """Count a refusal (on the event loop); warn at once, then at most every
+        ``WARNING_INTERVAL`` seconds with how many there were meanwhile."""
         self._refused += 1
-        now = time.monotonic()
-        if now - self._last_warning >= WARNING_INTERVAL:
-            logger.warning(
-                "refused %d %s: this server already holds %d open connections, its %s",
-                self._refused,
-                "connection" if self._refused == 1 else "connections",
-                self.open,
-                OPTION,
-            )
-            self._refused = 0
-            self._last_warning = now
+        wait = self._last_warning + WARNING_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self._warn()
+        elif self._pending_warning is None:
+            self._pending_warning = asyncio.get_running_loop().call_later(wait, self._warn)
+
+    def _warn(self) -> None:
+        if self._pending_warning is not None:
+            self._pending_warning.cancel()
+            self._pending_warning = None
+        logger.warning(
+            "refused %d %s: this server already holds %d open connections, its %s",
+            self._refused,
+            "connection" if self._refused == 1 else "connections",
+            self.open,
+            OPTION,
+        )
+        self._refused = 0
+        self._last_warning = time.monotonic()
 
     def message(self) -> str:
         return (

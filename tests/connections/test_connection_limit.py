@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import select
 import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import httpx
 import pytest
 
+from pretenders.server import connections
 from pretenders.server.connections import default_max_connections
 from tests.connections.conftest import ServerProcess
 from tests.waiting import wait_until
@@ -153,3 +157,26 @@ def test_the_default_limit_keeps_a_reserve() -> None:
     assert default_max_connections(128) == 128 - 32 - 12
     assert default_max_connections(None) == 10_000
     assert default_max_connections(10) == 1
+
+
+def test_refusals_are_warned_at_once_then_counted_every_interval(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(connections, "WARNING_INTERVAL", 0.3)
+    budget = connections.ConnectionBudget(2)
+    budget.open = 2
+
+    async def refuse(times: int) -> None:
+        for _ in range(times):
+            budget.refused()
+        deadline = time.monotonic() + 5
+        while budget._pending_warning is not None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+
+    asyncio.run(refuse(5))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "refused 1 connection: this server already holds 2 open connections, its --max-connections",
+        "refused 4 connections: this server already holds 2 open connections, "
+        "its --max-connections",
+    ]
