@@ -14,6 +14,11 @@ from aiohttp import web
 from pretenders.server import http_mock, smtp_mock
 from pretenders.server.access import exposure_warning, require_token
 from pretenders.server.admin import admin_routes, json_response
+from pretenders.server.connections import (
+    ConnectionBudget,
+    default_max_connections,
+    open_file_limit,
+)
 from pretenders.server.core.registry import Registry
 from pretenders.server.http_protocol import AnyMethodAppRunner
 from pretenders.server.loader import load_mocks
@@ -62,8 +67,10 @@ def create_app(settings: Settings | None = None) -> web.Application:
         history_limit=settings.history_limit,
         max_mocks=settings.max_mocks,
     )
-    app[STATE] = ServerState(settings=settings, registry=registry)
-    smtp = smtp_mock.SmtpMockAdapter(settings)
+    limit = settings.max_connections or default_max_connections(open_file_limit())
+    connections = ConnectionBudget(limit)
+    app[STATE] = ServerState(settings=settings, registry=registry, connections=connections)
+    smtp = smtp_mock.SmtpMockAdapter(settings, connections)
     app[STATE].adapters.update(http=http_mock.HttpMockAdapter(), smtp=smtp)
     registry.on_removed(smtp.close)
     app.on_startup.append(lambda _: _prepare_tls(smtp))
@@ -161,9 +168,12 @@ async def start_server(settings: Settings) -> RunningServer:
     runner = AnyMethodAppRunner(
         app,
         shortcuts={http_mock.PREFIX: app[http_mock.ENDPOINT]},
+        budget=app[STATE].connections,
+        header_timeout=settings.header_timeout,
         access_log=logging.getLogger("pretenders.access") if settings.access_log else None,
         handle_signals=False,
         shutdown_timeout=settings.shutdown_timeout,
+        keepalive_timeout=settings.keepalive_timeout,
     )
     try:
         await runner.setup()

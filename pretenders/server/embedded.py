@@ -9,7 +9,9 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any
 
@@ -76,6 +78,7 @@ class EmbeddedServer:
             loop.run_until_complete(open_server())
             if ready.exception() is None:
                 loop.run_forever()
+            _cancel_remaining_tasks(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
@@ -89,18 +92,46 @@ class EmbeddedServer:
         self._loop, self._thread = loop, thread
         return self
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Close every listener and end the thread."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Close every listener and end the thread; returns with the thread gone.
+
+        Replies under way get the settings' ``shutdown_timeout`` to finish, then are cut;
+        whatever is still running ``timeout`` seconds after the call (by default the
+        shutdown timeout and a few seconds more) is cancelled.
+        """
         server, loop, thread = self._server, self._loop, self._thread
         if server is None or loop is None or thread is None:
             return
-        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout)
-        self._server = self._loop = self._thread = None
+        if timeout is None:
+            timeout = self.settings.shutdown_timeout + STOP_MARGIN
+        deadline = time.monotonic() + timeout
+        stopping = asyncio.run_coroutine_threadsafe(server.stop(), loop)
+        try:
+            stopping.result(timeout)
+        except (concurrent.futures.TimeoutError, asyncio.CancelledError):
+            stopping.cancel()
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            # The thread then cancels what is left; that takes a moment past the deadline.
+            thread.join(max(deadline - time.monotonic(), 0) + STOP_MARGIN)
+            self._server = self._loop = self._thread = None
 
     def __enter__(self) -> EmbeddedServer:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+STOP_MARGIN = 5.0
+"""Seconds :meth:`EmbeddedServer.stop` allows past the shutdown timeout by default."""
+
+
+def _cancel_remaining_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks the server left (as ``asyncio.run`` does), and let them end."""
+    tasks = asyncio.all_tasks(loop)
+    if not tasks:
+        return
+    for task in tasks:
+        task.cancel()
+    loop.run_until_complete(asyncio.wait(tasks, timeout=STOP_MARGIN))

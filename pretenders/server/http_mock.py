@@ -18,7 +18,7 @@ from pretenders.server.core.matching import MatchSubject
 from pretenders.server.core.near_miss import closest_presets, explain_miss
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock, Registry
-from pretenders.server.http_protocol import unreadable_body
+from pretenders.server.http_protocol import on_disconnect, unreadable_body
 from pretenders.server.limits import refused_body
 
 PREFIX = "/mockhttp/"
@@ -106,8 +106,20 @@ class MockEndpoint:
         record.preset_id = preset.id
         mock.record(record)
         if reply.after > 0:
-            await asyncio.sleep(reply.after)
+            await _delay(request, reply.after)
         return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+
+
+async def _delay(request: web.BaseRequest, seconds: float) -> None:
+    """Wait before a delayed reply; a client that leaves meanwhile cancels the wait, so
+    that an abandoned reply leaves no task behind."""
+    task = asyncio.current_task()
+    forget = on_disconnect(request, task.cancel) if task is not None else None
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        if forget is not None:
+            forget()
 
 
 def _refuse_body(

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import math
 import os
 import signal
 import sys
@@ -16,14 +17,18 @@ from pretenders import __version__
 from pretenders.common.constants import FOREVER
 from pretenders.common.wire_names import TOKEN_VARIABLE
 from pretenders.server.app import start_server
+from pretenders.server.connections import raise_open_file_limit
 from pretenders.server.loader import LoadError
 from pretenders.server.settings import (
+    DEFAULT_HEADER_TIMEOUT,
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_HOST,
+    DEFAULT_KEEPALIVE_TIMEOUT,
     DEFAULT_MAX_BODY_SIZE,
     DEFAULT_MAX_MOCKS,
     DEFAULT_MOCK_TIMEOUT,
     DEFAULT_PORT,
+    DEFAULT_SHUTDOWN_TIMEOUT,
     DEFAULT_SMTP_SIZE_LIMIT,
     Settings,
 )
@@ -43,6 +48,23 @@ def _timeout(text: str) -> float | None:
     if not seconds > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
     return seconds
+
+
+def _seconds(zero: bool = False) -> Any:
+    """An argparse type: a finite number of seconds, more than 0 (or 0 too, if ``zero``)."""
+
+    def parse(text: str) -> float:
+        try:
+            seconds = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+        allowed = seconds >= 0 if zero else seconds > 0
+        if not allowed or not math.isfinite(seconds):
+            least = "0 seconds or more" if zero else "more than 0 seconds"
+            raise argparse.ArgumentTypeError(f"must be {least}, got {text}")
+        return seconds
+
+    return parse
 
 
 def _count(least: int) -> Any:
@@ -102,10 +124,35 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--smtp-tls-key", metavar="FILE", help="private key of --smtp-tls-cert")
     parser.add_argument(
         "--shutdown-timeout",
-        type=float,
-        default=10.0,
+        type=_seconds(zero=True),
+        default=DEFAULT_SHUTDOWN_TIMEOUT,
         metavar="SECONDS",
-        help="on SIGTERM or Ctrl-C, how long replies under way may take to finish (default 10)",
+        help="on SIGTERM or Ctrl-C, how long replies under way may take to finish; then "
+        f"they are cut (default {DEFAULT_SHUTDOWN_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=_seconds(),
+        default=DEFAULT_HEADER_TIMEOUT,
+        metavar="SECONDS",
+        help="a connection whose request line and headers take longer than this to arrive "
+        f"is closed (default {DEFAULT_HEADER_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--keepalive-timeout",
+        type=_seconds(),
+        default=DEFAULT_KEEPALIVE_TIMEOUT,
+        metavar="SECONDS",
+        help="a connection idle this long between requests is closed "
+        f"(default {DEFAULT_KEEPALIVE_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_count(1),
+        default=None,
+        metavar="N",
+        help="open connections (HTTP and SMTP, and SMTP mocks' listeners) the server holds; "
+        "past it new ones get 503 (SMTP: 421) (default: the open-file limit less a reserve)",
     )
     parser.add_argument(
         "--history-limit",
@@ -169,6 +216,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         smtp_tls_key=args.smtp_tls_key,
         load=tuple(args.load),
         shutdown_timeout=args.shutdown_timeout,
+        header_timeout=args.header_timeout,
+        keepalive_timeout=args.keepalive_timeout,
+        max_connections=args.max_connections,
         history_limit=args.history_limit,
         max_body_size=args.max_body_size,
         max_mocks=args.max_mocks,
@@ -219,6 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.log_level != "debug":
         # aiosmtpd logs every SMTP connection at INFO.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
+    raise_open_file_limit()
     try:
         run(serve_until_stopped(settings_from(args)))
     except LoadError as error:

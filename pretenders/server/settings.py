@@ -11,6 +11,9 @@ DEFAULT_SMTP_SIZE_LIMIT = 32 * 1024 * 1024
 DEFAULT_HISTORY_LIMIT = 250_000
 DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
 DEFAULT_MAX_MOCKS = 10_000
+DEFAULT_SHUTDOWN_TIMEOUT = 10.0
+DEFAULT_HEADER_TIMEOUT = 10.0
+DEFAULT_KEEPALIVE_TIMEOUT = 15.0
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,16 @@ class Settings:
     smtp_tls_cert: str | None = None
     smtp_tls_key: str | None = None
     """Certificate and key for STARTTLS; a self-signed pair is made when not given."""
-    shutdown_timeout: float = 10.0
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
     """On SIGTERM, seconds in-flight replies (delayed ones included) get to finish."""
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    """Seconds a request head (request line and headers) may take to arrive, from its
+    first byte; a connection still sending one then is closed."""
+    keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
+    """Seconds a connection may stay idle between requests before it is closed."""
+    max_connections: int | None = None
+    """Open connections (HTTP and SMTP, and SMTP mocks' listening sockets) the server holds;
+    past it a new one gets 503 (SMTP: 421). None: derived from the open-file limit."""
     load: tuple[str, ...] = ()
     """Mock files (YAML or JSON) whose mocks are created when the server starts."""
     history_limit: int | None = DEFAULT_HISTORY_LIMIT

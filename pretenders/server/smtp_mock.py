@@ -9,6 +9,7 @@ any stage of the conversation fail, hang up or answer late.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import time
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from pretenders.server import wire
+from pretenders.server.connections import ConnectionBudget, Refusal, smtp_refusal
+from pretenders.server.core.errors import Unavailable
 from pretenders.server.core.records import MailRecord
 from pretenders.server.core.registry import Mock
 from pretenders.server.settings import Settings
@@ -156,17 +159,35 @@ class ScriptedSMTP(SMTP):
     """aiosmtpd's SMTP session, with the ``connect`` stage scripted before the greeting.
 
     It belongs to ``sessions`` while its connection is open, so that deleting the mock
-    can hang up on it.
+    can hang up on it, and counts in the server's connection budget.
     """
 
-    def __init__(self, handler: MailHandler, sessions: set[ScriptedSMTP], **options: Any) -> None:
+    def __init__(
+        self,
+        handler: MailHandler,
+        sessions: set[ScriptedSMTP],
+        budget: ConnectionBudget | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(handler, **options)
         self.mail_handler = handler
         self.sessions = sessions
+        self.budget = budget
+        self.counted = False
         sessions.add(self)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # Called again once STARTTLS is under way: count the connection once.
+        if self.budget is not None and not self.counted:
+            self.budget.open += 1
+            self.counted = True
+        super().connection_made(transport)
 
     def connection_lost(self, error: Exception | None) -> None:
         self.sessions.discard(self)
+        if self.budget is not None and self.counted:
+            self.budget.open -= 1
+            self.counted = False
         super().connection_lost(error)
 
     def hang_up(self) -> None:
@@ -191,8 +212,9 @@ class ScriptedSMTP(SMTP):
 class SmtpMockAdapter:
     """Opens and closes the listening socket of each SMTP mock."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, connections: ConnectionBudget | None = None) -> None:
         self.settings = settings
+        self.connections = connections or ConnectionBudget(10_000)
         _AIOSMTPD_LOG.addFilter(_AIOSMTPD_FILTER)  # adding the same filter twice is a no-op
         self._tls: TlsIdentity | None = None
         self._servers: dict[str, asyncio.AbstractServer] = {}
@@ -212,11 +234,15 @@ class SmtpMockAdapter:
         sessions: set[ScriptedSMTP] = set()
         tls = self.tls().context
         loop = asyncio.get_running_loop()
+        budget = self.connections
 
-        def new_session() -> ScriptedSMTP:
+        def new_session() -> asyncio.Protocol:
+            if budget.full:
+                return Refusal(budget, smtp_refusal(budget))
             return ScriptedSMTP(
                 handler,
                 sessions,
+                budget,
                 data_size_limit=size_limit,
                 enable_SMTPUTF8=True,
                 hostname="pretenders",
@@ -227,9 +253,12 @@ class SmtpMockAdapter:
                 loop=loop,
             )
 
-        server = await loop.create_server(new_session, self.settings.host, 0)
+        if budget.full:
+            raise Unavailable(f"cannot open a port for the SMTP mock: {budget.message()}")
+        server = await _listen(loop, new_session, self.settings.host)
         port = server.sockets[0].getsockname()[1]
         mock.details["port"] = port
+        budget.open += 1  # its listening socket holds a descriptor too
         self._servers[mock.id] = server
         self._sessions[mock.id] = sessions
         logger.info("SMTP mock %s listening on port %s", mock.id, port)
@@ -239,6 +268,7 @@ class SmtpMockAdapter:
         server = self._servers.pop(mock.id, None)
         if server is not None:
             server.close()
+            self.connections.open -= 1
         for session in list(self._sessions.pop(mock.id, ())):
             session.hang_up()
 
@@ -246,6 +276,35 @@ class SmtpMockAdapter:
         host = self.settings.host
         shown = "localhost" if host in WILDCARD_HOSTS else host
         return wire.CreatedSmtpMock(id=mock.id, full_host=f"{shown}:{mock.details['port']}")
+
+
+async def _listen(loop: asyncio.AbstractEventLoop, factory: Any, host: str) -> asyncio.Server:
+    """A listening socket on a free port of ``host``, or :class:`Unavailable` saying why not.
+
+    asyncio skips an address whose socket cannot be made (as when the process is out of
+    file descriptors) and may then hand back a server with no socket at all.
+    """
+    try:
+        server = await loop.create_server(factory, host, 0)
+    except OSError as error:
+        raise Unavailable(
+            f"cannot open a port for the SMTP mock on {host}: {error.strerror or error}"
+            + _DESCRIPTOR_HINT * (error.errno in _OUT_OF_DESCRIPTORS)
+        ) from None
+    if not server.sockets:
+        server.close()
+        raise Unavailable(
+            f"cannot open a port for the SMTP mock on {host}: no socket could be made"
+            + _DESCRIPTOR_HINT
+        )
+    return server
+
+
+_OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE}
+_DESCRIPTOR_HINT = (
+    " (the server may be out of file descriptors: delete some mocks, close connections, "
+    "or raise the open-file limit, ulimit -n, and --max-connections)"
+)
 
 
 __all__ = ["MailHandler", "ScriptedSMTP", "SmtpMockAdapter"]

@@ -8,6 +8,7 @@ from typing import Protocol
 import msgspec
 from aiohttp import web
 
+from pretenders.server.connections import ConnectionBudget, default_max_connections
 from pretenders.server.core.registry import Mock, Registry
 from pretenders.server.core.waiting import Waiters
 from pretenders.server.settings import Settings
@@ -29,6 +30,10 @@ class ServerState:
     settings: Settings
     registry: Registry
     adapters: dict[str, MockAdapter] = field(default_factory=dict)
+    connections: ConnectionBudget = field(
+        default_factory=lambda: ConnectionBudget(default_max_connections(None))
+    )
+    """The open sockets of HTTP and SMTP, against --max-connections."""
     waiters: Waiters = field(init=False)
     """The pending long-poll waits, fed by the registry."""
 

@@ -56,6 +56,7 @@ class SmtpPresetIn(msgspec.Struct, forbid_unknown_fields=True):
     """The SMTP reply code (200-599); null keeps the normal reply (with ``after``: late)."""
     message: str = ""
     after: float = 0.0
+    """Seconds to wait before this reply (or hang-up), at most 3600."""
     times: int | str = 1
 
 
@@ -79,6 +80,7 @@ class PresetIn(msgspec.Struct, forbid_unknown_fields=True):
     times: int | str = 1
     """A positive count, or ``"FOREVER"``."""
     after: float = 0.0
+    """Seconds to wait before answering, at most 3600; a client that leaves cancels it."""
 
 
 class FilterIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -54,3 +54,10 @@ class TooManyMocks(CoreError):
 
     status = 409
     code = "too_many_mocks"
+
+
+class Unavailable(CoreError):
+    """The server cannot do it now for want of a resource (sockets, descriptors): 503."""
+
+    status = 503
+    code = "unavailable"

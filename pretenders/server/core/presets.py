@@ -38,12 +38,23 @@ class Reply:
             raise InvalidInput(
                 f"status must be between 100 and 999, got {self.status}", field="status"
             )
-        if not math.isfinite(self.after) or self.after < 0:
-            raise InvalidInput(
-                f"after must be a number of seconds >= 0, got {self.after}", field="after"
-            )
+        check_after(self.after)
         for name, value in self.headers:
             check_reply_header(name, value)
+
+
+MAX_AFTER = 3600.0
+"""The longest delay a reply may ask for (``after``), in seconds: an hour outlasts any
+test's timeout, and a longer one can only be a mistake that holds a connection open."""
+
+
+def check_after(after: float) -> None:
+    """Refuse a reply delay that is negative, not a number, or over :data:`MAX_AFTER`."""
+    if not math.isfinite(after) or not 0 <= after <= MAX_AFTER:
+        raise InvalidInput(
+            f"after must be a number of seconds from 0 to {MAX_AFTER:g}, got {after:g}",
+            field="after",
+        )
 
 
 def check_reply_header(name: str, value: str) -> None:

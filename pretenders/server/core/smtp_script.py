@@ -8,7 +8,6 @@ in the order they were added and each is used ``times`` times, like HTTP presets
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Literal
 from pretenders.common.constants import FOREVER
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import compile_regex
-from pretenders.server.core.presets import Times, check_times
+from pretenders.server.core.presets import Times, check_after, check_times
 
 Stage = Literal["connect", "helo", "mail", "rcpt", "data"]
 STAGES: tuple[Stage, ...] = ("connect", "helo", "mail", "rcpt", "data")
@@ -44,10 +43,7 @@ class SmtpReply:
             )
         if "\r" in self.message or "\n" in self.message:
             raise InvalidInput("message must be a single line", field="message")
-        if not math.isfinite(self.after) or self.after < 0:
-            raise InvalidInput(
-                f"after must be a number of seconds >= 0, got {self.after}", field="after"
-            )
+        check_after(self.after)
         if self.action == "reply" and self.status is None and self.after == 0:
             raise InvalidInput(
                 "a reply preset needs a status, a delay (after), or both", field="status"
