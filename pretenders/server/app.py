@@ -14,6 +14,7 @@ from aiohttp import web
 from pretenders.server import http_mock, smtp_mock
 from pretenders.server.access import exposure_warning, require_token
 from pretenders.server.admin import admin_routes, json_response
+from pretenders.server.browser_guard import AllowedHosts, browser_guard
 from pretenders.server.core.registry import Registry
 from pretenders.server.http_protocol import AnyMethodAppRunner
 from pretenders.server.loader import load_mocks
@@ -92,13 +93,16 @@ def create_app(settings: Settings | None = None) -> web.Application:
     if mock_route.resource is not None:
         open_resources.add(mock_route.resource)
     setup_ui(app)
+
+    def is_open(request: web.Request) -> bool:
+        return request.match_info.route.resource in open_resources
+
+    # First the browser guard: a browser's cached credentials must not carry a
+    # cross-site request past the token check.
+    hosts = AllowedHosts(settings.allowed_hosts, settings.host)
+    app.middlewares.append(browser_guard(hosts, is_open))
     if settings.admin_token:
-        app.middlewares.append(
-            require_token(
-                settings.admin_token,
-                lambda request: request.match_info.route.resource in open_resources,
-            )
-        )
+        app.middlewares.append(require_token(settings.admin_token, is_open))
     app.cleanup_ctx.append(_prune_idle_mocks)
     return app
 
