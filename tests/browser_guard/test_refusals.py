@@ -138,7 +138,10 @@ def test_a_rebound_name_cannot_create_a_mock_nor_read_history(
     server: EmbeddedServer, admin: httpx.Client
 ) -> None:
     mock_id = admin.post("/http", json={}).json()["id"]
-    rebound = {"Host": f"evil.example:{server.port}", "Origin": f"http://evil.example:{server.port}"}
+    rebound = {
+        "Host": f"evil.example:{server.port}",
+        "Origin": f"http://evil.example:{server.port}",
+    }
 
     created = post_text(f"{server.url}/http", {"name": "rebound"}, rebound)
     read = httpx.get(f"{server.url}/history/{mock_id}", headers=rebound)
@@ -153,7 +156,10 @@ def test_a_rebound_name_cannot_use_the_ui_even_with_a_scraped_csrf_token(
 ) -> None:
     own = httpx.get(f"{server.url}/", headers={"Origin": server.url}).text
     token = csrf_tokens(own)["/ui/mocks"]
-    rebound = {"Host": f"evil.example:{server.port}", "Origin": f"http://evil.example:{server.port}"}
+    rebound = {
+        "Host": f"evil.example:{server.port}",
+        "Origin": f"http://evil.example:{server.port}",
+    }
 
     page = httpx.get(f"{server.url}/", headers=rebound)
     posted = httpx.post(
