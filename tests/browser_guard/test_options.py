@@ -1,4 +1,4 @@
-"""--allowed-host and PRETENDERS_ALLOWED_HOSTS, as the command line and a started server take them."""
+"""--allowed-host and PRETENDERS_ALLOWED_HOSTS, as the command line and a server take them."""
 
 from __future__ import annotations
 

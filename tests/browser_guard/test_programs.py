@@ -1,4 +1,4 @@
-"""Programs send no Origin nor Sec-Fetch-Site: curl, a bare socket and our clients work as before."""
+"""Programs send no Origin nor Sec-Fetch-Site: curl, a bare socket and our clients still work."""
 
 from __future__ import annotations
 
