@@ -92,14 +92,14 @@ def test_the_mail_source_is_a_download_too(ui: httpx.Client, smtp_mock: SmtpMock
 def test_an_unreadable_form_is_a_400_naming_the_problem(
     ui: httpx.Client, admin: httpx.Client, content_type: str, body: bytes
 ) -> None:
-    before = {mock["id"] for mock in admin.get("/http").json()}
+    before = {mock["name"] for mock in admin.get("/http").json()}
 
     refused = ui.post("/ui/mocks", content=body, headers={"Content-Type": content_type})
 
     assert refused.status_code == 400
     assert refused.headers["Content-Type"].startswith("text/html")
     assert "the form could not be read" in refused.text
-    assert {mock["id"] for mock in admin.get("/http").json()} == before
+    assert {mock["name"] for mock in admin.get("/http").json()} == before
 
 
 def test_an_unreadable_form_from_another_site_is_refused_as_cross_site(
