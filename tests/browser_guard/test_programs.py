@@ -49,11 +49,14 @@ def test_a_bare_request_without_a_host_header_is_answered(server: EmbeddedServer
 
 
 def test_the_sync_client_works_unchanged(server: EmbeddedServer) -> None:
-    with HTTPMock(server.host, server.port, name="sync-client") as mock:
+    mock = HTTPMock(server.host, server.port, name="sync-client")
+    try:
         mock.when("GET /hi").reply(b"hi", times=FOREVER)
         assert httpx.get(mock.pretend_url + "/hi").text == "hi"
         assert [request.url for request in mock.get_request()] == ["/hi"]
         mock.delete_mock()
+    finally:
+        mock.close()
 
 
 def test_the_async_client_works_unchanged(server: EmbeddedServer) -> None:
