@@ -84,6 +84,21 @@ class AllowedHosts:
         )
 
 
+GUARD_HOSTS = web.AppKey("pretenders_allowed_hosts", AllowedHosts)
+
+
+def answered_names(hosts: AllowedHosts) -> str:
+    """What the start-up log says of the names answered, when clients may come from afar."""
+    if hosts.any:
+        return "the admin API and the UI answer to any name (--allowed-host '*')"
+    names = ", ".join(sorted(hosts.names))
+    return (
+        f"the admin API and the UI answer to IP addresses, loopback names and {names}; "
+        "clients reaching this server by another name get 403 until it is given with "
+        f"--allowed-host NAME (or {ALLOWED_HOSTS_VARIABLE})"
+    )
+
+
 def same_origin(origin: str, host: str) -> bool:
     """Whether ``origin`` is the origin of a page served under this ``Host`` header."""
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -12,7 +13,8 @@ import httpx
 import pytest
 
 from pretenders.common.wire_names import TOKEN_VARIABLE
-from pretenders.server.browser_guard import ALLOWED_HOSTS_VARIABLE
+from pretenders.server.browser_guard import ALLOWED_HOSTS_VARIABLE, AllowedHosts, answered_names
+from pretenders.server.embedded import EmbeddedServer
 from pretenders.server.server import parse_args, settings_from
 from tests.waiting import wait_until
 
@@ -83,3 +85,20 @@ def test_and_refuses_any_other_name_saying_how_to_allow_it(on_all_interfaces: in
 
     assert refused.status_code == 403
     assert "--allowed-host other.example" in refused.json()["errors"][0]["message"]
+
+
+def test_listening_beyond_loopback_the_log_says_which_names_are_answered(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="pretenders.server")
+    settings = {"host": "0.0.0.0", "admin_token": "t", "allowed_hosts": ("my.local.server",)}
+    with EmbeddedServer(**settings):
+        pass
+
+    [said] = [r.message for r in caplog.records if "answer to IP addresses" in r.message]
+    assert "my.local.server" in said
+    assert "--allowed-host NAME" in said
+
+
+def test_a_star_is_said_as_any_name() -> None:
+    assert "any name" in answered_names(AllowedHosts(["*"]))
