@@ -48,7 +48,9 @@ def host_name(header: str) -> str:
     """The name in a ``Host`` header: lower case, without port, brackets or final dot."""
     header = header.strip().lower()
     if header.startswith("["):
-        name = header[1:].partition("]")[0]
+        name, _, rest = header[1:].partition("]")
+        if rest and not rest.startswith(":"):
+            return header  # not an address in brackets: no name a browser would send
     elif header.count(":") == 1:
         name = header.partition(":")[0]
     else:
@@ -172,7 +174,7 @@ def refused(request: web.BaseRequest, refusal: Refusal) -> web.Response:
             status=403,
             content_type="application/json",
         )
-    from pretenders.server.ui.security import secure  # the UI's headers, without its extra
+    from pretenders.server.ui.security import secure  # the UI's module imports this one
 
     onward = ""
     if request.method == "GET" and refusal.code == "cross_site":

@@ -34,10 +34,11 @@ def test_loopback_names_and_ip_addresses_are_always_answered(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["evil.example", "localhost.evil.example", "127.0.0.1.nip.io", "pretenders"]
+    "name",
+    ["evil.example", "localhost.evil.example", "127.0.0.1.nip.io", "pretenders", "[::1]x.example"],
 )
 def test_other_names_are_not(name: str) -> None:
-    assert not AllowedHosts(()).allows(name)
+    assert not AllowedHosts(()).allows(host_name(name))
 
 
 def test_allowed_names_the_bound_name_and_this_machine_s_name_are_answered() -> None:
