@@ -91,8 +91,7 @@ def test_listening_beyond_loopback_the_log_says_which_names_are_answered(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="pretenders.server")
-    settings = {"host": "0.0.0.0", "admin_token": "t", "allowed_hosts": ("my.local.server",)}
-    with EmbeddedServer(**settings):
+    with EmbeddedServer(host="0.0.0.0", admin_token="t", allowed_hosts=("my.local.server",)):
         pass
 
     [said] = [r.message for r in caplog.records if "answer to IP addresses" in r.message]
