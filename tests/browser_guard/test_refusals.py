@@ -236,3 +236,15 @@ def test_a_cross_site_link_to_a_ui_page_offers_to_open_it_from_there(
 
     assert followed.status_code == 403
     assert '<a href="/?x=%3Cb%3E">Open this page</a>' in followed.text
+
+
+@pytest.mark.parametrize("path", ["/", "/ui/events", "/ui/static/app.js", "/ui/http/some-mock"])
+def test_every_ui_route_refuses_another_site(server: EmbeddedServer, path: str) -> None:
+    cross = httpx.get(f"{server.url}{path}", headers={"Sec-Fetch-Site": "cross-site"})
+    own = {"Sec-Fetch-Site": "same-origin"}
+    with httpx.stream("GET", f"{server.url}{path}", headers=own) as answer:  # events never end
+        own_status = answer.status_code
+
+    assert cross.status_code == 403
+    assert cross.headers["Content-Type"].startswith("text/html")
+    assert own_status in (200, 404)
