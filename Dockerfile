@@ -1,5 +1,7 @@
 # The pretenders server, with the web UI. Build: docker build -t pretenders .
 # Run:   docker run -p 8000:8000 -e PRETENDERS_ADMIN_TOKEN=change-me pretenders
+# Reached by another name than localhost or an IP address (a network alias, a CI host's
+# name): add it, e.g. -e PRETENDERS_ALLOWED_HOSTS=pretenders,ci-host.example
 FROM python:3.12-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -7,8 +9,11 @@ COPY pretenders ./pretenders
 RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[ui]"
 
 FROM python:3.12-slim
+# The name other containers reach it by (docker run --name pretenders, or a compose
+# service of that name); other names get 403 from the admin API and the UI.
 ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    PRETENDERS_ALLOWED_HOSTS=pretenders
 COPY --from=build /wheels /wheels
 # The wheels were built just above, from this checkout: nothing else is fetched to pin.
 # hadolint ignore=DL3013

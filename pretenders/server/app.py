@@ -12,8 +12,14 @@ from typing import Any
 from aiohttp import web
 
 from pretenders.server import http_mock, smtp_mock
-from pretenders.server.access import exposure_warning, require_token
+from pretenders.server.access import exposure_warning, is_loopback, require_token
 from pretenders.server.admin import admin_routes, json_response
+from pretenders.server.browser_guard import (
+    GUARD_HOSTS,
+    AllowedHosts,
+    answered_names,
+    browser_guard,
+)
 from pretenders.server.connections import (
     ConnectionBudget,
     default_max_connections,
@@ -99,13 +105,16 @@ def create_app(settings: Settings | None = None) -> web.Application:
     if mock_route.resource is not None:
         open_resources.add(mock_route.resource)
     setup_ui(app)
+
+    def is_open(request: web.Request) -> bool:
+        return request.match_info.route.resource in open_resources
+
+    # First the browser guard: a browser's cached credentials must not carry a
+    # cross-site request past the token check.
+    hosts = app[GUARD_HOSTS] = AllowedHosts(settings.allowed_hosts, settings.host)
+    app.middlewares.append(browser_guard(hosts, is_open))
     if settings.admin_token:
-        app.middlewares.append(
-            require_token(
-                settings.admin_token,
-                lambda request: request.match_info.route.resource in open_resources,
-            )
-        )
+        app.middlewares.append(require_token(settings.admin_token, is_open))
     app.cleanup_ctx.append(_prune_idle_mocks)
     return app
 
@@ -187,4 +196,6 @@ async def start_server(settings: Settings) -> RunningServer:
     warning = exposure_warning(settings.host, port, settings.admin_token)
     if warning:
         logger.warning("%s", warning)
+    if not is_loopback(settings.host):
+        logger.info("%s", answered_names(app[GUARD_HOSTS]))
     return RunningServer(app, runner, settings.host, port)

@@ -106,6 +106,12 @@ def build_openapi(routes: Sequence[Route], extra_paths: dict[str, Any]) -> dict[
                 "description": "The server has an admin token and the call did not send it",
                 "content": {"application/json": {"schema": schema_of(wire.ErrorOut)}},
             }
+            responses["403"] = {
+                "description": "A browser sent it from a page of another site (Origin, "
+                "Sec-Fetch-Site), or it names the server by a name it does not answer to "
+                "(Host; see --allowed-host)",
+                "content": {"application/json": {"schema": schema_of(wire.ErrorOut)}},
+            }
         operation: dict[str, Any] = {
             "summary": route.summary,
             "operationId": f"{route.method.lower()}_{_operation_name(route.path)}",

@@ -17,6 +17,7 @@ from pretenders import __version__
 from pretenders.common.constants import FOREVER
 from pretenders.common.wire_names import TOKEN_VARIABLE
 from pretenders.server.app import start_server
+from pretenders.server.browser_guard import ALLOWED_HOSTS_VARIABLE
 from pretenders.server.connections import raise_open_file_limit
 from pretenders.server.loader import LoadError
 from pretenders.server.settings import (
@@ -186,6 +187,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         f"open); default ${TOKEN_VARIABLE}, which keeps it out of the process list",
     )
     parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name the admin API and the UI answer to when it is the request's Host, "
+        "besides loopback names, IP addresses and this machine's name (others get 403, "
+        "against DNS rebinding); repeatable; '*' for any name; also "
+        f"${ALLOWED_HOSTS_VARIABLE}, comma-separated",
+    )
+    parser.add_argument(
         "--load",
         action="append",
         default=[],
@@ -223,7 +234,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
         max_body_size=args.max_body_size,
         max_mocks=args.max_mocks,
         admin_token=args.admin_token or None,
+        allowed_hosts=allowed_hosts(args.allowed_host),
     )
+
+
+def allowed_hosts(given: Sequence[str]) -> tuple[str, ...]:
+    """The names of ``--allowed-host``, with those of the environment variable."""
+    from_environment = os.environ.get(ALLOWED_HOSTS_VARIABLE, "").split(",")
+    names = (name.strip() for name in (*from_environment, *given))
+    return tuple(dict.fromkeys(name for name in names if name))
 
 
 async def serve_until_stopped(settings: Settings) -> None:

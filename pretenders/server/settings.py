@@ -55,6 +55,9 @@ class Settings:
     admin_token: str | None = None
     """When set, the admin API and the UI answer 401 to requests without it; the mock
     endpoints stay open."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Names (in the ``Host`` header) the admin API and the UI answer to, besides loopback
+    names, IP addresses, ``host`` and this machine's name; ``"*"``: any name."""
 
     @property
     def admin_payload_limit(self) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -40,12 +40,14 @@ def missing() -> str | None:
 
 
 @contextmanager
-def chromium() -> Iterator[Browser]:
-    """A headless Chromium for the duration of the block."""
+def chromium(extra_args: Sequence[str] = ()) -> Iterator[Browser]:
+    """A headless Chromium for the duration of the block, with ``extra_args`` added to ARGS."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=EXECUTABLE, headless=True, args=ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=EXECUTABLE, headless=True, args=[*ARGS, *extra_args]
+        )
         try:
             yield browser
         finally:

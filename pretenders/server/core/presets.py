@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pretenders.common.constants import FOREVER, Forever
 from pretenders.server.core.errors import InvalidInput
@@ -22,6 +22,17 @@ _NOT_IN_VALUES = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 """What HTTP forbids in a header value: control characters, tab aside."""
 _BYTE_COUNT = re.compile(r"\s*[0-9]+\s*")
 
+SANDBOX: Headers = (
+    (
+        "Content-Security-Policy",
+        "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads",
+    ),
+)
+"""Sent with every reply, besides its own headers: a page a mock serves runs its scripts,
+but in an opaque origin, never as the server's own. It cannot read or change the admin
+API (its requests carry ``Origin: null``, which the server refuses), nor the cookies or
+storage of the server's origin. A policy of the preset's own is sent too; both apply."""
+
 
 @dataclass(frozen=True, slots=True)
 class Reply:
@@ -32,6 +43,9 @@ class Reply:
     body: bytes = b""
     after: float = 0.0
     """Seconds to wait before answering."""
+    sent_headers: Headers = field(init=False, repr=False, compare=False)
+    """``headers`` and the :data:`SANDBOX` policy: what the reply goes out with (made once
+    here, not on each request)."""
 
     def __post_init__(self) -> None:
         if not 100 <= self.status <= 999:
@@ -41,6 +55,7 @@ class Reply:
         check_after(self.after)
         for name, value in self.headers:
             check_reply_header(name, value)
+        object.__setattr__(self, "sent_headers", self.headers + SANDBOX)
 
 
 MAX_AFTER = 3600.0

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from pretenders.server import operations
 from pretenders.server.core.errors import CoreError
 from pretenders.server.core.registry import Mock, Protocol
+from pretenders.server.http_protocol import unreadable_body
 from pretenders.server.limits import check_reply_body, payload_too_large
 from pretenders.server.state import STATE
 from pretenders.server.ui import present
@@ -29,6 +31,12 @@ async def _form(request: web.Request) -> Mapping[str, object]:
         error = payload_too_large(settings.admin_payload_limit, settings.max_body_size)
         raise web.HTTPRequestEntityTooLarge(
             settings.admin_payload_limit, text=error.message
+        ) from None
+    except RequestPayloadError as error:  # e.g. "Content-Encoding: gzip" on plain bytes
+        raise web.HTTPBadRequest(text=unreadable_body(error)) from None
+    except ValueError as error:  # a malformed multipart or urlencoded body
+        raise web.HTTPBadRequest(
+            text=f"the form could not be read ({error}); send it from the UI's own page"
         ) from None
     request.app[UI].csrf.check(request, form)
     return form

@@ -15,6 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
 
+from pretenders.server.browser_guard import same_origin as is_origin_of
+
 PAGE_POLICY = "; ".join(
     [
         "default-src 'none'",
@@ -107,7 +109,7 @@ def same_origin(request: web.Request) -> bool:
     """
     origin = request.headers.get("Origin")
     if origin is not None:
-        return origin != "null" and urlsplit(origin).netloc.lower() == request.host.lower()
+        return is_origin_of(origin, request.headers.get("Host", ""))
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None:
         return site in ("same-origin", "none")

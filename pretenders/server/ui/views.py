@@ -162,7 +162,7 @@ async def http_request(request: web.Request) -> web.StreamResponse:
 
 async def http_request_body(request: web.Request) -> web.StreamResponse:
     _, n, record = _request(request)
-    return download(record.body, "application/octet-stream", f"request-{n}")
+    return download(record.body, f"request-{n}")
 
 
 async def smtp_mock(request: web.Request) -> web.StreamResponse:
@@ -236,21 +236,27 @@ async def mail_attachment(request: web.Request) -> web.StreamResponse:
     if not text.isdigit() or not 0 < int(text) <= len(attachments):
         raise web.HTTPNotFound(text=f"This mail has no attachment {text}.")
     attachment = attachments[int(text) - 1]
-    return download(attachment.data, attachment.content_type, attachment.filename)
+    return download(attachment.data, attachment.filename)
 
 
 async def mail_source(request: web.Request) -> web.StreamResponse:
     _, n, record = _mail(request)
-    return download(record.data, "message/rfc822", f"mail-{n}.eml")
+    return download(record.data, f"mail-{n}.eml")
 
 
-def download(data: bytes, content_type: str, filename: str) -> web.StreamResponse:
-    """Bytes the browser saves as a file, and never shows as a page."""
+def download(data: bytes, filename: str) -> web.StreamResponse:
+    """Bytes the browser saves as a file, and never shows as a page nor runs as a script.
+
+    The type is never the one a mail claims for an attachment: served from the UI's own
+    origin as ``text/javascript``, an attachment would pass the UI's ``script-src 'self'``.
+    """
     ascii_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename)[:100]
     disposition = f"attachment; filename=\"{ascii_name or 'download'}\"; filename*=UTF-8''" + quote(
         filename, safe=""
     )
-    response = web.Response(body=data, headers={"Content-Disposition": disposition})
-    # Whatever the mail claims, a download is never rendered as HTML by the browser.
-    response.content_type = content_type if "/" in content_type else "application/octet-stream"
+    response = web.Response(
+        body=data,
+        content_type="application/octet-stream",
+        headers={"Content-Disposition": disposition},
+    )
     return secure(response, "default-src 'none'; sandbox")
