@@ -107,7 +107,7 @@ class MockEndpoint:
         mock.record(record)
         if reply.after > 0:
             await asyncio.sleep(reply.after)
-        return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+        return web.Response(status=reply.status, body=reply.body, headers=reply.sent_headers)
 
 
 def _refuse_body(

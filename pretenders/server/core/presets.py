@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pretenders.common.constants import FOREVER, Forever
 from pretenders.server.core.errors import InvalidInput
@@ -22,16 +22,27 @@ _NOT_IN_VALUES = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 """What HTTP forbids in a header value: control characters, tab aside."""
 _BYTE_COUNT = re.compile(r"\s*[0-9]+\s*")
 
+DEFAULT_CONTENT_TYPE = "text/html; charset=UTF-8"
+"""The Content-Type of a reply whose preset names none, as 1.4 (bottle) sent it."""
+_NO_DEFAULT_TYPE = frozenset({204, 304})
+"""Statuses 1.4 sent without a default Content-Type (they have no body to describe)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What a preset answers."""
+    """What a preset answers.
+
+    ``headers`` are kept exactly as given, and listed so; ``sent_headers`` are those the
+    reply carries, with 1.4's default Content-Type added when none was given (computed
+    once here, so serving costs nothing more).
+    """
 
     status: int = 200
     headers: Headers = ()
     body: bytes = b""
     after: float = 0.0
     """Seconds to wait before answering."""
+    sent_headers: Headers = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 100 <= self.status <= 999:
@@ -44,6 +55,12 @@ class Reply:
             )
         for name, value in self.headers:
             check_reply_header(name, value)
+        sent = self.headers
+        if self.status not in _NO_DEFAULT_TYPE and not any(
+            name.lower() == "content-type" for name, _ in sent
+        ):
+            sent = (*sent, ("Content-Type", DEFAULT_CONTENT_TYPE))
+        object.__setattr__(self, "sent_headers", sent)  # frozen: set once, here
 
 
 def check_reply_header(name: str, value: str) -> None:
