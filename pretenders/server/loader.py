@@ -135,7 +135,10 @@ def _mock_problems(label: str, spec: MockSpec, protocols: dict[str, str]) -> lis
     problems = []
     try:
         check_name(spec.name)
-        timeout = wire.timeout_of(wire.CreateMock(pretender_timeout=spec.timeout))
+    except CoreError as error:
+        problems.append(f"{label}: {error.message}")
+    timeout = wire.timeout_of(wire.CreateMock(pretender_timeout=spec.timeout))
+    try:
         if timeout != "default":
             check_timeout(timeout)
     except CoreError as error:  # named as the admin API names it; the file says "timeout"

@@ -48,7 +48,7 @@ def test_the_cli_lists_all_three_mistakes_and_exits_2(tmp_path: Path) -> None:
 def test_mistakes_in_mocks_and_in_several_files_come_together(tmp_path: Path) -> None:
     first = tmp_path / "a.yaml"
     first.write_text(
-        "mocks:\n  - name: a\n    timeout: -1\n  - name: 'b/c'\n"
+        "mocks:\n  - name: a\n    timeout: -1\n  - name: 'b/c'\n    timeout: 0\n"
         "  - name: x\n    tiemout: 5\n  - name: a\n    protocol: smtp\n"
     )
     second = tmp_path / "b.json"
@@ -56,13 +56,14 @@ def test_mistakes_in_mocks_and_in_several_files_come_together(tmp_path: Path) ->
     with pytest.raises(LoadError) as refused:
         EmbeddedServer(Settings(port=0, load=(str(first), str(second)))).start()
     lines = str(refused.value).splitlines()
-    assert lines[0] == f"{first}: 4 mistakes:"
+    assert lines[0] == f"{first}: 5 mistakes:"
     assert lines[1].startswith(f"{first}: mock 'a': timeout must be a number of seconds > 0")
     assert lines[2].startswith(f"{first}: mock 'b/c': name 'b/c' may not contain '/'")
-    assert lines[3] == f"{first}: mock 'x': Object contains unknown field `tiemout`"
-    assert lines[4] == f"{first}: mock 'a': name 'a' is taken by an HTTP mock"
-    assert lines[5].startswith(f"{second}: mock 'd', preset #1: status must be between 100")
-    assert len(lines) == 6
+    assert lines[3].startswith(f"{first}: mock 'b/c': timeout must be a number of seconds > 0")
+    assert lines[4] == f"{first}: mock 'x': Object contains unknown field `tiemout`"
+    assert lines[5] == f"{first}: mock 'a': name 'a' is taken by an HTTP mock"
+    assert lines[6].startswith(f"{second}: mock 'd', preset #1: status must be between 100")
+    assert len(lines) == 7
 
 
 def test_a_bad_file_after_a_good_one_still_stops_start_up(tmp_path: Path) -> None:
