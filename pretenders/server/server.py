@@ -89,7 +89,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--port",
         type=_port,
         default=DEFAULT_PORT,
-        help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)",
+        help=f"port to listen on, 0-65535 (default {DEFAULT_PORT}; 0 picks a free one)",
     )
     parser.add_argument(
         "-t",
