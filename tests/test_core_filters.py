@@ -19,7 +19,7 @@ MAIL = (
 
 
 def mail(data: bytes = MAIL, rcpt_tos: tuple[str, ...] = ("bcc@example.com",)) -> MailRecord:
-    return MailRecord("127.0.0.1:5000", "shop@example.com", list(rcpt_tos), data, 0.0)
+    return MailRecord(("127.0.0.1", 5000), "shop@example.com", list(rcpt_tos), data, 0.0)
 
 
 def request(method: str = "GET", url: str = "/", preset: int | None = None) -> RequestRecord:

@@ -24,6 +24,7 @@ PUBLIC = {
         "SmtpMockFacts",
         "SmtpStage",
     },
+    "pretenders.client": {"APIHelper", "BossClient", "MockFacts"},
     "pretenders.client.aio": {"AsyncHTTPMock", "AsyncSMTPMock", "AsyncSmtpStage"},
     "pretenders.client.models": {
         "Attachment",
@@ -40,6 +41,7 @@ PUBLIC = {
         "AuthenticationRequired",
         "ConfigurationError",
         "HistoryLimitWarning",
+        "MockGone",
         "NoPortAvailableException",
         "NoRequestFound",
         "PretendersError",

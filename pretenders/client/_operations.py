@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from pretenders.client import _report
-from pretenders.client._admin import Call, Operation, Response, check
+from pretenders.client._admin import Call, Operation, Response, check, error_message
 from pretenders.client.models import HistoryStats, RecordedRequest, SMTPMessage
 from pretenders.common.exceptions import (
     ConfigurationError,
     HistoryLimitWarning,
+    MockGone,
     ResourceNotFound,
     VerificationError,
     WaitTimeout,
@@ -103,6 +104,16 @@ def _wait(mock_id: str, payload: dict[str, Any]) -> Operation[dict[str, Any]]:
     return answer
 
 
+def _preset_added(response: Response) -> None:
+    """Check the answer to ``POST /preset/<id>``: a 404 means the mock is gone."""
+    if response.status_code == 404:
+        raise MockGone(
+            f"{error_message(response)}: the mock was deleted, or timed out after staying "
+            "idle past its timeout; create it again, or give it a longer timeout"
+        )
+    check(response)
+
+
 # HTTP mocks
 
 
@@ -124,7 +135,7 @@ def add_preset(
         "times": times,
         "after": after,
     }
-    check((yield Call("POST", f"/preset/{mock_id}", json=preset)))
+    _preset_added((yield Call("POST", f"/preset/{mock_id}", json=preset)))
 
 
 def requests(mock_id: str, **filters: str) -> Operation[list[RecordedRequest]]:
@@ -223,7 +234,7 @@ def wait_for_request(
 
 def add_smtp_preset(mock_id: str, stage: str, match: str | None, **fields: Any) -> Operation[None]:
     preset = {"stage": stage, "match": match, **fields}
-    check((yield Call("POST", f"/preset/{mock_id}", json=preset)))
+    _preset_added((yield Call("POST", f"/preset/{mock_id}", json=preset)))
 
 
 def emails(mock_id: str) -> Operation[list[SMTPMessage]]:

@@ -227,8 +227,16 @@ class SMTPMessage:
         return list(self.data["rcpttos"])
 
     @property
-    def peer(self) -> str:
-        return str(self.data["peer"])
+    def peer(self) -> tuple[str, int]:
+        """The sender's ``(address, port)``; ``peer_text`` has it as ``"host:port"``."""
+        host, port = self.data["peer"]
+        return str(host), int(port)
+
+    @property
+    def peer_text(self) -> str:
+        """The sender as ``"host:port"`` (``"[host]:port"`` for an IPv6 address)."""
+        host, port = self.peer
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     def __getattr__(self, name: str) -> Any:
         # Other recorded facts: helo, tls, login, password, time, ...

@@ -22,6 +22,14 @@ class ResourceNotFound(PretendersError):
     """The mock this client points to no longer exists on the server (deleted or timed out)."""
 
 
+class MockGone(ConfigurationError, ResourceNotFound):
+    """A preset was refused because its mock no longer exists (deleted, or timed out).
+
+    Both a ``ConfigurationError``, which 1.4 raised for any refused preset, and a
+    ``ResourceNotFound``, which says what happened: code catching either keeps working.
+    """
+
+
 class UnexpectedResponseStatus(PretendersError):
     """The server answered with a status the client did not expect."""
 
@@ -61,6 +69,7 @@ __all__ = [
     "AuthenticationRequired",
     "ConfigurationError",
     "HistoryLimitWarning",
+    "MockGone",
     "NoPortAvailableException",
     "NoRequestFound",
     "PretendersError",

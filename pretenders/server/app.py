@@ -27,7 +27,7 @@ from pretenders.server.connections import (
 )
 from pretenders.server.core.registry import Registry
 from pretenders.server.http_protocol import AnyMethodAppRunner
-from pretenders.server.loader import load_mocks
+from pretenders.server.loader import load_mock_files
 from pretenders.server.openapi import build_openapi
 from pretenders.server.settings import Settings
 from pretenders.server.state import STATE, ServerState
@@ -126,8 +126,8 @@ async def _prepare_tls(smtp: smtp_mock.SmtpMockAdapter) -> None:
 
 async def _load_mock_files(app: web.Application) -> None:
     state = app[STATE]
-    for path in state.settings.load:
-        names = await load_mocks(state, Path(path))
+    paths = [Path(path) for path in state.settings.load]
+    for path, names in await load_mock_files(state, paths):
         logger.info("loaded %d mocks from %s: %s", len(names), path, ", ".join(names))
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +30,7 @@ import yaml
 
 from pretenders.server import operations, wire
 from pretenders.server.core.errors import CoreError
+from pretenders.server.core.registry import Mock, check_name, check_timeout
 from pretenders.server.state import ServerState
 
 
@@ -73,8 +75,16 @@ class MockFile(msgspec.Struct, forbid_unknown_fields=True):
     mocks: list[dict[str, Any]]
 
 
-def read_mock_file(path: Path) -> list[tuple[str, MockSpec, list[msgspec.Struct]]]:
-    """Parse and check a whole file before anything is created: (label, mock, presets)."""
+Loaded = list[tuple[str, MockSpec, list[msgspec.Struct]]]
+"""A checked file: (label, mock, presets) for each of its mocks."""
+
+
+def read_mock_file(path: Path, state: ServerState) -> Loaded:
+    """Parse and check a whole file before anything is created.
+
+    Every mistake is found in one go (each named by file, mock, preset and field) and
+    reported together in one ``LoadError``: a file with three mistakes takes one run to mend.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -86,24 +96,89 @@ def read_mock_file(path: Path) -> list[tuple[str, MockSpec, list[msgspec.Struct]
             f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {error}"
         ) from None
     top = _convert(document, MockFile, f"{path}")
-    loaded = []
+    loaded: Loaded = []
+    problems: list[str] = []
+    protocols: dict[str, str] = {}
     for number, raw in enumerate(top.mocks, start=1):
         name = raw.get("name") if isinstance(raw, dict) else None
         label = f"{path}: mock {name!r}" if isinstance(name, str) else f"{path}: mock #{number}"
-        spec = _convert(raw, MockSpec, label)
+        try:
+            spec = _convert(raw, MockSpec, label)
+        except LoadError as error:
+            problems.append(str(error))
+            continue
+        problems.extend(_mock_problems(label, spec, protocols))
         preset_type = wire.SmtpPresetIn if spec.protocol == "smtp" else HttpPresetSpec
-        presets: list[msgspec.Struct] = [
-            _convert(preset, preset_type, f"{label}, preset #{index}")
-            for index, preset in enumerate(spec.presets, start=1)
-        ]
+        scratch = Mock(id=spec.name, protocol=spec.protocol, timeout=None, start=0, last_call=0)
+        presets: list[msgspec.Struct] = []
+        for index, raw_preset in enumerate(spec.presets, start=1):
+            where = f"{label}, preset #{index}"
+            try:
+                preset = _convert(raw_preset, preset_type, where)
+                _add_preset(state, scratch, preset)  # on a scratch mock: refused as it would be
+            except LoadError as error:
+                problems.append(str(error))
+            except CoreError as error:
+                problems.append(f"{where}: {error.message}")
+            else:
+                presets.append(preset)
         loaded.append((label, spec, presets))
+    if len(problems) == 1:
+        raise LoadError(problems[0])
+    if problems:
+        raise LoadError(f"{path}: {len(problems)} mistakes:\n" + "\n".join(problems))
     return loaded
 
 
-async def load_mocks(state: ServerState, path: Path) -> list[str]:
-    """Create the file's mocks and their presets; returns the mock names."""
+def _mock_problems(label: str, spec: MockSpec, protocols: dict[str, str]) -> list[str]:
+    """What the registry would refuse of this mock (its name, its timeout)."""
+    problems = []
+    try:
+        check_name(spec.name)
+    except CoreError as error:
+        problems.append(f"{label}: {error.message}")
+    timeout = wire.timeout_of(wire.CreateMock(pretender_timeout=spec.timeout))
+    try:
+        if timeout != "default":
+            check_timeout(timeout)
+    except CoreError as error:  # named as the admin API names it; the file says "timeout"
+        problems.append(f"{label}: {error.message.replace('pretender_timeout', 'timeout')}")
+    other = protocols.setdefault(spec.name, spec.protocol)
+    if other != spec.protocol:
+        problems.append(f"{label}: name {spec.name!r} is taken by an {other.upper()} mock")
+    return problems
+
+
+def _add_preset(state: ServerState, mock: Mock, preset: msgspec.Struct) -> None:
+    if isinstance(preset, wire.SmtpPresetIn):
+        operations.add_smtp_preset(state, mock, preset)
+    elif isinstance(preset, HttpPresetSpec):
+        operations.add_http_preset(state, mock, preset.as_payload())
+
+
+async def load_mock_files(
+    state: ServerState, paths: Sequence[Path]
+) -> list[tuple[Path, list[str]]]:
+    """Check every file, then create their mocks: (file, mock names) for each file.
+
+    The mistakes of all the files are reported together, before any mock is created.
+    """
+    checked: list[tuple[Path, Loaded]] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            checked.append((path, read_mock_file(path, state)))
+        except LoadError as error:
+            problems.append(str(error))
+    if problems:
+        raise LoadError("\n".join(problems))
+    return [(path, await _create(state, loaded)) for path, loaded in checked]
+
+
+async def _create(state: ServerState, loaded: Loaded) -> list[str]:
+    """Create a checked file's mocks and their presets; returns the mock names."""
     names = []
-    for label, spec, presets in read_mock_file(path):
+    for label, spec, presets in loaded:
         options: wire.CreateMock
         if spec.protocol == "smtp":
             options = wire.CreateSmtpMock(
@@ -114,14 +189,10 @@ async def load_mocks(state: ServerState, path: Path) -> list[str]:
         try:
             mock = await operations.open_mock(state, spec.protocol, options)
             for index, preset in enumerate(presets, start=1):
-                where = f"{label}, preset #{index}"
                 try:
-                    if isinstance(preset, wire.SmtpPresetIn):
-                        operations.add_smtp_preset(state, mock, preset)
-                    elif isinstance(preset, HttpPresetSpec):
-                        operations.add_http_preset(state, mock, preset.as_payload())
+                    _add_preset(state, mock, preset)
                 except CoreError as error:
-                    raise LoadError(f"{where}: {error.message}") from None
+                    raise LoadError(f"{label}, preset #{index}: {error.message}") from None
         except CoreError as error:
             raise LoadError(f"{label}: {error.message}") from None
         names.append(mock.id)

@@ -68,6 +68,17 @@ def _seconds(zero: bool = False) -> Any:
     return parse
 
 
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 0 to 65535 (0: a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"--port must be 0-65535, got {text}")
+    return port
+
+
 def _count(least: int) -> Any:
     """An argparse type: a whole number, ``least`` or more."""
 
@@ -99,9 +110,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "-p",
         "--port",
-        type=int,
+        type=_port,
         default=DEFAULT_PORT,
-        help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)",
+        help=f"port to listen on, 0-65535 (default {DEFAULT_PORT}; 0 picks a free one)",
     )
     parser.add_argument(
         "-t",

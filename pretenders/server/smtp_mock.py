@@ -47,11 +47,12 @@ def _text(value: bytes | str | None) -> str | None:
     return value.decode("utf-8", errors="replace")
 
 
-def _peer(session: Session) -> str:
+def _peer(session: Session) -> tuple[str, int]:
+    """(address, port) of the sender: the first two items of the socket's peer name."""
     peer = session.peer
-    if isinstance(peer, tuple):
-        return f"{peer[0]}:{peer[1]}"
-    return str(peer)
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        return str(peer[0]), int(peer[1])
+    return str(peer), 0
 
 
 class MailHandler:

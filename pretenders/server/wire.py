@@ -242,9 +242,11 @@ class RequestOut(msgspec.Struct):
 
 
 class MailOut(msgspec.Struct):
-    """A recorded mail: the 1.4 keys (``peer``, ``mailfrom``, ``rcpttos``, ``data``) and more."""
+    """A recorded mail: the 1.4 keys (``peer``, ``mailfrom``, ``rcpttos``, ``data``,
+    ``rule``) and more."""
 
-    peer: str
+    peer: tuple[str, int]
+    """The sender's ``[address, port]``, a JSON list as in 1.4."""
     mailfrom: str
     rcpttos: list[str]
     data: str
@@ -258,6 +260,8 @@ class MailOut(msgspec.Struct):
     password: str | None
     mail_options: list[str]
     rcpt_options: list[str]
+    rule: str = ""
+    """Always empty: 1.4 recorded mails with an empty rule, and kept the key."""
 
 
 class HealthOut(msgspec.Struct):
@@ -426,17 +430,11 @@ def _regex(pattern: str | None, field: str) -> re.Pattern[str] | None:
     return None if pattern is None else compile_regex(pattern, field)
 
 
-DEFAULT_CONTENT_TYPE = "text/html; charset=UTF-8"
-"""What 1.4 (bottle) sent when a preset named no Content-Type."""
-
-
 def reply_of(payload: PresetIn) -> Reply:
-    headers = _texts(payload.headers)
-    if not any(name.lower() == "content-type" for name in headers):
-        headers["Content-Type"] = DEFAULT_CONTENT_TYPE
+    """The reply of a preset, its headers as given (the default type is added when sent)."""
     return Reply(
         status=payload.status,
-        headers=tuple(headers.items()),
+        headers=tuple(_texts(payload.headers).items()),
         body=decode_base64(payload.body, "body"),
         after=payload.after,
     )

@@ -17,7 +17,7 @@ from pretenders.server.ui.present import near_misses, served_text
 
 
 def mail(data: bytes) -> MailRecord:
-    return MailRecord("127.0.0.1:1", "from@example.com", ["to@example.com"], data, 0.0)
+    return MailRecord(("127.0.0.1", 1), "from@example.com", ["to@example.com"], data, 0.0)
 
 
 def test_json_keeps_order_repeated_keys_and_numbers_as_sent() -> None:

@@ -32,11 +32,20 @@ SANDBOX: Headers = (
 but in an opaque origin, never as the server's own. It cannot read or change the admin
 API (its requests carry ``Origin: null``, which the server refuses), nor the cookies or
 storage of the server's origin. A policy of the preset's own is sent too; both apply."""
+DEFAULT_CONTENT_TYPE = "text/html; charset=UTF-8"
+"""The Content-Type of a reply whose preset names none, as 1.4 (bottle) sent it."""
+_NO_DEFAULT_TYPE = frozenset({204, 304})
+"""Statuses 1.4 sent without a default Content-Type (they have no body to describe)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What a preset answers."""
+    """What a preset answers.
+
+    ``headers`` are kept exactly as given, and listed so; ``sent_headers`` are those the
+    reply carries: 1.4's default Content-Type added when none was given, and the
+    :data:`SANDBOX` policy (computed once here, so serving costs nothing more).
+    """
 
     status: int = 200
     headers: Headers = ()
@@ -44,8 +53,6 @@ class Reply:
     after: float = 0.0
     """Seconds to wait before answering."""
     sent_headers: Headers = field(init=False, repr=False, compare=False)
-    """``headers`` and the :data:`SANDBOX` policy: what the reply goes out with (made once
-    here, not on each request)."""
 
     def __post_init__(self) -> None:
         if not 100 <= self.status <= 999:
@@ -55,7 +62,12 @@ class Reply:
         check_after(self.after)
         for name, value in self.headers:
             check_reply_header(name, value)
-        object.__setattr__(self, "sent_headers", self.headers + SANDBOX)
+        sent = self.headers
+        if self.status not in _NO_DEFAULT_TYPE and not any(
+            name.lower() == "content-type" for name, _ in sent
+        ):
+            sent = (*sent, ("Content-Type", DEFAULT_CONTENT_TYPE))
+        object.__setattr__(self, "sent_headers", sent + SANDBOX)  # frozen: set once, here
 
 
 MAX_AFTER = 3600.0

@@ -51,8 +51,8 @@ class MailRecord(msgspec.Struct, gc=False):
     Untracked by the garbage collector, like :class:`RequestRecord`.
     """
 
-    peer: str
-    """``host:port`` of the sender."""
+    peer: tuple[str, int]
+    """The sender's address and port, as 1.4 recorded it (a JSON list on the wire)."""
     mail_from: str
     rcpt_tos: tuple[str, ...]
     """The envelope recipients (Bcc included), as given to RCPT TO."""

@@ -61,8 +61,6 @@ class PresetForm:
                 body=self.body_rule or None,
             )
             headers = header_lines(self.headers, "headers")
-            if not any(name.lower() == "content-type" for name in headers):
-                headers["Content-Type"] = wire.DEFAULT_CONTENT_TYPE
             reply = Reply(
                 status=_int(self.status, "status"),
                 headers=tuple(headers.items()),

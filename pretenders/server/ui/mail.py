@@ -84,7 +84,7 @@ def mail_row(mock: Mock, index: int, record: MailRecord) -> MailRow:
 def envelope(record: MailRecord) -> list[tuple[str, str]]:
     """What the SMTP session said, beside the message itself."""
     facts = [
-        ("Peer", clean(record.peer)),
+        ("Peer", peer_text(record.peer)),
         ("HELO", clean(record.helo or "")),
         ("MAIL FROM", clean(record.mail_from) + _options(record.mail_options)),
         ("RCPT TO", ", ".join(clean(r) for r in record.rcpt_tos) + _options(record.rcpt_options)),
@@ -93,6 +93,12 @@ def envelope(record: MailRecord) -> list[tuple[str, str]]:
     if record.login is not None:
         facts.append(("AUTH", f"{clean(record.login)} / {clean(record.password or '')}"))
     return [(label, value) for label, value in facts if value]
+
+
+def peer_text(peer: tuple[str, int]) -> str:
+    """``host:port`` (``[host]:port`` for an IPv6 address)."""
+    host, port = peer
+    return f"[{clean(host)}]:{port}" if ":" in host else f"{clean(host)}:{port}"
 
 
 def _options(options: Sequence[str]) -> str:

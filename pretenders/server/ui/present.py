@@ -272,7 +272,7 @@ def preset_view(mock: Mock, preset: Preset) -> PresetView:
         body_rule=body_rule,
         status=reply.status,
         status_class=status_class(reply.status),
-        content_type=header_value(reply.headers, "Content-Type") or "",
+        content_type=header_value(reply.sent_headers, "Content-Type") or "",
         reply_size=size_text(len(reply.body)),
         reply_preview=preview,
         times=times_text(preset),
