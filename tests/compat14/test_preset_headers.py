@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from pretenders.server.core.presets import DEFAULT_CONTENT_TYPE, Reply
+from pretenders.server.core.presets import DEFAULT_CONTENT_TYPE, SANDBOX, Reply
 
 
 def add(admin: httpx.Client, mock_id: str, **preset: object) -> None:
@@ -62,7 +62,7 @@ def test_no_default_type_where_1_4_sent_none(
 def test_reply_keeps_headers_and_computes_what_it_sends_once() -> None:
     reply = Reply(headers=(("X-A", "1"),))
     assert reply.headers == (("X-A", "1"),)
-    assert reply.sent_headers == (("X-A", "1"), ("Content-Type", DEFAULT_CONTENT_TYPE))
+    assert reply.sent_headers == (("X-A", "1"), ("Content-Type", DEFAULT_CONTENT_TYPE), *SANDBOX)
     typed = Reply(headers=(("CONTENT-TYPE", "text/plain"),))
-    assert typed.sent_headers == typed.headers
-    assert Reply(status=204).sent_headers == ()
+    assert typed.sent_headers == (*typed.headers, *SANDBOX)
+    assert Reply(status=204).sent_headers == SANDBOX
