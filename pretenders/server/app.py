@@ -14,6 +14,7 @@ from aiohttp import web
 from pretenders.server import http_mock, smtp_mock
 from pretenders.server.access import exposure_warning, require_token
 from pretenders.server.admin import admin_routes, json_response
+from pretenders.server.core.presets import PresetLimits
 from pretenders.server.core.registry import Registry
 from pretenders.server.http_protocol import AnyMethodAppRunner
 from pretenders.server.loader import load_mocks
@@ -61,6 +62,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
         default_timeout=settings.mock_timeout,
         history_limit=settings.history_limit,
         max_mocks=settings.max_mocks,
+        history_bytes=settings.history_bytes,
+        preset_limits=PresetLimits(settings.max_presets, settings.preset_bytes),
     )
     app[STATE] = ServerState(settings=settings, registry=registry)
     smtp = smtp_mock.SmtpMockAdapter(settings)
