@@ -199,6 +199,10 @@ class PresetQueue:
                 return preset
         return None
 
+    def get(self, preset_id: int) -> Preset | None:
+        """The preset with that id, or None (never added, used up, or removed)."""
+        return self._presets.get(preset_id)
+
     def remove(self, preset_id: int) -> bool:
         """Remove one preset; False when it is not there (never added, or used up)."""
         preset = self._presets.get(preset_id)
