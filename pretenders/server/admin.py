@@ -24,7 +24,15 @@ from pretenders.server.core.registry import Mock, Protocol
 from pretenders.server.core.waiting import MAX_WAIT, Outcome, check_wait
 from pretenders.server.http_protocol import on_disconnect, unreadable_body
 from pretenders.server.limits import payload_too_large
-from pretenders.server.paging import PAGING, Page, page_of, select, stream_json_list, without_paging
+from pretenders.server.paging import (
+    PAGING,
+    Page,
+    page_of,
+    select,
+    select_all,
+    stream_json_list,
+    without_paging,
+)
 from pretenders.server.state import STATE, ServerState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -278,8 +286,10 @@ async def list_history(request: web.Request) -> web.StreamResponse:
         return _with_totals(json_response([]), None)
     history = mock.history
     totals = {TOTAL_HEADER: str(history.total), DROPPED_HEADER: str(history.dropped)}
-    # References to the records kept now: appends and drops during the answer leave it be.
-    records, more = await select(history.snapshot(), page, wanted)
+    if wanted is None:
+        records, more = select_all(history, len(history), page)
+    else:  # filtered a slice at a time: on a snapshot, which appends and drops leave be
+        records, more = await select(history.snapshot(), page, wanted)
     headers = {**totals, **_next_offset(page, len(records), more)}
     return await stream_json_list(request, records, wire.record_out, headers)
 

@@ -10,6 +10,7 @@ so other requests are served between slices and at most one slice is held encode
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -21,8 +22,9 @@ from pretenders.server.core.errors import InvalidInput
 
 Item = TypeVar("Item")
 
-SLICE_ITEMS = 500
-"""Items encoded per write, at most."""
+SLICE_ITEMS = 200
+"""Items encoded per write, at most: a few milliseconds of work between two turns of
+the loop."""
 SLICE_BYTES = 1024 * 1024
 """Encoded bytes gathered before a write, about (one large item may pass it)."""
 
@@ -76,18 +78,26 @@ def _whole(query: Mapping[str, str], name: str, least: int, default: int | None)
     return number
 
 
+def select_all(items: Iterable[Item], count: int, page: Page) -> tuple[list[Item], bool]:
+    """The items of ``page`` among the ``count`` ``items``, and whether more follow
+    (references, taken in one go)."""
+    end = None if page.limit is None else page.offset + page.limit
+    chosen = list(itertools.islice(items, page.offset, end))
+    return chosen, end is not None and end < count
+
+
 async def select(
     items: Sequence[Item], page: Page, wanted: Callable[[Item], bool] | None
 ) -> tuple[list[Item], bool]:
     """The items of ``page`` among those ``wanted`` (all when None), and whether more follow.
 
-    A filter runs a slice at a time, yielding to the loop in between.
+    ``items`` must not change meanwhile (a snapshot): a filter runs a slice at a time,
+    yielding to the loop in between.
     """
-    end = None if page.limit is None else page.offset + page.limit
     if wanted is None:
-        chosen = list(items[page.offset : end])
-        return chosen, end is not None and end < len(items)
-    chosen = []
+        return select_all(items, len(items), page)
+    end = None if page.limit is None else page.offset + page.limit
+    chosen: list[Item] = []
     seen = 0
     for start in range(0, len(items), SLICE_ITEMS):
         for item in items[start : start + SLICE_ITEMS]:

@@ -1,0 +1,100 @@
+"""GET /history paged with offset and limit, filters applied first, bad values refused."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from pretenders.server.paging import SLICE_ITEMS
+
+
+@pytest.fixture
+def traffic(admin: httpx.Client, new_mock: object) -> str:
+    """A mock that received GET /0 ... /9, the odd ones answered by a preset."""
+    mock_id = admin.post("/http", json={}).json()["id"]
+    admin.post(f"/preset/{mock_id}", json={"rule": "GET /[13579]", "times": "FOREVER"})
+    for n in range(10):
+        admin.get(f"/mockhttp/{mock_id}/{n}")
+    return str(mock_id)
+
+
+def urls(answer: httpx.Response) -> list[str]:
+    return [record["url"] for record in answer.json()]
+
+
+def test_pages_follow_each_other_and_say_where_the_next_starts(
+    admin: httpx.Client, traffic: str
+) -> None:
+    first = admin.get(f"/history/{traffic}", params={"limit": 4})
+    assert urls(first) == ["/0", "/1", "/2", "/3"]
+    assert first.headers["X-Pretenders-Next-Offset"] == "4"
+    assert (first.headers["X-Pretenders-Total"], first.headers["X-Pretenders-Dropped"]) == (
+        "10",
+        "0",
+    )
+    last = admin.get(f"/history/{traffic}", params={"offset": 8, "limit": 4})
+    assert urls(last) == ["/8", "/9"]
+    assert "X-Pretenders-Next-Offset" not in last.headers
+    assert urls(admin.get(f"/history/{traffic}", params={"offset": 20})) == []
+    exact = admin.get(f"/history/{traffic}", params={"offset": 6, "limit": 4})
+    assert urls(exact) == ["/6", "/7", "/8", "/9"]
+    assert "X-Pretenders-Next-Offset" not in exact.headers
+
+
+def test_offset_and_limit_apply_after_the_filter(admin: httpx.Client, traffic: str) -> None:
+    page = admin.get(f"/history/{traffic}", params={"matched": "true", "offset": 1, "limit": 2})
+    assert urls(page) == ["/3", "/5"]
+    assert page.headers["X-Pretenders-Next-Offset"] == "3"
+    assert page.headers["X-Pretenders-Total"] == "10"
+    rest = admin.get(f"/history/{traffic}", params={"matched": "true", "offset": 3})
+    assert urls(rest) == ["/7", "/9"]
+
+
+def test_without_offset_and_limit_the_answer_is_the_whole_list(
+    admin: httpx.Client, traffic: str
+) -> None:
+    whole = admin.get(f"/history/{traffic}")
+    assert urls(whole) == [f"/{n}" for n in range(10)]
+    assert whole.headers["Content-Length"] == str(len(whole.content))  # small: not chunked
+    assert "X-Pretenders-Next-Offset" not in whole.headers
+
+
+def test_a_long_history_is_written_in_slices_and_reads_back_the_same(
+    admin: httpx.Client,
+) -> None:
+    mock_id = admin.post("/http", json={}).json()["id"]
+    count = SLICE_ITEMS * 2 + 7
+    for n in range(count):
+        admin.get(f"/mockhttp/{mock_id}/{n}")
+    with admin.stream("GET", f"/history/{mock_id}") as answer:
+        assert answer.headers.get("Transfer-Encoding") == "chunked"
+        body = answer.read()
+    assert [r["url"] for r in json.loads(body)] == [f"/{n}" for n in range(count)]
+    paged: list[str] = []
+    offset: str | None = "0"
+    while offset is not None:
+        page = admin.get(f"/history/{mock_id}", params={"offset": offset, "limit": 300})
+        paged += urls(page)
+        offset = page.headers.get("X-Pretenders-Next-Offset")
+    assert paged == [f"/{n}" for n in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"offset": "-1"}, "offset"),
+        ({"offset": "one"}, "offset"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "1.5"}, "limit"),
+    ],
+)
+def test_bad_paging_values_are_refused_naming_the_parameter(
+    admin: httpx.Client, traffic: str, params: dict[str, str], field: str
+) -> None:
+    refused = admin.get(f"/history/{traffic}", params=params)
+    assert refused.status_code == 400
+    error = refused.json()["errors"][0]
+    assert error["field"] == field
+    assert error["message"].startswith(f"{field} must be a whole number")
