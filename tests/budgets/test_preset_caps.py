@@ -9,12 +9,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from pretenders.client.http import HTTPMock
+from pretenders.common.exceptions import ConfigurationError
 from pretenders.server.core.presets import PRESET_OVERHEAD
 from pretenders.server.embedded import EmbeddedServer
 from pretenders.server.paging import SLICE_BYTES
 from pretenders.server.server import parse_args, settings_from
 from pretenders.server.settings import DEFAULT_MAX_PRESETS, DEFAULT_PRESET_BYTES
 from pretenders.server.wire import DEFAULT_CONTENT_TYPE
+from tests.ui.conftest import csrf_tokens
 
 MAX_PRESETS = 3
 BODY = SLICE_BYTES
@@ -135,3 +138,31 @@ def test_the_options_take_counts_and_zero_for_no_limit() -> None:
     )
     chosen = settings_from(parse_args(["--max-presets", "5", "--preset-bytes", "0"]))
     assert (chosen.max_presets, chosen.preset_bytes) == (5, None)
+
+
+def test_the_client_raises_the_refusal(capped: EmbeddedServer) -> None:
+    mock = HTTPMock(capped.host, capped.port)
+    try:
+        for n in range(MAX_PRESETS):
+            mock.when(f"GET /{n}").reply(b"")
+        with pytest.raises(ConfigurationError, match="--max-presets"):
+            mock.when("GET /more").reply(b"")
+    finally:
+        mock.delete_mock()
+        mock.close()
+
+
+def test_the_ui_form_shows_the_refusal(capped: EmbeddedServer, client: httpx.Client) -> None:
+    mock_id = new_mock(client)
+    for n in range(MAX_PRESETS):
+        client.post(f"/preset/{mock_id}", json={"rule": f"GET /{n}"})
+    page = f"/ui/http/{mock_id}"
+    action = f"{page}/presets"
+    token = csrf_tokens(client.get(page).text)[action]
+    form = {"csrf_token": token, "rule": "GET /more", "status": "200", "times": "1"}
+
+    refused = client.post(action, data=form, headers={"Origin": capped.url})  # as a browser
+
+    assert refused.status_code == 409
+    assert "start the server with a higher --max-presets" in refused.text
+    assert len(client.get(f"/preset/{mock_id}").json()) == MAX_PRESETS
