@@ -26,6 +26,7 @@ from pretenders.server.http_protocol import on_disconnect, unreadable_body
 from pretenders.server.limits import payload_too_large
 from pretenders.server.paging import (
     PAGING,
+    PAGING_SCHEMAS,
     Page,
     page_of,
     select,
@@ -64,6 +65,8 @@ class Route:
     """Required query parameters."""
     options: dict[str, str] = field(default_factory=dict)
     """Optional query parameters, each with what it does."""
+    option_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The JSON schema of those that are not plain strings."""
     headers: dict[str, str] = field(default_factory=dict)
     """Headers of a 200 answer, each with what it says."""
     public: bool = False
@@ -350,6 +353,7 @@ def _history_routes() -> list[Route]:
             response=OneOf((wire.RequestOut, wire.MailOut), many=True),
             errors=(400,),
             options={**wire.HISTORY_FILTERS, **PAGING},
+            option_schemas=PAGING_SCHEMAS,
             headers={**HISTORY_HEADERS, **PAGE_HEADERS},
         ),
         Route(
@@ -400,6 +404,7 @@ def _preset_routes() -> list[Route]:
                 "down, or FOREVER and never served (SMTP: uses left to count down)",
                 **PAGING,
             },
+            option_schemas=PAGING_SCHEMAS,
             headers=PAGE_HEADERS,
         ),
         Route("DELETE", "/preset/{id}", clear_presets, "Remove all of the mock's presets"),

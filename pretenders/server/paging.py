@@ -35,6 +35,11 @@ PAGING = {
 }
 """The query parameters that page a long list, with what they do (for the OpenAPI document)."""
 
+PAGING_SCHEMAS = {
+    "offset": {"type": "integer", "minimum": 0, "default": 0},
+    "limit": {"type": "integer", "minimum": 1},
+}
+
 _JSON = "application/json"
 
 

@@ -98,3 +98,13 @@ def test_bad_paging_values_are_refused_naming_the_parameter(
     error = refused.json()["errors"][0]
     assert error["field"] == field
     assert error["message"].startswith(f"{field} must be a whole number")
+
+
+def test_the_openapi_document_describes_paging(admin: httpx.Client) -> None:
+    paths = admin.get("/openapi.json").json()["paths"]
+    for path in ("/history/{id}", "/preset/{id}"):
+        operation = paths[path]["get"]
+        schemas = {p["name"]: p["schema"] for p in operation["parameters"] if p["in"] == "query"}
+        assert schemas["offset"] == {"type": "integer", "minimum": 0, "default": 0}
+        assert schemas["limit"] == {"type": "integer", "minimum": 1}
+        assert "X-Pretenders-Next-Offset" in operation["responses"]["200"]["headers"]
