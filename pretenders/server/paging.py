@@ -128,22 +128,27 @@ async def stream_json_list(
     stream: web.StreamResponse | None = None
     pending: list[bytes] = []
     size = 0
-    for item in items:
-        chunk = encoder.encode(encode(item))
-        pending.append(chunk)
-        size += len(chunk)
-        if len(pending) >= SLICE_ITEMS or size >= SLICE_BYTES:
-            if stream is None:
-                stream = web.StreamResponse(headers={"Content-Type": _JSON, **headers})
-                await stream.prepare(request)
-                await stream.write(b"[" + b",".join(pending))
-            else:
-                await stream.write(b"," + b",".join(pending))
-            pending, size = [], 0
-            await asyncio.sleep(0)  # a write that fits the buffer does not yield by itself
-    if stream is None:  # one slice: an ordinary answer, with its Content-Length
-        body = b"[" + b",".join(pending) + b"]"
-        return web.Response(body=body, headers={"Content-Type": _JSON, **headers})
-    await stream.write((b"," + b",".join(pending) if pending else b"") + b"]")
-    await stream.write_eof()
-    return stream
+    try:
+        for item in items:
+            chunk = encoder.encode(encode(item))
+            pending.append(chunk)
+            size += len(chunk)
+            if len(pending) >= SLICE_ITEMS or size >= SLICE_BYTES:
+                if stream is None:
+                    stream = web.StreamResponse(headers={"Content-Type": _JSON, **headers})
+                    await stream.prepare(request)
+                    await stream.write(b"[" + b",".join(pending))
+                else:
+                    await stream.write(b"," + b",".join(pending))
+                pending, size = [], 0
+                await asyncio.sleep(0)  # a write that fits the buffer does not yield by itself
+        if stream is None:  # one slice: an ordinary answer, with its Content-Length
+            body = b"[" + b",".join(pending) + b"]"
+            return web.Response(body=body, headers={"Content-Type": _JSON, **headers})
+        await stream.write((b"," + b",".join(pending) if pending else b"") + b"]")
+        await stream.write_eof()
+        return stream
+    except ConnectionResetError:  # the reader went away: nobody reads the rest
+        if stream is None:
+            raise
+        return stream

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import socket
+import struct
 
 import httpx
 import pytest
 
+from pretenders.server.embedded import EmbeddedServer
 from pretenders.server.paging import SLICE_ITEMS
 
 
@@ -108,3 +112,23 @@ def test_the_openapi_document_describes_paging(admin: httpx.Client) -> None:
         assert schemas["offset"] == {"type": "integer", "minimum": 0, "default": 0}
         assert schemas["limit"] == {"type": "integer", "minimum": 1}
         assert "X-Pretenders-Next-Offset" in operation["responses"]["200"]["headers"]
+
+
+def test_a_reader_leaving_mid_stream_is_no_server_error(
+    admin: httpx.Client, server: EmbeddedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    mock_id = admin.post("/http", json={}).json()["id"]
+    for n in range(SLICE_ITEMS * 3):
+        admin.post(f"/mockhttp/{mock_id}/{n}", content=b"x" * 1000)
+    with (
+        caplog.at_level(logging.ERROR),
+        socket.create_connection((server.host, server.port), timeout=10) as reader,
+    ):
+        reader.sendall(f"GET /history/{mock_id} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+        assert reader.recv(1000).startswith(b"HTTP/1.1 200")
+        # Reset rather than close: the server's next write fails at once.
+        reader.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    assert admin.get("/health").status_code == 200
+    # The server went on to the next slices, found the reader gone, and stopped quietly.
+    assert admin.get(f"/history/{mock_id}", params={"limit": 1}).status_code == 200
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
