@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pretenders.server.core.errors import PresetBytesSpent, TooManyPresets
 from pretenders.server.core.history import COMPACT_AFTER, ByteBudget, History
@@ -135,3 +137,39 @@ def test_scripted_smtp_replies_count_against_the_same_caps() -> None:
         script.add("rcpt", None, SmtpReply(status=550), 1)
     assert script.take("rcpt", "nobody@x") is not None  # used up
     assert limits.used == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    limits=st.lists(st.one_of(st.none(), st.integers(0, 4)), min_size=1, max_size=3),
+    budget_limit=st.integers(1, 40),
+    steps=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 15), st.booleans()), max_size=120),
+)
+def test_the_budget_keeps_the_newest_records_of_the_server_that_fit(
+    limits: list[int | None], budget_limit: int, steps: list[tuple[int, int, bool]]
+) -> None:
+    """Against a plain model: a list of the live records of every history, oldest first."""
+    budget: ByteBudget[str] = ByteBudget(budget_limit, sized)
+    histories: list[History[str]] = [History(limit, budget) for limit in limits]
+    live: list[tuple[int, str]] = []  # (history, record), the server's order
+    counter = 0
+    for which, size, clear in steps:
+        which %= len(histories)
+        if clear:
+            histories[which].clear()
+            live = [(h, r) for h, r in live if h != which]
+            continue
+        counter += 1
+        record = f"{counter:03d}".ljust(max(size, 3), ".")
+        histories[which].append(record)
+        limit = limits[which]
+        if limit != 0:
+            live.append((which, record))
+        mine = [r for h, r in live if h == which]
+        if limit is not None and len(mine) > limit:
+            live.remove((which, mine[0]))
+        while sum(len(r) for _, r in live) > budget_limit and len(live) > 1:
+            live.pop(0)
+        for index, history in enumerate(histories):
+            assert list(history) == [r for h, r in live if h == index]
+        assert budget.used == sum(len(r) for _, r in live) == sum(h.bytes for h in histories)
