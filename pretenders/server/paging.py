@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -35,9 +36,12 @@ PAGING = {
 }
 """The query parameters that page a long list, with what they do (for the OpenAPI document)."""
 
+MAX_INDEX = sys.maxsize
+"""The largest ``offset`` or ``limit`` (2**63 - 1 on 64-bit machines): past any list."""
+
 PAGING_SCHEMAS = {
-    "offset": {"type": "integer", "minimum": 0, "default": 0},
-    "limit": {"type": "integer", "minimum": 1},
+    "offset": {"type": "integer", "minimum": 0, "maximum": MAX_INDEX, "default": 0},
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_INDEX},
 }
 
 _JSON = "application/json"
@@ -49,6 +53,11 @@ class Page:
 
     offset: int = 0
     limit: int | None = None
+
+    @property
+    def end(self) -> int | None:
+        """Where the page stops (None: at the end of the list)."""
+        return None if self.limit is None else min(self.offset + self.limit, MAX_INDEX)
 
     def next_offset(self, answered: int, more: bool) -> int | None:
         """The offset of the next page, or None when this one reached the end."""
@@ -76,9 +85,10 @@ def _whole(query: Mapping[str, str], name: str, least: int, default: int | None)
         number = int(text)
     except ValueError:
         number = least - 1
-    if number < least:
+    if not least <= number <= MAX_INDEX:
         raise InvalidInput(
-            f"{name} must be a whole number, {least} or more, got {text!r}", field=name
+            f"{name} must be a whole number from {least} to {MAX_INDEX}, got {text!r}",
+            field=name,
         )
     return number
 
@@ -86,7 +96,7 @@ def _whole(query: Mapping[str, str], name: str, least: int, default: int | None)
 def select_all(items: Iterable[Item], count: int, page: Page) -> tuple[list[Item], bool]:
     """The items of ``page`` among the ``count`` ``items``, and whether more follow
     (references, taken in one go)."""
-    end = None if page.limit is None else page.offset + page.limit
+    end = page.end
     chosen = list(itertools.islice(items, page.offset, end))
     return chosen, end is not None and end < count
 
@@ -101,7 +111,7 @@ async def select(
     """
     if wanted is None:
         return select_all(items, len(items), page)
-    end = None if page.limit is None else page.offset + page.limit
+    end = page.end
     chosen: list[Item] = []
     seen = 0
     for start in range(0, len(items), SLICE_ITEMS):

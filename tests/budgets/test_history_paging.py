@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from pretenders.server.embedded import EmbeddedServer
-from pretenders.server.paging import SLICE_ITEMS
+from pretenders.server.paging import MAX_INDEX, SLICE_ITEMS
 
 
 @pytest.fixture
@@ -92,6 +92,8 @@ def test_a_long_history_is_written_in_slices_and_reads_back_the_same(
         ({"offset": "one"}, "offset"),
         ({"limit": "0"}, "limit"),
         ({"limit": "1.5"}, "limit"),
+        ({"offset": str(MAX_INDEX + 1)}, "offset"),
+        ({"limit": str(MAX_INDEX + 1)}, "limit"),
     ],
 )
 def test_bad_paging_values_are_refused_naming_the_parameter(
@@ -101,7 +103,17 @@ def test_bad_paging_values_are_refused_naming_the_parameter(
     assert refused.status_code == 400
     error = refused.json()["errors"][0]
     assert error["field"] == field
-    assert error["message"].startswith(f"{field} must be a whole number")
+    assert error["message"].startswith(f"{field} must be a whole number from ")
+    assert error["message"].endswith(f" to {MAX_INDEX}, got {params[field]!r}")
+
+
+def test_the_largest_offset_and_limit_are_past_any_list(admin: httpx.Client, traffic: str) -> None:
+    largest = str(MAX_INDEX)
+    assert urls(admin.get(f"/history/{traffic}", params={"offset": largest})) == []
+    page = admin.get(f"/history/{traffic}", params={"offset": 9, "limit": largest})
+    assert urls(page) == ["/9"]
+    presets = admin.get(f"/preset/{traffic}", params={"offset": largest, "limit": largest})
+    assert presets.json() == []
 
 
 def test_the_openapi_document_describes_paging(admin: httpx.Client) -> None:
@@ -109,8 +121,13 @@ def test_the_openapi_document_describes_paging(admin: httpx.Client) -> None:
     for path in ("/history/{id}", "/preset/{id}"):
         operation = paths[path]["get"]
         schemas = {p["name"]: p["schema"] for p in operation["parameters"] if p["in"] == "query"}
-        assert schemas["offset"] == {"type": "integer", "minimum": 0, "default": 0}
-        assert schemas["limit"] == {"type": "integer", "minimum": 1}
+        assert schemas["offset"] == {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_INDEX,
+            "default": 0,
+        }
+        assert schemas["limit"] == {"type": "integer", "minimum": 1, "maximum": MAX_INDEX}
         assert "X-Pretenders-Next-Offset" in operation["responses"]["200"]["headers"]
 
 
