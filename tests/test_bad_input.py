@@ -80,7 +80,7 @@ CREATE_CASES = {
     "malformed JSON": (b"{", "not valid JSON"),
     "name a number": (b'{"name": 7}', "Expected `str | null`, got `int`"),
     "name with a slash": (b'{"name": "a/b"}', "may not contain '/'"),
-    "timeout zero": (b'{"pretender_timeout": 0}', "must be a number of seconds > 0"),
+    "timeout zero": (b'{"pretender_timeout": 0}', "must be a number of seconds >= 0.1"),
     "timeout a word": (b'{"pretender_timeout": "LATER"}', "pretender_timeout"),
     # Once accepted, such a mock made every GET /http a 500: its timeout has no str(timedelta).
     "timeout too long": (b'{"pretender_timeout": 1e300}', "<= 1e+12"),

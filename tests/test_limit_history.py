@@ -65,7 +65,7 @@ def test_positions_count_from_the_oldest_kept_record(client: httpx.Client, flood
     assert past.status_code == 404
     assert past.json()["errors"][0]["message"] == (
         "No recorded request at position 3 (2 older records were dropped by "
-        "--history-limit; 0 is the oldest kept)"
+        "--history-limit or --history-bytes; 0 is the oldest kept)"
     )
 
 
@@ -139,6 +139,6 @@ def test_the_openapi_document_describes_the_headers_and_stats(client: httpx.Clie
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/history/{id}", "/history/{id}/{position}"):
         headers = paths[path]["get"]["responses"]["200"]["headers"]
-        assert set(headers) == {"X-Pretenders-Total", "X-Pretenders-Dropped"}
+        assert {"X-Pretenders-Total", "X-Pretenders-Dropped"} <= set(headers)
     stats = paths["/stats/{id}"]["get"]["responses"]["200"]["content"]["application/json"]
     assert stats["schema"] == {"$ref": "#/components/schemas/HistoryStatsOut"}

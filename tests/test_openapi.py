@@ -55,8 +55,12 @@ def test_diagnostics_routes_and_filters_are_documented(admin: httpx.Client) -> N
     assert paths["/count/{id}"]["post"]["requestBody"]
     assert paths["/wait/{id}"]["post"]["requestBody"]
     history = {p["name"] for p in paths["/history/{id}"]["get"]["parameters"] if p["in"] == "query"}
-    assert history == {"method", "url", "matched", "to", "subject"}
+    assert history == {"method", "url", "matched", "to", "subject", "offset", "limit"}
     presets = paths["/preset/{id}"]["get"]["parameters"]
-    assert {p["name"]: p["required"] for p in presets if p["in"] == "query"} == {"unused": False}
+    assert {p["name"]: p["required"] for p in presets if p["in"] == "query"} == {
+        "unused": False,
+        "offset": False,
+        "limit": False,
+    }
     wait = document["components"]["schemas"]["WaitIn"]["properties"]
     assert set(wait) == {"rule", "headers", "body", "data", "to", "subject", "count", "timeout"}

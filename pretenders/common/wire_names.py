@@ -6,7 +6,12 @@ TOTAL_HEADER: Final = "X-Pretenders-Total"
 """On history answers: records the mock received since its last reset, dropped ones included."""
 
 DROPPED_HEADER: Final = "X-Pretenders-Dropped"
-"""On history answers: the oldest records pushed out by the server's ``--history-limit``."""
+"""On history answers: the oldest records pushed out by the server's ``--history-limit``
+or ``--history-bytes``."""
+
+NEXT_OFFSET_HEADER: Final = "X-Pretenders-Next-Offset"
+"""On a page of ``GET /history`` or ``GET /preset`` that stops before the end: the
+``offset`` of the next page."""
 
 TOKEN_HEADER: Final = "X-Pretenders-Token"
 """Carries the admin token, as ``Authorization: Bearer <token>`` does."""

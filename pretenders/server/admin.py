@@ -17,13 +17,23 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
 from pretenders.common.constants import FOREVER
-from pretenders.common.wire_names import DROPPED_HEADER, TOTAL_HEADER
+from pretenders.common.wire_names import DROPPED_HEADER, NEXT_OFFSET_HEADER, TOTAL_HEADER
 from pretenders.server import operations, wire
 from pretenders.server.core.errors import CoreError, InvalidInput, UnknownMock
 from pretenders.server.core.registry import Mock, Protocol
 from pretenders.server.core.waiting import MAX_WAIT, Outcome, check_wait
 from pretenders.server.http_protocol import on_disconnect, unreadable_body
 from pretenders.server.limits import payload_too_large
+from pretenders.server.paging import (
+    PAGING,
+    PAGING_SCHEMAS,
+    Page,
+    page_of,
+    select,
+    select_all,
+    stream_json_list,
+    without_paging,
+)
 from pretenders.server.state import STATE, ServerState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -55,6 +65,8 @@ class Route:
     """Required query parameters."""
     options: dict[str, str] = field(default_factory=dict)
     """Optional query parameters, each with what it does."""
+    option_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The JSON schema of those that are not plain strings."""
     headers: dict[str, str] = field(default_factory=dict)
     """Headers of a 200 answer, each with what it says."""
     public: bool = False
@@ -213,16 +225,31 @@ def _live_mock(request: web.Request) -> Mock:
 
 
 async def list_presets(request: web.Request) -> web.StreamResponse:
+    page = page_of(request.query)
     unused = request.query.get("unused")
     only_unused = unused is not None and wire.flag(unused, "unused")
     mock = _mock_or_none(request)
     if mock is None:
         return json_response([])
     if mock.protocol == "smtp":
-        scripted = [p for p in mock.script if p.times_left != FOREVER or not only_unused]
-        return json_response([wire.smtp_preset_out(p) for p in scripted])
-    presets = [p for p in mock.presets if p.unused or not only_unused]
-    return json_response([wire.preset_out(p) for p in presets])
+        scripted, more = await select(
+            list(mock.script), page, (lambda p: p.times_left != FOREVER) if only_unused else None
+        )
+        return await stream_json_list(
+            request, scripted, wire.smtp_preset_out, _next_offset(page, len(scripted), more)
+        )
+    presets, more = await select(
+        list(mock.presets), page, (lambda p: p.unused) if only_unused else None
+    )
+    return await stream_json_list(
+        request, presets, wire.preset_out, _next_offset(page, len(presets), more)
+    )
+
+
+def _next_offset(page: Page, answered: int, more: bool) -> dict[str, str]:
+    """The header naming the next page's offset, when there is a next page."""
+    following = page.next_offset(answered, more)
+    return {} if following is None else {NEXT_OFFSET_HEADER: str(following)}
 
 
 async def clear_presets(request: web.Request) -> web.StreamResponse:
@@ -244,18 +271,30 @@ def _with_totals(response: web.Response, mock: Mock | None) -> web.Response:
 HISTORY_HEADERS = {
     TOTAL_HEADER: "Requests (or mails) the mock received since its last reset, those the "
     "history limit dropped included",
-    DROPPED_HEADER: "How many of the oldest of them the server's --history-limit dropped: "
-    "the answer only holds the others",
+    DROPPED_HEADER: "How many of the oldest of them the server's --history-limit or "
+    "--history-bytes dropped: the answer only holds the others",
+}
+
+PAGE_HEADERS = {
+    NEXT_OFFSET_HEADER: "Only when a limit stopped the answer before the end: the offset "
+    "of the next page",
 }
 
 
 async def list_history(request: web.Request) -> web.StreamResponse:
+    page = page_of(request.query)
     mock = _mock_or_none(request)
-    wanted = wire.history_filter(request.query, mock.protocol if mock else None)
+    wanted = wire.history_filter(without_paging(request.query), mock.protocol if mock else None)
     if mock is None:
         return _with_totals(json_response([]), None)
-    records = mock.history if wanted is None else filter(wanted, mock.history)
-    return _with_totals(json_response([wire.record_out(r) for r in records]), mock)
+    history = mock.history
+    totals = {TOTAL_HEADER: str(history.total), DROPPED_HEADER: str(history.dropped)}
+    if wanted is None:
+        records, more = select_all(history, len(history), page)
+    else:  # filtered a slice at a time: on a snapshot, which appends and drops leave be
+        records, more = await select(history.snapshot(), page, wanted)
+    headers = {**totals, **_next_offset(page, len(records), more)}
+    return await stream_json_list(request, records, wire.record_out, headers)
 
 
 async def history_stats(request: web.Request) -> web.StreamResponse:
@@ -291,7 +330,7 @@ async def get_history(request: web.Request) -> web.StreamResponse:
 
 def _dropped_note(dropped: int) -> str:
     records = "record was" if dropped == 1 else "records were"
-    return f"{dropped} older {records} dropped by --history-limit"
+    return f"{dropped} older {records} dropped by --history-limit or --history-bytes"
 
 
 async def clear_history(request: web.Request) -> web.StreamResponse:
@@ -308,12 +347,14 @@ def _history_routes() -> list[Route]:
             "/history/{id}",
             list_history,
             "Everything the mock received and kept, oldest first ([] for an unknown mock), "
-            "optionally filtered. Past the server's --history-limit the oldest records are "
-            "dropped; the headers say how many",
+            "optionally filtered, and paged with offset and limit (applied after the "
+            "filter). Past the server's --history-limit or --history-bytes the oldest "
+            "records are dropped; the headers say how many",
             response=OneOf((wire.RequestOut, wire.MailOut), many=True),
             errors=(400,),
-            options=wire.HISTORY_FILTERS,
-            headers=HISTORY_HEADERS,
+            options={**wire.HISTORY_FILTERS, **PAGING},
+            option_schemas=PAGING_SCHEMAS,
+            headers={**HISTORY_HEADERS, **PAGE_HEADERS},
         ),
         Route(
             "GET",
@@ -344,22 +385,27 @@ def _preset_routes() -> list[Route]:
             "POST",
             "/preset/{id}",
             add_preset,
-            "Add a canned reply to an HTTP mock, or a scripted reply to an SMTP mock",
+            "Add a canned reply to an HTTP mock, or a scripted reply to an SMTP mock "
+            "(409 past the server's --max-presets or --preset-bytes)",
             request=OneOf((wire.PresetIn, wire.SmtpPresetIn)),
             response=OneOf((wire.PresetOut, wire.SmtpPresetOut)),
-            errors=(400, 404),
+            errors=(400, 404, 409),
         ),
         Route(
             "GET",
             "/preset/{id}",
             list_presets,
-            "The mock's presets in the order they are tried ([] for an unknown mock)",
+            "The mock's presets in the order they are tried ([] for an unknown mock), "
+            "paged with offset and limit (applied after the unused filter)",
             response=OneOf((wire.PresetOut, wire.SmtpPresetOut), many=True),
             errors=(400,),
             options={
                 "unused": "true: only presets still owed requests: uses left to count "
-                "down, or FOREVER and never served (SMTP: uses left to count down)"
+                "down, or FOREVER and never served (SMTP: uses left to count down)",
+                **PAGING,
             },
+            option_schemas=PAGING_SCHEMAS,
+            headers=PAGE_HEADERS,
         ),
         Route("DELETE", "/preset/{id}", clear_presets, "Remove all of the mock's presets"),
     ]

@@ -25,6 +25,7 @@ from pretenders.server.connections import (
     default_max_connections,
     open_file_limit,
 )
+from pretenders.server.core.presets import PresetLimits
 from pretenders.server.core.registry import Registry
 from pretenders.server.http_protocol import AnyMethodAppRunner
 from pretenders.server.loader import load_mock_files
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
         default_timeout=settings.mock_timeout,
         history_limit=settings.history_limit,
         max_mocks=settings.max_mocks,
+        history_bytes=settings.history_bytes,
+        preset_limits=PresetLimits(settings.max_presets, settings.preset_bytes),
     )
     limit = settings.max_connections or default_max_connections(open_file_limit())
     connections = ConnectionBudget(limit)

@@ -12,8 +12,9 @@ import asyncio
 import concurrent.futures
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -21,6 +22,8 @@ from pretenders.server.app import RunningServer, start_server
 from pretenders.server.settings import Settings
 
 __all__ = ["EmbeddedServer"]
+
+Result = TypeVar("Result")
 
 
 class EmbeddedServer:
@@ -54,6 +57,18 @@ class EmbeddedServer:
         if self._server is None:
             raise RuntimeError("the embedded server is not running: call start() first")
         return self._server.app
+
+    def call_in_loop(self, function: Callable[[], Result], timeout: float = 10.0) -> Result:
+        """Run ``function()`` on the server's loop, where its state may be changed, and
+        return what it returns (e.g. to fill a history quickly in a test)."""
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("the embedded server is not running: call start() first")
+
+        async def call() -> Result:
+            return function()
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout)
 
     @property
     def running(self) -> bool:

@@ -58,7 +58,7 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
             "name": name,
             "in": "query",
             "required": False,
-            "schema": {"type": "string"},
+            "schema": route.option_schemas.get(name, {"type": "string"}),
             "description": description,
         }
         for name, description in route.options.items()

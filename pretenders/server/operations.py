@@ -12,6 +12,7 @@ from pretenders.server.state import ServerState
 
 async def open_mock(state: ServerState, protocol: Protocol, options: wire.CreateMock) -> Mock:
     """The mock named in ``options``, created (and made reachable) if it does not exist."""
+    wire.check_options(options)
     mock, created = state.registry.create_or_join(protocol, options.name, wire.timeout_of(options))
     if created:
         try:

@@ -19,16 +19,20 @@ from pretenders.common.wire_names import TOKEN_VARIABLE
 from pretenders.server.app import start_server
 from pretenders.server.browser_guard import ALLOWED_HOSTS_VARIABLE
 from pretenders.server.connections import raise_open_file_limit
+from pretenders.server.core.registry import MIN_TIMEOUT
 from pretenders.server.loader import LoadError
 from pretenders.server.settings import (
     DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_HISTORY_BYTES,
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_HOST,
     DEFAULT_KEEPALIVE_TIMEOUT,
     DEFAULT_MAX_BODY_SIZE,
     DEFAULT_MAX_MOCKS,
+    DEFAULT_MAX_PRESETS,
     DEFAULT_MOCK_TIMEOUT,
     DEFAULT_PORT,
+    DEFAULT_PRESET_BYTES,
     DEFAULT_SHUTDOWN_TIMEOUT,
     DEFAULT_SMTP_SIZE_LIMIT,
     Settings,
@@ -46,8 +50,8 @@ def _timeout(text: str) -> float | None:
         seconds = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f'expected seconds or "FOREVER", got {text!r}') from None
-    if not seconds > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
+    if not seconds >= MIN_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"must be {MIN_TIMEOUT:g} seconds or more, got {text}")
     return seconds
 
 
@@ -92,6 +96,12 @@ def _count(least: int) -> Any:
         return number
 
     return parse
+
+
+def _budget(text: str) -> int | None:
+    """An argparse type: a number of bytes (or of presets), 0 for no limit (None)."""
+    number = _count(0)(text)
+    return number or None
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -191,6 +201,31 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         f"409 (default {DEFAULT_MAX_MOCKS})",
     )
     parser.add_argument(
+        "--history-bytes",
+        type=_budget,
+        default=DEFAULT_HISTORY_BYTES,
+        metavar="BYTES",
+        help="bytes all mocks' histories together keep (bodies, headers, URLs, mail data); "
+        "past it the oldest records of the whole server are dropped and counted, like "
+        "--history-limit's (default 512 MiB; 0: no limit)",
+    )
+    parser.add_argument(
+        "--max-presets",
+        type=_budget,
+        default=DEFAULT_MAX_PRESETS,
+        metavar="N",
+        help="presets (or scripted SMTP replies) one mock holds; more are refused with 409 "
+        f"(default {DEFAULT_MAX_PRESETS}; 0: no limit)",
+    )
+    parser.add_argument(
+        "--preset-bytes",
+        type=_budget,
+        default=DEFAULT_PRESET_BYTES,
+        metavar="BYTES",
+        help="bytes the presets of all mocks together hold (reply bodies, rules, headers); "
+        "a preset past it is refused with 409 (default 256 MiB; 0: no limit)",
+    )
+    parser.add_argument(
         "--admin-token",
         default=os.environ.get(TOKEN_VARIABLE),
         metavar="TOKEN",
@@ -244,6 +279,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         history_limit=args.history_limit,
         max_body_size=args.max_body_size,
         max_mocks=args.max_mocks,
+        history_bytes=args.history_bytes,
+        max_presets=args.max_presets,
+        preset_bytes=args.preset_bytes,
         admin_token=args.admin_token or None,
         allowed_hosts=allowed_hosts(args.allowed_host),
     )

@@ -14,6 +14,9 @@ DEFAULT_MAX_MOCKS = 10_000
 DEFAULT_SHUTDOWN_TIMEOUT = 10.0
 DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_KEEPALIVE_TIMEOUT = 15.0
+DEFAULT_HISTORY_BYTES = 512 * 1024 * 1024
+DEFAULT_MAX_PRESETS = 10_000
+DEFAULT_PRESET_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,14 @@ class Settings:
     """Largest request body an HTTP mock accepts (larger: 413), and largest preset reply body."""
     max_mocks: int | None = DEFAULT_MAX_MOCKS
     """Live mocks (HTTP and SMTP together) the server holds; creating one more is a 409."""
+    history_bytes: int | None = DEFAULT_HISTORY_BYTES
+    """Bytes all mocks' histories together keep (bodies, headers, URLs, mail data); past
+    it the oldest records of the whole server are dropped and counted. None: no limit."""
+    max_presets: int | None = DEFAULT_MAX_PRESETS
+    """Presets (or scripted SMTP replies) one mock holds; one more is a 409. None: no limit."""
+    preset_bytes: int | None = DEFAULT_PRESET_BYTES
+    """Bytes the presets of all mocks together hold (reply bodies, rules, headers); a preset
+    past it is a 409. None: no limit."""
     admin_token: str | None = None
     """When set, the admin API and the UI answer 401 to requests without it; the mock
     endpoints stay open."""

@@ -40,7 +40,24 @@ class CreateSmtpMock(CreateMock, forbid_unknown_fields=True):
     """``POST /smtp``: as for HTTP, plus the largest message this mock accepts."""
 
     size_limit: int | None = None
-    """Bytes; larger messages get 552 (default: the server's ``--smtp-size-limit``)."""
+    """Bytes, 1 to 1 GiB; larger messages get 552 (default: the server's
+    ``--smtp-size-limit``)."""
+
+
+MAX_SMTP_SIZE_LIMIT = 1024 * 1024 * 1024
+"""The largest ``size_limit`` an SMTP mock may advertise: 1 GiB, past anything a test
+sends (a message is held whole in memory while it is received)."""
+
+
+def check_options(payload: CreateMock) -> None:
+    """Refuse creation options that are well-typed but unusable, naming the field."""
+    size_limit = getattr(payload, "size_limit", None)
+    if size_limit is not None and not 0 < size_limit <= MAX_SMTP_SIZE_LIMIT:
+        raise InvalidInput(
+            f"size_limit must be a number of bytes from 1 to {MAX_SMTP_SIZE_LIMIT} "
+            f"(1 GiB), got {size_limit}",
+            field="size_limit",
+        )
 
 
 class SmtpPresetIn(msgspec.Struct, forbid_unknown_fields=True):

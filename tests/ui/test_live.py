@@ -61,7 +61,7 @@ def test_a_new_request_is_pushed_to_the_pages_watching_its_mock(
     assert name == "record"
     assert event["mock"] == mine
     assert event["records"] == 1
-    assert event["preset_uses"] == {}  # its one use is spent
+    assert event["preset"] == {"id": "0", "gone": True}  # its one use is spent
     row = event["row"]
     assert row["url"] == "/pay?x=1"
     assert row["method"] == "POST"

@@ -61,3 +61,25 @@ class Unavailable(CoreError):
 
     status = 503
     code = "unavailable"
+
+
+class TooManyPresets(CoreError):
+    """One more preset would pass the server's --max-presets for this mock.
+
+    409, as for too many mocks: the mock's state refuses it, and removing presets (or
+    raising the option) resolves it.
+    """
+
+    status = 409
+    code = "too_many_presets"
+
+
+class PresetBytesSpent(CoreError):
+    """One more preset would pass the server-wide --preset-bytes budget.
+
+    409 rather than 413: the preset may be small, the budget is what is spent; removing
+    presets (from any mock) or raising the option resolves it.
+    """
+
+    status = 409
+    code = "preset_bytes_spent"

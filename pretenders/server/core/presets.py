@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from pretenders.common.constants import FOREVER, Forever
-from pretenders.server.core.errors import InvalidInput
+from pretenders.server.core.errors import InvalidInput, PresetBytesSpent, TooManyPresets
 from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.preset_index import PresetIndex, literal_prefix
 from pretenders.server.core.records import Headers
@@ -124,10 +124,14 @@ def check_times(times: object) -> Times:
 class Preset:
     """A match rule, the reply it serves, and the uses it has left."""
 
-    __slots__ = ("id", "prefix", "reply", "rule", "served", "times_left")
+    __slots__ = ("id", "prefix", "reply", "rule", "served", "size", "times_left")
 
-    def __init__(self, preset_id: int, rule: MatchRule, reply: Reply, times: object) -> None:
+    def __init__(
+        self, preset_id: int, rule: MatchRule, reply: Reply, times: object, size: int = 0
+    ) -> None:
         self.id = preset_id
+        self.size = size
+        """Bytes it counts for against the server's --preset-bytes."""
         self.rule = rule
         self.prefix = literal_prefix(rule.rule)
         """Text every request line this preset matches starts with (see preset_index)."""
@@ -152,6 +156,53 @@ class Preset:
             self.times_left -= 1
 
 
+class PresetLimits:
+    """The caps on presets: how many one mock may hold, how many bytes all mocks together.
+
+    Shared by every mock of a server (HTTP presets and SMTP scripts alike); each preset's
+    bytes are given back when it is used up, removed or its mock deleted.
+    """
+
+    __slots__ = ("max_bytes", "max_presets", "used")
+
+    def __init__(self, max_presets: int | None = None, max_bytes: int | None = None) -> None:
+        self.max_presets = max_presets
+        """The most presets (or scripted replies) one mock holds; None: no limit."""
+        self.max_bytes = max_bytes
+        """The most preset bytes (reply bodies, rules, headers) of the whole server."""
+        self.used = 0
+
+    def admit(self, held: int, size: int) -> None:
+        """Take ``size`` bytes for one more preset of a mock holding ``held``, or refuse it."""
+        if self.max_presets is not None and held >= self.max_presets:
+            raise TooManyPresets(
+                f"this mock already has {held} presets, the most one mock may hold: remove "
+                "some (DELETE /preset/<id>) or start the server with a higher --max-presets"
+            )
+        if self.max_bytes is not None and self.used + size > self.max_bytes:
+            raise PresetBytesSpent(
+                f"this preset counts {size} bytes and the presets of this server already "
+                f"hold {self.used} of the {self.max_bytes} bytes they may: remove some "
+                "(DELETE /preset/<id>, or delete mocks) or start the server with a higher "
+                "--preset-bytes"
+            )
+        self.used += size
+
+
+PRESET_OVERHEAD = 100
+"""Bytes a preset counts for beyond its body, rule and headers (a rough figure)."""
+
+
+def preset_bytes(rule: MatchRule, reply: Reply) -> int:
+    """How many bytes a preset counts for against the server's --preset-bytes."""
+    size = PRESET_OVERHEAD + len(reply.body) + len(rule.rule) + len(rule.body or "")
+    for name, value in reply.headers:
+        size += len(name) + len(value)
+    for name, value in (*rule.headers.items(), *(rule.data or {}).items()):
+        size += len(name) + len(value)
+    return size
+
+
 class PresetQueue:
     """A mock's presets, tried in the order they were added.
 
@@ -159,15 +210,18 @@ class PresetQueue:
     a preset is removed once its uses are spent.
     """
 
-    __slots__ = ("_index", "_next_id", "_presets")
+    __slots__ = ("_index", "_limits", "_next_id", "_presets")
 
-    def __init__(self) -> None:
+    def __init__(self, limits: PresetLimits | None = None) -> None:
         self._presets: dict[int, Preset] = {}
         self._index: PresetIndex[Preset] = PresetIndex()
         self._next_id = 0
+        self._limits = limits or PresetLimits()
 
     def add(self, rule: MatchRule, reply: Reply, times: object) -> Preset:
-        preset = Preset(self._next_id, rule, reply, times)
+        size = preset_bytes(rule, reply)
+        preset = Preset(self._next_id, rule, reply, times, size)
+        self._limits.admit(len(self._presets), size)
         self._next_id += 1
         self._presets[preset.id] = preset
         self._index.add(preset)
@@ -183,6 +237,10 @@ class PresetQueue:
                 return preset
         return None
 
+    def get(self, preset_id: int) -> Preset | None:
+        """The preset with that id, or None (never added, used up, or removed)."""
+        return self._presets.get(preset_id)
+
     def remove(self, preset_id: int) -> bool:
         """Remove one preset; False when it is not there (never added, or used up)."""
         preset = self._presets.get(preset_id)
@@ -194,8 +252,10 @@ class PresetQueue:
     def _discard(self, preset: Preset) -> None:
         del self._presets[preset.id]
         self._index.remove(preset)
+        self._limits.used -= preset.size
 
     def clear(self) -> None:
+        self._limits.used -= sum(p.size for p in self._presets.values())
         self._presets.clear()
         self._index.clear()
 

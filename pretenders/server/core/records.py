@@ -68,3 +68,24 @@ class MailRecord(msgspec.Struct, gc=False):
     """Credentials given with AUTH, if any (any are accepted)."""
     mail_options: tuple[str, ...] = ()
     rcpt_options: tuple[str, ...] = ()
+
+
+RECORD_OVERHEAD = 200
+"""Bytes a record counts for beyond its own data: the object, its fields, a near miss or
+two. A rough figure: the byte budget bounds memory, it does not measure it exactly."""
+
+
+def recorded_bytes(record: RequestRecord | MailRecord) -> int:
+    """How many bytes a record counts for against the server's --history-bytes."""
+    if isinstance(record, RequestRecord):
+        size = RECORD_OVERHEAD + len(record.body) + len(record.url) + len(record.method)
+        for name, value in record.headers:
+            size += len(name) + len(value)
+        return size
+    return (
+        RECORD_OVERHEAD
+        + len(record.data)
+        + len(record.mail_from)
+        + sum(len(to) for to in record.rcpt_tos)
+        + len(record.peer)
+    )

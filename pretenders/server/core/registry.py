@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pretenders.server.core.errors import InvalidInput, NameConflict, TooManyMocks, UnknownMock
-from pretenders.server.core.history import History
-from pretenders.server.core.presets import PresetQueue
-from pretenders.server.core.records import MailRecord, RequestRecord
+from pretenders.server.core.history import ByteBudget, History
+from pretenders.server.core.presets import PresetLimits, PresetQueue
+from pretenders.server.core.records import MailRecord, RequestRecord, recorded_bytes
 from pretenders.server.core.smtp_script import SmtpScript
 
 Protocol = Literal["http", "smtp"]
@@ -22,6 +22,9 @@ Observer = Callable[["Mock", Record], None]
 Timeout = float | None
 """Seconds a mock may stay idle before it is removed; None for never."""
 
+MIN_TIMEOUT = 0.1
+"""The shortest timeout, in seconds: below the prune interval's order of magnitude a
+mock would be gone before its creator could use it (and 1e-300 is a typo, not a plan)."""
 MAX_TIMEOUT = 1e12
 """The longest timeout, in seconds (about 31,000 years): past what ``str(timedelta)``
 can show, a mock would break every listing it appears in."""
@@ -77,9 +80,12 @@ def check_name(name: str) -> str:
 
 
 def check_timeout(timeout: Timeout) -> Timeout:
-    if timeout is not None and not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
+    if timeout is not None and not (
+        math.isfinite(timeout) and MIN_TIMEOUT <= timeout <= MAX_TIMEOUT
+    ):
         raise InvalidInput(
-            f"pretender_timeout must be a number of seconds > 0 and <= {MAX_TIMEOUT:g}, "
+            f"pretender_timeout must be a number of seconds >= {MIN_TIMEOUT:g} and "
+            f"<= {MAX_TIMEOUT:g}, "
             f'or "FOREVER", got {timeout}',
             field="pretender_timeout",
         )
@@ -99,6 +105,8 @@ class Registry:
         clock: Callable[[], float] = time.time,
         history_limit: int | None = None,
         max_mocks: int | None = None,
+        history_bytes: int | None = None,
+        preset_limits: PresetLimits | None = None,
     ) -> None:
         self.default_timeout = check_timeout(default_timeout)
         self.clock = clock
@@ -106,6 +114,12 @@ class Registry:
         """The most records each mock keeps (None: no limit); older ones are dropped."""
         self.max_mocks = max_mocks
         """The most live mocks, HTTP and SMTP together (None: no limit)."""
+        self.budget: ByteBudget[Record] | None = (
+            ByteBudget(history_bytes, recorded_bytes) if history_bytes is not None else None
+        )
+        """The bytes all histories together keep (None: no limit); oldest dropped first."""
+        self.preset_limits = preset_limits or PresetLimits()
+        """The caps on presets, shared by every mock."""
         self._mocks: dict[str, Mock] = {}
         self._on_removed: list[Callable[[Mock], None]] = []
         self._observers: list[Observer] = []
@@ -145,7 +159,9 @@ class Registry:
             timeout=chosen,
             start=now,
             last_call=now,
-            history=History(self.history_limit),
+            history=History(self.history_limit, self.budget),
+            presets=PresetQueue(self.preset_limits),
+            script=SmtpScript(self.preset_limits),
             observers=self._observers,
         )
         self._mocks[mock_id] = mock
@@ -206,5 +222,9 @@ class Registry:
     def _remove(self, mock: Mock) -> None:
         if self._mocks.get(mock.id) is mock:
             del self._mocks[mock.id]
+            # Give its bytes back to the server's budgets.
+            mock.history.clear()
+            mock.presets.clear()
+            mock.script.clear()
             for callback in self._on_removed:
                 callback(mock)

@@ -16,7 +16,13 @@ from typing import Literal
 from pretenders.common.constants import FOREVER
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import compile_regex
-from pretenders.server.core.presets import Times, check_after, check_times
+from pretenders.server.core.presets import (
+    PRESET_OVERHEAD,
+    PresetLimits,
+    Times,
+    check_after,
+    check_times,
+)
 
 Stage = Literal["connect", "helo", "mail", "rcpt", "data"]
 STAGES: tuple[Stage, ...] = ("connect", "helo", "mail", "rcpt", "data")
@@ -66,12 +72,14 @@ def check_stage(stage: str) -> str:
 class SmtpPreset:
     """A stage, an optional regex on what was sent there, a reply, and uses left."""
 
-    __slots__ = ("id", "pattern", "regex", "reply", "stage", "times_left")
+    __slots__ = ("id", "pattern", "regex", "reply", "size", "stage", "times_left")
 
     def __init__(
         self, preset_id: int, stage: str, pattern: str | None, reply: SmtpReply, times: object
     ) -> None:
         self.id = preset_id
+        self.size = PRESET_OVERHEAD + len(pattern or "") + len(reply.message)
+        """Bytes it counts for against the server's --preset-bytes."""
         self.stage = check_stage(stage)
         self.pattern = pattern
         self.regex: re.Pattern[str] | None = (
@@ -89,14 +97,17 @@ class SmtpPreset:
 class SmtpScript:
     """A mock's scripted replies, tried in the order they were added."""
 
-    __slots__ = ("_next_id", "_presets")
+    __slots__ = ("_limits", "_next_id", "_presets")
 
-    def __init__(self) -> None:
+    def __init__(self, limits: PresetLimits | None = None) -> None:
         self._presets: list[SmtpPreset] = []
         self._next_id = 0
+        self._limits = limits or PresetLimits()
+        """Shared with the HTTP presets: scripted replies count against the same caps."""
 
     def add(self, stage: str, pattern: str | None, reply: SmtpReply, times: object) -> SmtpPreset:
         preset = SmtpPreset(self._next_id, stage, pattern, reply, times)
+        self._limits.admit(len(self._presets), preset.size)
         self._next_id += 1
         self._presets.append(preset)
         return preset
@@ -109,10 +120,12 @@ class SmtpScript:
                     preset.times_left -= 1
                     if preset.times_left == 0:
                         self._presets.remove(preset)
+                        self._limits.used -= preset.size
                 return preset.reply
         return None
 
     def clear(self) -> None:
+        self._limits.used -= sum(p.size for p in self._presets)
         self._presets.clear()
 
     def __iter__(self) -> Iterator[SmtpPreset]:

@@ -68,11 +68,11 @@ async def add_preset(request: web.Request) -> web.StreamResponse:
     try:
         rule, reply, times = form.build()
         check_reply_body(reply.body, request.app[STATE].settings.max_body_size)
+        mock.presets.add(rule, reply, times)  # past --max-presets or --preset-bytes: refused
     except CoreError as error:
         return render_http_mock(
             request, mock, form, error=error.message, error_field=error.field, status=error.status
         )
-    mock.presets.add(rule, reply, times)
     mock.touch(request.app[STATE].registry.clock())
     raise _back_to(mock, "#presets")
 

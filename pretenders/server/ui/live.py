@@ -138,7 +138,12 @@ class LiveFeed:
 
 
 def encode_event(mock: Mock, record: Record) -> bytes:
-    """One ``record`` event: the new row, and the mock's counts to update on the page."""
+    """One ``record`` event: the new row, and the mock's counts to update on the page.
+
+    Small whatever the number of presets: only the preset that served the request is
+    described (its uses, or that it is gone), never the whole list; a page whose list
+    no longer agrees with the count offers a reload.
+    """
     index = mock.history.total - 1  # the UI numbers records from the last reset
     data: dict[str, Any] = {
         "mock": present.clean(mock.id),
@@ -151,9 +156,22 @@ def encode_event(mock: Mock, record: Record) -> bytes:
     }
     if isinstance(record, RequestRecord):
         data["row"] = asdict(present.request_row(mock, index, record))
-        data["preset_uses"] = {
-            str(p.id): {"times": present.times_text(p), "served": p.served} for p in mock.presets
-        }
+        data["preset"] = _served_preset(mock, record.preset_id)
     elif isinstance(record, MailRecord):
         data["row"] = asdict(mail_row(mock, index, record))
     return b"event: record\ndata: " + json.dumps(data).encode() + b"\n\n"
+
+
+def _served_preset(mock: Mock, preset_id: int | None) -> dict[str, Any] | None:
+    """What the page shows of the preset that served a request: its uses, or that it went."""
+    if preset_id is None:
+        return None
+    preset = mock.presets.get(preset_id)
+    if preset is None:  # used up, or removed meanwhile
+        return {"id": str(preset_id), "gone": True}
+    return {
+        "id": str(preset_id),
+        "gone": False,
+        "times": present.times_text(preset),
+        "served": preset.served,
+    }

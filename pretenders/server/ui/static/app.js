@@ -91,21 +91,23 @@
     return tr;
   }
 
-  function updatePresets(uses) {
-    let left = 0;
-    document.querySelectorAll("tr[data-preset]").forEach((row) => {
-      const use = uses[row.dataset.preset];
-      if (use === undefined) {
+  function updatePreset(served, count) {
+    if (served) {
+      const row = document.querySelector('tr[data-preset="' + served.id + '"]');
+      if (row && served.gone) {
         row.remove(); // used up, so gone from the mock too
-        return;
+      } else if (row) {
+        const times = row.querySelector('[data-field="times"]');
+        if (times) times.textContent = served.times;
+        const uses = row.querySelector('[data-field="served"]');
+        if (uses) uses.textContent = String(served.served);
       }
-      left += 1;
-      const times = row.querySelector('[data-field="times"]');
-      if (times) times.textContent = use.times;
-      const served = row.querySelector('[data-field="served"]');
-      if (served) served.textContent = String(use.served);
-    });
-    setCount("presets", left);
+    }
+    setCount("presets", count);
+    // Events carry no preset list: presets added or removed elsewhere show as a mismatch.
+    if (document.querySelectorAll("tr[data-preset]").length !== count) {
+      notify("The presets changed.");
+    }
   }
 
   let notice = null;
@@ -149,7 +151,7 @@
     setLastCall(document, event);
     if (page === "http") {
       prepend("requests", requestRow(event.row));
-      if (event.preset_uses) updatePresets(event.preset_uses);
+      updatePreset(event.preset, event.presets);
     } else if (page === "smtp") {
       prepend("mails", mailRow(event.row));
     }
