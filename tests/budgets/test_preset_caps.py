@@ -16,7 +16,6 @@ from pretenders.server.embedded import EmbeddedServer
 from pretenders.server.paging import SLICE_BYTES
 from pretenders.server.server import parse_args, settings_from
 from pretenders.server.settings import DEFAULT_MAX_PRESETS, DEFAULT_PRESET_BYTES
-from pretenders.server.wire import DEFAULT_CONTENT_TYPE
 from tests.ui.conftest import csrf_tokens
 
 MAX_PRESETS = 3
@@ -88,7 +87,7 @@ def test_preset_bytes_are_a_budget_of_the_whole_server(client: httpx.Client) -> 
     assert refused.status_code == 409
     error = refused.json()["errors"][0]
     assert error["code"] == "preset_bytes_spent"
-    counted = BODY + PRESET_OVERHEAD + len("Content-Type") + len(DEFAULT_CONTENT_TYPE)
+    counted = BODY + PRESET_OVERHEAD  # headers as given: none here
     assert error["message"].startswith(f"this preset counts {counted} bytes")
     assert error["message"].endswith(
         f"of the {PRESET_BYTES} bytes they may: remove some (DELETE /preset/<id>, or delete "

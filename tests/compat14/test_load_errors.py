@@ -57,9 +57,9 @@ def test_mistakes_in_mocks_and_in_several_files_come_together(tmp_path: Path) ->
         EmbeddedServer(Settings(port=0, load=(str(first), str(second)))).start()
     lines = str(refused.value).splitlines()
     assert lines[0] == f"{first}: 5 mistakes:"
-    assert lines[1].startswith(f"{first}: mock 'a': timeout must be a number of seconds > 0")
+    assert lines[1].startswith(f"{first}: mock 'a': timeout must be a number of seconds >= 0.1")
     assert lines[2].startswith(f"{first}: mock 'b/c': name 'b/c' may not contain '/'")
-    assert lines[3].startswith(f"{first}: mock 'b/c': timeout must be a number of seconds > 0")
+    assert lines[3].startswith(f"{first}: mock 'b/c': timeout must be a number of seconds >= 0.1")
     assert lines[4] == f"{first}: mock 'x': Object contains unknown field `tiemout`"
     assert lines[5] == f"{first}: mock 'a': name 'a' is taken by an HTTP mock"
     assert lines[6].startswith(f"{second}: mock 'd', preset #1: status must be between 100")
