@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import math
 import os
 import signal
 import sys
@@ -24,6 +25,7 @@ from pretenders.server.settings import (
     DEFAULT_MAX_MOCKS,
     DEFAULT_MOCK_TIMEOUT,
     DEFAULT_PORT,
+    DEFAULT_REGEX_TIMEOUT,
     DEFAULT_SMTP_SIZE_LIMIT,
     Settings,
 )
@@ -42,6 +44,17 @@ def _timeout(text: str) -> float | None:
         raise argparse.ArgumentTypeError(f'expected seconds or "FOREVER", got {text!r}') from None
     if not seconds > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
+    return seconds
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds, more than 0."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds more than 0, got {text}")
     return seconds
 
 
@@ -132,6 +145,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         f"409 (default {DEFAULT_MAX_MOCKS})",
     )
     parser.add_argument(
+        "--regex-timeout",
+        type=_seconds,
+        default=DEFAULT_REGEX_TIMEOUT,
+        metavar="SECONDS",
+        help="how long one evaluation of a user's regex (preset rule or body, history, "
+        "count or wait filter, SMTP script match) may run before it gives up: a miss for "
+        f"a preset, a 400 for a filter (default {DEFAULT_REGEX_TIMEOUT:g})",
+    )
+    parser.add_argument(
         "--admin-token",
         default=os.environ.get(TOKEN_VARIABLE),
         metavar="TOKEN",
@@ -172,6 +194,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         history_limit=args.history_limit,
         max_body_size=args.max_body_size,
         max_mocks=args.max_mocks,
+        regex_timeout=args.regex_timeout,
         admin_token=args.admin_token or None,
     )
 

@@ -11,6 +11,7 @@ DEFAULT_SMTP_SIZE_LIMIT = 32 * 1024 * 1024
 DEFAULT_HISTORY_LIMIT = 250_000
 DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
 DEFAULT_MAX_MOCKS = 10_000
+DEFAULT_REGEX_TIMEOUT = 0.05
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class Settings:
     """Largest request body an HTTP mock accepts (larger: 413), and largest preset reply body."""
     max_mocks: int | None = DEFAULT_MAX_MOCKS
     """Live mocks (HTTP and SMTP together) the server holds; creating one more is a 409."""
+    regex_timeout: float = DEFAULT_REGEX_TIMEOUT
+    """Seconds one evaluation of a user's regex (preset rule or body, filter, SMTP script
+    match) may take before it gives up: a miss for a preset, a 400 for a filter."""
     admin_token: str | None = None
     """When set, the admin API and the UI answer 401 to requests without it; the mock
     endpoints stay open."""
