@@ -94,7 +94,7 @@ _A_MAIL = "a recorded mail"
 
 def _search(pattern: Pattern, text: str, what: str) -> bool:
     try:
-        return pattern.search(text)
+        return bool(pattern.search(text))
     except GaveUp:
         raise gave_up_error(pattern.field, pattern.source, pattern.timeout, what) from None
 

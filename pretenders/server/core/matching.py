@@ -99,12 +99,11 @@ class Matcher(Protocol):
 class RuleMatcher:
     """``re.match`` of the rule regex against ``"METHOD /path?query"``."""
 
-    __slots__ = ("_match", "pattern", "regex")
+    __slots__ = ("pattern", "regex")
 
     def __init__(self, pattern: str, field: str = "rule", timeout: float = DEFAULT_TIMEOUT) -> None:
         self.pattern = pattern
-        self.regex = Pattern(pattern, field, timeout)
-        self._match = self.regex.match
+        self.regex = Pattern(pattern, field, timeout, line=True)
 
     def difference(self, subject: MatchSubject) -> Difference | None:
         gave_up = subject.gave_up
@@ -112,7 +111,7 @@ class RuleMatcher:
             return gave_up[self.regex]
         line = subject.rule_line
         try:
-            if self._match(line):
+            if self.regex.match(line):
                 return None
         except GaveUp:
             return subject.note_gave_up(self.regex, "rule")

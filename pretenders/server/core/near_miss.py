@@ -134,7 +134,8 @@ def _rule_parts(pattern: str, timeout: float) -> tuple[Pattern, Pattern, str] | 
         return None
     method, path = pattern[:split], pattern[split + 1 :]
     try:
-        return Pattern(f"(?:{method})\\Z", "rule", timeout), Pattern(path, "rule", timeout), path
+        method_regex = Pattern(f"(?:{method})\\Z", "rule", timeout, line=True)
+        return method_regex, Pattern(path, "rule", timeout, line=True), path
     except InvalidInput:
         return None
 

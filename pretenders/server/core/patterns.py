@@ -14,7 +14,8 @@ pattern written back in the plainest syntax both engines read alike (see
 :func:`plain_source`), which is checked to parse back to the same pattern in ``re``.
 
 Patterns that need no engine do not use one: the empty pattern always matches, and a
-pattern that is only literal text (optionally anchored) is a string comparison.
+pattern that is only literal text (optionally anchored) is a string comparison. A rule
+that cannot backtrack much (see :func:`linear`) matches request lines on ``re`` itself.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ from pretenders.server.core.errors import CoreError, InvalidInput
 DEFAULT_TIMEOUT = 0.05
 """Seconds one evaluation of a user's regex may take before it gives up."""
 
-Test = Callable[[str], bool]
+Test = Callable[[str], object]
+"""Whether a text matches, as a truthy value (``re`` answers a match object or None)."""
 
 
 class GaveUp(Exception):
@@ -74,32 +76,55 @@ def gave_up_error(field: str, source: str, timeout: float, what: str) -> RegexGa
 
 class Pattern:
     """A user's regex, compiled once; ``match`` anchors at the start (``re.match``) and
-    ``search`` looks anywhere (``re.search``). Both answer a bool or raise :class:`GaveUp`.
+    ``search`` looks anywhere (``re.search``). Both answer whether it matched (a truthy
+    value) or raise :class:`GaveUp`.
+
+    ``line``: the texts are request lines (``"METHOD /path?query"`` or a part of one),
+    which the HTTP parser keeps under 8 KiB. A pattern whose matching work can only grow
+    linearly with the text (see :func:`linear`) then matches on ``re`` itself, without a
+    budget: it cannot take long on such a text, and ``re`` is several times quicker.
     """
 
-    __slots__ = ("field", "literal", "match", "reported", "search", "source", "timeout")
+    __slots__ = ("engine", "field", "match", "reported", "search", "source", "timeout")
 
-    def __init__(self, source: str, field: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, source: str, field: str, timeout: float = DEFAULT_TIMEOUT, line: bool = False
+    ) -> None:
         self.source = source
         self.field = field
         self.timeout = timeout
         self.reported = False
         """Whether a give-up of this pattern was logged (it is logged once)."""
         try:
+            compiled = re.compile(source)  # some checks (look-behind width) are made here
             parsed: Any = sre_parse.parse(source)
         except re.error as error:
             raise InvalidInput(
                 f"{field}: invalid regular expression {source!r}: {error}", field=field
             ) from None
         fast = _literal_tests(parsed)
-        self.literal = fast is not None
-        """True when no regex engine is involved (empty or literal text)."""
         if fast is not None:
+            self.engine = "none"
             self.match, self.search = fast
+        elif line and linear(parsed):
+            self.engine = "re"
+            self.match, self.search = compiled.match, self._compile_then_search
         else:
-            self.match, self.search = self._engine_tests(parsed)
+            self.engine = "regex"
+            self.match, self.search = self._budgeted_tests(parsed)
 
-    def _engine_tests(self, parsed: Any) -> tuple[Test, Test]:
+    @property
+    def literal(self) -> bool:
+        """True when no regex engine is involved (empty or literal text)."""
+        return self.engine == "none"
+
+    def _compile_then_search(self, text: str) -> object:
+        # A line pattern is only matched (rules): searching it is rare enough to compile
+        # the budgeted engine (about a millisecond) only when it happens.
+        self.search = self._budgeted_tests(sre_parse.parse(self.source))[1]
+        return self.search(text)
+
+    def _budgeted_tests(self, parsed: Any) -> tuple[Test, Test]:
         try:
             compiled = regex.compile(plain_source(parsed), regex.V0)
         except (regex.error, ValueError) as error:  # pragma: no cover - none known
@@ -126,6 +151,50 @@ class Pattern:
 
     def __repr__(self) -> str:
         return f"Pattern({self.source!r}, {self.field!r}, timeout={self.timeout})"
+
+
+_WIDE = 16
+"""A repeat allowing more counts than this is "wide": at most one per linear pattern."""
+_MAX_CHOICES = 64
+"""The most combinations of alternatives and narrow repeat counts of a linear pattern."""
+
+
+def linear(parsed: Any) -> bool:
+    """Whether matching the pattern at one position takes at most about
+    ``64 x text length x pattern length`` steps in ``re``: no back-references or
+    look-arounds, every repeat of a single character (or set), at most one of them wide,
+    and at most 64 ways to combine the alternatives and the counts of the other repeats.
+    Nested repeats such as ``(a+)+`` and two wide repeats such as ``.*x.*`` are not."""
+    wide = 0
+    choices = 1
+
+    def walk(items: Any) -> bool:
+        nonlocal wide, choices
+        for op, argument in items:
+            if op in _ATOMS or op is sre.AT:
+                continue
+            if op in _REPEATS:
+                low, high, body = argument
+                if len(body.data) != 1 or body.data[0][0] not in _ATOMS:
+                    return False
+                if high is sre.MAXREPEAT or high - low > _WIDE:
+                    wide += 1
+                else:
+                    choices *= high - low + 1
+            elif op is sre.SUBPATTERN:
+                if not walk(argument[3].data):
+                    return False
+            elif op is sre.BRANCH:
+                choices *= len(argument[1])
+                if not all(walk(branch.data) for branch in argument[1]):
+                    return False
+            else:
+                return False
+            if wide > 1 or choices > _MAX_CHOICES:
+                return False
+        return True
+
+    return walk(parsed.data)
 
 
 def compile_pattern(source: str, field: str, timeout: float = DEFAULT_TIMEOUT) -> Pattern:
@@ -202,6 +271,9 @@ _FLAG_LETTERS = (
     (re.UNICODE, "u"),
 )
 _REPEATS = {sre.MAX_REPEAT: "", sre.MIN_REPEAT: "?"}
+_SHORT_BOUNDS = {(0, sre.MAXREPEAT): "*", (1, sre.MAXREPEAT): "+", (0, 1): "?"}
+_ATOMS = (sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN)
+"""Nodes written as one character or one set: repeated without a group around them."""
 if sys.version_info >= (3, 11):
     _REPEATS[sre.POSSESSIVE_REPEAT] = "+"
 
@@ -213,7 +285,7 @@ def plain_source(parsed: Any) -> str:
     flags = "".join(letter for flag, letter in _FLAG_LETTERS if parsed.state.flags & flag)
     source = (f"(?{flags})" if flags else "") + _sequence(parsed.data)
     again: Any = sre_parse.parse(source)
-    if _shape(again.data) != _shape(parsed.data) or again.state.flags != parsed.state.flags:
+    if repr(again.data) != repr(parsed.data) or again.state.flags != parsed.state.flags:
         raise AssertionError(f"could not write back {parsed!r}")  # pragma: no cover
     return source
 
@@ -235,8 +307,13 @@ def _item(op: Any, argument: Any) -> str:
         return _AT[argument]
     if op in _REPEATS:
         low, high, body = argument
-        bound = f"{{{low},}}" if high is sre.MAXREPEAT else f"{{{low},{high}}}"
-        return f"(?:{_sequence(body.data)}){bound}{_REPEATS[op]}"
+        inner = _sequence(body.data)
+        if len(body.data) != 1 or body.data[0][0] not in _ATOMS:
+            inner = f"(?:{inner})"
+        bound = _SHORT_BOUNDS.get((low, high)) or (
+            f"{{{low},}}" if high is sre.MAXREPEAT else f"{{{low},{high}}}"
+        )
+        return f"{inner}{bound}{_REPEATS[op]}"
     if op is sre.SUBPATTERN:
         group, add, remove, body = argument
         inner = _sequence(body.data)
@@ -293,12 +370,3 @@ def _char(code: int) -> str:
     if code < 0x10000:
         return f"\\u{code:04x}"
     return f"\\U{code:08x}"
-
-
-def _shape(items: Any) -> Any:
-    """A parsed pattern as nested tuples, for comparing two parses."""
-    if isinstance(items, sre_parse.SubPattern):
-        return ("sub", _shape(items.data))
-    if isinstance(items, (list, tuple)):
-        return tuple(_shape(item) for item in items)
-    return items

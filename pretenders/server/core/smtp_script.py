@@ -90,7 +90,7 @@ class SmtpPreset:
 
     def matches(self, stage: str, argument: str) -> bool:
         """Whether this preset applies; raises GaveUp when its regex gives up."""
-        return stage == self.stage and (self.regex is None or self.regex.match(argument))
+        return stage == self.stage and (self.regex is None or bool(self.regex.match(argument)))
 
 
 class SmtpScript:
