@@ -84,6 +84,15 @@ def test_a_line_pattern_matched_on_re_still_searches_within_its_budget() -> None
     assert pattern.search("abc")
 
 
+@pytest.mark.parametrize("size", [10, 8192, 8193, 100_000])
+@pytest.mark.parametrize("source", ['.*"qty": [0-9]+', "[a-z]*x$", "(ab|c)d+"])
+def test_a_linear_pattern_matches_as_re_on_short_and_long_texts(source: str, size: int) -> None:
+    # (match only: searching 100,000 characters would take re itself minutes)
+    pattern = Pattern(source, "rule.body", timeout=5.0)
+    for text in ("a" * size + 'x "qty": 42', "c" + "d" * size, "a" * size):
+        assert bool(pattern.match(text)) == (re.match(source, text) is not None)
+
+
 def test_only_real_regexes_use_the_engine() -> None:
     assert Pattern("", "rule").literal
     assert Pattern("GET /item/42", "rule").literal
