@@ -61,9 +61,12 @@ def test_literal_fast_paths_and_anchors_agree_with_re(source: str, text: str) ->
         ("GET /a.*", "re"),
         ("(?i)get /x", "re"),
         ("GET /[a-z]{2,4}/[0-9]{3}/.+", "re"),
+        ('.*"qty": [0-9]+', "re"),  # a repeat that ends the pattern is not backtracked
+        ("GET /.*x.*", "re"),
         ("GET /(a|aa)+$", "regex"),  # a repeated group
         ("GET /(a+)+$", "regex"),
         ("GET /.*x.*$", "regex"),  # two wide repeats
+        ("GET /.*x[0-9]{20,}", "regex"),  # the last one needs too many
         ("GET /(ab|c)(de|f)(gh|i)(jk|l)(mn|o)(pq|r)(st|u)", "regex"),  # 128 combinations
         ("GET /(a)\\1", "regex"),  # a back-reference
         ("GET /(?=a)", "regex"),  # a look-ahead

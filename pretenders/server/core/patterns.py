@@ -178,8 +178,9 @@ _MAX_CHOICES = 64
 def linear(parsed: Any) -> bool:
     """Whether matching the pattern at one position takes at most about
     ``64 x text length x pattern length`` steps in ``re``: no back-references or
-    look-arounds, every repeat of a single character (or set), at most one of them wide,
-    and at most 64 ways to combine the alternatives and the counts of the other repeats.
+    look-arounds, every repeat of a single character (or set), at most one of them wide
+    besides one that ends the pattern, and at most 64 ways to combine the alternatives and
+    the counts of the other repeats.
     Nested repeats such as ``(a+)+`` and two wide repeats such as ``.*x.*`` are not."""
     wide = 0
     choices = 1
@@ -210,7 +211,14 @@ def linear(parsed: Any) -> bool:
                 return False
         return True
 
-    return walk(parsed.data)
+    items = list(parsed.data)
+    if items and items[-1][0] in _REPEATS:
+        # A repeat that ends the pattern is never backtracked into: once it has its least
+        # count the match is made, and failing takes fewer steps than that count.
+        low, _, body = items[-1][1]
+        if low <= _WIDE and len(body.data) == 1 and body.data[0][0] in _ATOMS:
+            items.pop()
+    return walk(items)
 
 
 def compile_pattern(source: str, field: str, timeout: float = DEFAULT_TIMEOUT) -> Pattern:
