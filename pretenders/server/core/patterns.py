@@ -221,11 +221,6 @@ def linear(parsed: Any) -> bool:
     return walk(items)
 
 
-def compile_pattern(source: str, field: str, timeout: float = DEFAULT_TIMEOUT) -> Pattern:
-    """Compile a user's regex, or fail with :class:`InvalidInput` naming the field."""
-    return Pattern(source, field, timeout)
-
-
 def _always(text: str) -> bool:
     return True
 
