@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from pretenders.server.core.filters import MailFilter, RequestFilter
 from pretenders.server.core.matching import MatchRule
+from pretenders.server.core.patterns import Pattern
 from pretenders.server.core.records import MailRecord, RequestRecord
 
 MAIL = (
@@ -30,7 +29,7 @@ def test_request_filter_by_method_url_and_matched() -> None:
     records = [request("GET", "/a?x=1", 0), request("post", "/b"), request("POST", "/a/b")]
     by_method = RequestFilter(method="post")
     assert [by_method(r) for r in records] == [False, True, True]
-    by_url = RequestFilter(url=re.compile(r"^/a"))
+    by_url = RequestFilter(url=Pattern(r"^/a", "url"))
     assert [by_url(r) for r in records] == [True, False, True]
     unmatched = RequestFilter(matched=False)
     assert [unmatched(r) for r in records] == [False, True, True]
@@ -45,21 +44,21 @@ def test_request_filter_by_rule_uses_the_preset_rule_language() -> None:
 
 def test_mail_filter_searches_envelope_to_and_cc() -> None:
     for pattern in ("ann@example", "Ann Example", "audit@", "^bcc@"):
-        assert MailFilter(to=re.compile(pattern))(mail()), pattern
-    assert not MailFilter(to=re.compile("bob@"))(mail())
+        assert MailFilter(to=Pattern(pattern, "to"))(mail()), pattern
+    assert not MailFilter(to=Pattern("bob@", "to"))(mail())
     assert not MailFilter()(request())
     assert MailFilter()(mail())
 
 
 def test_mail_filter_decodes_the_subject() -> None:
-    assert MailFilter(subject=re.compile("Café order \\d+"))(mail())
-    assert not MailFilter(subject=re.compile("^order"))(mail())
-    both = MailFilter(to=re.compile("ann@"), subject=re.compile("42"))
+    assert MailFilter(subject=Pattern("Café order \\d+", "subject"))(mail())
+    assert not MailFilter(subject=Pattern("^order", "subject"))(mail())
+    both = MailFilter(to=Pattern("ann@", "to"), subject=Pattern("42", "subject"))
     assert both(mail())
 
 
 def test_mail_filter_survives_broken_headers() -> None:
     broken = b"To: =?bogus-charset?q?x?=\r\nSubject: \xff\xfe=?utf-8?q?\r\n\r\nbody"
-    assert MailFilter(to=re.compile("bogus"))(mail(broken, ()))
-    assert not MailFilter(subject=re.compile("nothing"))(mail(broken, ()))
-    assert not MailFilter(subject=re.compile("x"))(mail(b"no headers at all", ()))
+    assert MailFilter(to=Pattern("bogus", "to"))(mail(broken, ()))
+    assert not MailFilter(subject=Pattern("nothing", "subject"))(mail(broken, ()))
+    assert not MailFilter(subject=Pattern("x", "subject"))(mail(b"no headers at all", ()))

@@ -21,6 +21,7 @@ from pretenders.common.wire_names import DROPPED_HEADER, NEXT_OFFSET_HEADER, TOT
 from pretenders.server import operations, wire
 from pretenders.server.core.errors import CoreError, InvalidInput, UnknownMock
 from pretenders.server.core.registry import Mock, Protocol
+from pretenders.server.core.scanning import select as scan
 from pretenders.server.core.waiting import MAX_WAIT, Outcome, check_wait
 from pretenders.server.http_protocol import on_disconnect, unreadable_body
 from pretenders.server.limits import payload_too_large
@@ -284,7 +285,11 @@ PAGE_HEADERS = {
 async def list_history(request: web.Request) -> web.StreamResponse:
     page = page_of(request.query)
     mock = _mock_or_none(request)
-    wanted = wire.history_filter(without_paging(request.query), mock.protocol if mock else None)
+    wanted = wire.history_filter(
+        without_paging(request.query),
+        mock.protocol if mock else None,
+        timeout=_state(request).settings.regex_timeout,
+    )
     if mock is None:
         return _with_totals(json_response([]), None)
     history = mock.history
@@ -303,9 +308,11 @@ async def history_stats(request: web.Request) -> web.StreamResponse:
 
 async def count_records(request: web.Request) -> web.StreamResponse:
     mock = _live_mock(request)
-    wanted = wire.filter_of(await _payload(request, wire.FilterIn), mock.protocol)
-    found = sum(1 for r in mock.history if wanted(r))
-    return json_response(wire.CountOut(count=found, dropped=mock.history.dropped))
+    payload = await _payload(request, wire.FilterIn)
+    wanted = wire.filter_of(payload, mock.protocol, timeout=_state(request).settings.regex_timeout)
+    dropped = mock.history.dropped  # of the records counted: the ones there now
+    found = await scan(list(mock.history), wanted)
+    return json_response(wire.CountOut(count=len(found), dropped=dropped))
 
 
 async def get_history(request: web.Request) -> web.StreamResponse:
@@ -415,7 +422,7 @@ async def wait_records(request: web.Request) -> web.StreamResponse:
     state = _state(request)
     mock = _live_mock(request)
     payload = await _payload(request, wire.WaitIn)
-    wanted = wire.filter_of(payload, mock.protocol)
+    wanted = wire.filter_of(payload, mock.protocol, timeout=state.settings.regex_timeout)
     check_wait(payload.count, payload.timeout)
     mock.touch(state.registry.clock())
     task = asyncio.ensure_future(state.waiters.wait(mock, wanted, payload.count, payload.timeout))

@@ -7,6 +7,7 @@ through an index with regexes compiled when they were added, and no logging.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from urllib.parse import unquote
 
@@ -15,11 +16,14 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from pretenders.server import wire
 from pretenders.server.core.matching import MatchSubject
-from pretenders.server.core.near_miss import closest_presets, explain_miss
+from pretenders.server.core.near_miss import compare_presets, explain_miss
+from pretenders.server.core.patterns import milliseconds
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock, Registry
 from pretenders.server.http_protocol import on_disconnect, unreadable_body
 from pretenders.server.limits import refused_body
+
+logger = logging.getLogger("pretenders.server")
 
 PREFIX = "/mockhttp/"
 ROUTE = PREFIX + "{id}{path:.*}"
@@ -100,6 +104,8 @@ class MockEndpoint:
         preset = mock.presets.take(subject)
         if preset is None:
             return _no_match(mock, record, subject)
+        if subject.gave_up is not None:
+            _report_gave_up(mock, subject)
 
         reply = preset.reply
         record.status = reply.status
@@ -144,15 +150,34 @@ def _refuse_body(
 def _no_match(mock: Mock, record: RequestRecord, subject: MatchSubject) -> web.Response:
     """Record the miss with its closest presets, and answer 404 saying why they missed."""
     record.status = 404
-    record.near_misses = closest_presets(mock.presets, subject)
+    comparison = compare_presets(mock.presets, subject)
+    record.near_misses = comparison.misses
+    if subject.gave_up is not None:
+        _report_gave_up(mock, subject)
     mock.record(record)
-    text = explain_miss(record, len(mock.presets), mock.id)
+    text = explain_miss(record, len(mock.presets), mock.id, comparison.compared)
     return web.Response(
         status=404,
         body=text.encode("utf-8", errors="replace"),
         content_type="text/plain",
         charset="utf-8",
     )
+
+
+def _report_gave_up(mock: Mock, subject: MatchSubject) -> None:
+    """Log each preset regex that gave up on a request, the first time it does."""
+    for preset, pattern in mock.presets.newly_gave_up(subject):
+        logger.warning(
+            "HTTP mock %s, preset %d: the regular expression %r (%s) gave up after %s on "
+            "%r; the preset is a miss for any request it gives up on (logged once per "
+            "preset; simplify the pattern or raise --regex-timeout)",
+            mock.id,
+            preset.id,
+            pattern.source,
+            pattern.field,
+            milliseconds(pattern.timeout),
+            subject.record.rule_line[:200],
+        )
 
 
 ENDPOINT = web.AppKey("pretenders_mock_endpoint", MockEndpoint)

@@ -27,7 +27,8 @@ def add_http_preset(state: ServerState, mock: Mock, payload: wire.PresetIn) -> P
     """Compile and add a canned reply (a bad regex or count, a body too large: refused here)."""
     reply = wire.reply_of(payload)
     check_reply_body(reply.body, state.settings.max_body_size)
-    preset = mock.presets.add(wire.match_rule_of(payload.rule), reply, payload.times)
+    rule = wire.match_rule_of(payload.rule, timeout=state.settings.regex_timeout)
+    preset = mock.presets.add(rule, reply, payload.times)
     mock.touch(state.registry.clock())
     return preset
 
@@ -35,7 +36,11 @@ def add_http_preset(state: ServerState, mock: Mock, payload: wire.PresetIn) -> P
 def add_smtp_preset(state: ServerState, mock: Mock, payload: wire.SmtpPresetIn) -> SmtpPreset:
     """Add a scripted SMTP reply."""
     preset = mock.script.add(
-        payload.stage, payload.match, wire.smtp_reply_of(payload), payload.times
+        payload.stage,
+        payload.match,
+        wire.smtp_reply_of(payload),
+        payload.times,
+        timeout=state.settings.regex_timeout,
     )
     mock.touch(state.registry.clock())
     return preset

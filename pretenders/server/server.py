@@ -33,6 +33,7 @@ from pretenders.server.settings import (
     DEFAULT_MOCK_TIMEOUT,
     DEFAULT_PORT,
     DEFAULT_PRESET_BYTES,
+    DEFAULT_REGEX_TIMEOUT,
     DEFAULT_SHUTDOWN_TIMEOUT,
     DEFAULT_SMTP_SIZE_LIMIT,
     Settings,
@@ -226,6 +227,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "a preset past it is refused with 409 (default 256 MiB; 0: no limit)",
     )
     parser.add_argument(
+        "--regex-timeout",
+        type=_seconds(),
+        default=DEFAULT_REGEX_TIMEOUT,
+        metavar="SECONDS",
+        help="how long one evaluation of a user's regex (preset rule or body, history, "
+        "count or wait filter, SMTP script match) may run before it gives up: a miss for "
+        f"a preset, a 400 for a filter (default {DEFAULT_REGEX_TIMEOUT:g})",
+    )
+    parser.add_argument(
         "--admin-token",
         default=os.environ.get(TOKEN_VARIABLE),
         metavar="TOKEN",
@@ -282,6 +292,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         history_bytes=args.history_bytes,
         max_presets=args.max_presets,
         preset_bytes=args.preset_bytes,
+        regex_timeout=args.regex_timeout,
         admin_token=args.admin_token or None,
         allowed_hosts=allowed_hosts(args.allowed_host),
     )

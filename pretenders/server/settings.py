@@ -17,6 +17,7 @@ DEFAULT_KEEPALIVE_TIMEOUT = 15.0
 DEFAULT_HISTORY_BYTES = 512 * 1024 * 1024
 DEFAULT_MAX_PRESETS = 10_000
 DEFAULT_PRESET_BYTES = 256 * 1024 * 1024
+DEFAULT_REGEX_TIMEOUT = 0.05
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class Settings:
     preset_bytes: int | None = DEFAULT_PRESET_BYTES
     """Bytes the presets of all mocks together hold (reply bodies, rules, headers); a preset
     past it is a 409. None: no limit."""
+    regex_timeout: float = DEFAULT_REGEX_TIMEOUT
+    """Seconds one evaluation of a user's regex (preset rule or body, filter, SMTP script
+    match) may take before it gives up: a miss for a preset, a 400 for a filter."""
     admin_token: str | None = None
     """When set, the admin API and the UI answer 401 to requests without it; the mock
     endpoints stay open."""

@@ -19,8 +19,10 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from pretenders.server import wire
 from pretenders.server.connections import ConnectionBudget, Refusal, smtp_refusal
 from pretenders.server.core.errors import Unavailable
+from pretenders.server.core.patterns import milliseconds
 from pretenders.server.core.records import MailRecord
 from pretenders.server.core.registry import Mock
+from pretenders.server.core.smtp_script import SmtpPreset
 from pretenders.server.settings import Settings
 from pretenders.server.tls import TlsIdentity, server_identity
 
@@ -55,6 +57,23 @@ def _peer(session: Session) -> tuple[str, int]:
     return str(peer), 0
 
 
+def _report_gave_up(mock: Mock, presets: list[SmtpPreset]) -> None:
+    """Log each scripted reply whose regex gave up, once; the session goes on without it."""
+    while presets:
+        preset = presets.pop()
+        regex = preset.regex
+        logger.warning(
+            "SMTP mock %s, scripted reply %d (%s): the regular expression %r gave up after "
+            "%s on what the client sent; the scripted reply is skipped whenever that "
+            "happens (logged once per scripted reply; see --regex-timeout)",
+            mock.id,
+            preset.id,
+            preset.stage,
+            preset.pattern,
+            milliseconds(regex.timeout) if regex is not None else "?",
+        )
+
+
 class MailHandler:
     """aiosmtpd hooks for one mock: apply its scripted replies, record accepted mail."""
 
@@ -66,7 +85,10 @@ class MailHandler:
 
         A scripted hang-up closes the connection and answers None.
         """
-        reply = self.mock.script.take(stage, argument)
+        script = self.mock.script
+        reply = script.take(stage, argument)
+        if script.gave_up:
+            _report_gave_up(self.mock, script.gave_up)
         if reply is None:
             return None
         if reply.after > 0:

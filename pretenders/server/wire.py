@@ -17,8 +17,9 @@ import msgspec
 from pretenders.common.constants import FOREVER
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.filters import MailFilter, RecordFilter, RequestFilter
-from pretenders.server.core.matching import MatchRule, compile_regex
+from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.near_miss import NearMiss, describe_near_miss
+from pretenders.server.core.patterns import Pattern
 from pretenders.server.core.presets import Preset, Reply
 from pretenders.server.core.records import MailRecord, RequestRecord
 from pretenders.server.core.registry import Mock, Timeout
@@ -337,20 +338,23 @@ def timeout_of(payload: CreateMock) -> Timeout | Literal["default"]:
     return float(payload.pretender_timeout)
 
 
-def match_rule_of(rule: str | RuleIn | None) -> MatchRule:
-    """Compile the request side of a preset (a bad regex fails here, not later)."""
+def match_rule_of(rule: str | RuleIn | None, *, timeout: float) -> MatchRule:
+    """Compile the request side of a preset (a bad regex fails here, not later);
+    ``timeout``: the server's ``--regex-timeout``."""
     if rule is None or isinstance(rule, str):
-        return MatchRule(rule or "")
+        return MatchRule(rule or "", timeout=timeout)
     return MatchRule(
         rule.rule or "",
         headers=_texts(rule.headers),
         body=rule.body,
         data=_texts(rule.data),
+        timeout=timeout,
     )
 
 
-def filter_of(payload: FilterIn, protocol: str) -> RecordFilter:
-    """The filter a payload describes, for a mock of that protocol."""
+def filter_of(payload: FilterIn, protocol: str, *, timeout: float) -> RecordFilter:
+    """The filter a payload describes, for a mock of that protocol; ``timeout``: the
+    server's ``--regex-timeout``."""
     request_fields = [
         name for name in ("rule", "headers", "body", "data") if getattr(payload, name) is not None
     ]
@@ -361,7 +365,9 @@ def filter_of(payload: FilterIn, protocol: str) -> RecordFilter:
                 f"{request_fields[0]} filters HTTP requests; mails filter by to and subject",
                 field=request_fields[0],
             )
-        return MailFilter(_regex(payload.to, "to"), _regex(payload.subject, "subject"))
+        return MailFilter(
+            _regex(payload.to, "to", timeout), _regex(payload.subject, "subject", timeout)
+        )
     if mail_fields:
         raise InvalidInput(
             f"{mail_fields[0]} filters mails; HTTP requests filter by rule, headers, body, data",
@@ -375,6 +381,7 @@ def filter_of(payload: FilterIn, protocol: str) -> RecordFilter:
             headers=_texts(payload.headers),
             body=payload.body,
             data=_texts(payload.data),
+            timeout=timeout,
         )
     except InvalidInput as error:
         # MatchRule names fields as nested in a preset ("rule.body"); here they are flat.
@@ -394,8 +401,11 @@ HISTORY_FILTERS = {
 """The query parameters that filter ``GET /history/<id>``."""
 
 
-def history_filter(query: Mapping[str, str], protocol: str | None) -> RecordFilter | None:
-    """The filter of a history query (None for none); ``protocol`` is None for unknown mocks."""
+def history_filter(
+    query: Mapping[str, str], protocol: str | None, *, timeout: float
+) -> RecordFilter | None:
+    """The filter of a history query (None for none); ``protocol`` is None for unknown mocks,
+    ``timeout`` the server's ``--regex-timeout``."""
     unknown = sorted(set(query) - set(HISTORY_FILTERS))
     if unknown:
         raise InvalidInput(
@@ -414,13 +424,14 @@ def history_filter(query: Mapping[str, str], protocol: str | None) -> RecordFilt
         )
     if mail_fields:
         found: RecordFilter = MailFilter(
-            _regex(query.get("to"), "to"), _regex(query.get("subject"), "subject")
+            _regex(query.get("to"), "to", timeout),
+            _regex(query.get("subject"), "subject", timeout),
         )
     else:
         matched = query.get("matched")
         found = RequestFilter(
             method=query.get("method"),
-            url=_regex(query.get("url"), "url"),
+            url=_regex(query.get("url"), "url", timeout),
             matched=None if matched is None else flag(matched, "matched"),
         )
     if protocol is not None and found.protocol != protocol:
@@ -443,8 +454,8 @@ def flag(text: str, field: str) -> bool:
     raise InvalidInput(f"{field} must be true or false, got {text!r}", field=field)
 
 
-def _regex(pattern: str | None, field: str) -> re.Pattern[str] | None:
-    return None if pattern is None else compile_regex(pattern, field)
+def _regex(pattern: str | None, field: str, timeout: float) -> Pattern | None:
+    return None if pattern is None else Pattern(pattern, field, timeout)
 
 
 def reply_of(payload: PresetIn) -> Reply:

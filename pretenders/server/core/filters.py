@@ -6,7 +6,6 @@ protocol, so one history, one waiter and one count serve HTTP and SMTP mocks ali
 
 from __future__ import annotations
 
-import re
 from email import policy
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
@@ -15,6 +14,7 @@ from email.parser import BytesParser
 from typing import Literal
 
 from pretenders.server.core.matching import MatchRule, MatchSubject
+from pretenders.server.core.patterns import GaveUp, Pattern, gave_up_error
 from pretenders.server.core.records import MailRecord, RequestRecord
 
 Record = RequestRecord | MailRecord
@@ -24,7 +24,8 @@ class RequestFilter:
     """HTTP requests: by the preset rule language, method, URL regex, or matched or not.
 
     ``url`` is searched anywhere in the URL below the mock (anchor it with ``^``);
-    ``method`` is compared ignoring case.
+    ``method`` is compared ignoring case. A regex that gives up on a record raises
+    ``RegexGaveUp`` (a 400): the filter cannot say whether that record matches.
     """
 
     protocol: Literal["http"] = "http"
@@ -34,7 +35,7 @@ class RequestFilter:
         self,
         rule: MatchRule | None = None,
         method: str | None = None,
-        url: re.Pattern[str] | None = None,
+        url: Pattern | None = None,
         matched: bool | None = None,
     ) -> None:
         self.rule = rule
@@ -47,11 +48,18 @@ class RequestFilter:
             return False
         if self.method is not None and record.method.upper() != self.method:
             return False
-        if self.url is not None and self.url.search(record.url) is None:
+        if self.url is not None and not _search(self.url, record.url, _A_REQUEST):
             return False
         if self.matched is not None and (record.preset_id is not None) != self.matched:
             return False
-        return self.rule is None or self.rule.matches(MatchSubject(record))
+        if self.rule is None:
+            return True
+        subject = MatchSubject(record)
+        found = self.rule.matches(subject)
+        if subject.gave_up is not None:
+            pattern, difference = next(iter(subject.gave_up.items()))
+            raise gave_up_error(difference.field, pattern.source, pattern.timeout, _A_REQUEST)
+        return found
 
 
 class MailFilter:
@@ -61,9 +69,7 @@ class MailFilter:
     protocol: Literal["smtp"] = "smtp"
     __slots__ = ("subject", "to")
 
-    def __init__(
-        self, to: re.Pattern[str] | None = None, subject: re.Pattern[str] | None = None
-    ) -> None:
+    def __init__(self, to: Pattern | None = None, subject: Pattern | None = None) -> None:
         self.to = to
         self.subject = subject
 
@@ -74,13 +80,23 @@ class MailFilter:
             return True
         message = BytesParser(policy=policy.compat32).parsebytes(record.data, headersonly=True)
         if self.to is not None and not any(
-            self.to.search(address) for address in recipients(record, message)
+            _search(self.to, address, _A_MAIL) for address in recipients(record, message)
         ):
             return False
-        return self.subject is None or self.subject.search(subject_of(message)) is not None
+        return self.subject is None or _search(self.subject, subject_of(message), _A_MAIL)
 
 
 RecordFilter = RequestFilter | MailFilter
+
+_A_REQUEST = "a recorded request"
+_A_MAIL = "a recorded mail"
+
+
+def _search(pattern: Pattern, text: str, what: str) -> bool:
+    try:
+        return bool(pattern.search(text))
+    except GaveUp:
+        raise gave_up_error(pattern.field, pattern.source, pattern.timeout, what) from None
 
 
 def recipients(record: MailRecord, message: Message) -> list[str]:

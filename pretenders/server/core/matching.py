@@ -8,7 +8,6 @@ with the matching itself.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email import policy
@@ -16,7 +15,7 @@ from email.parser import BytesParser
 from typing import Protocol
 from urllib.parse import parse_qsl
 
-from pretenders.server.core.errors import InvalidInput
+from pretenders.server.core.patterns import DEFAULT_TIMEOUT, GaveUp, Pattern, milliseconds
 from pretenders.server.core.records import RequestRecord
 
 ABSENT = "(absent)"
@@ -35,12 +34,14 @@ class Difference:
     expected: str
     actual: str
     """What was sent, or one of :data:`DESCRIPTIONS` when there is nothing to quote."""
+    gave_up: bool = False
+    """The regex ``expected`` gave up on this request (``actual`` says after how long)."""
 
 
 class MatchSubject:
     """A request seen by the matchers, with the derived views computed at most once."""
 
-    __slots__ = ("_form", "_headers", "_text", "record", "rule_line")
+    __slots__ = ("_form", "_headers", "_text", "gave_up", "record", "rule_line")
 
     _UNSET: object = object()
 
@@ -50,6 +51,17 @@ class MatchSubject:
         self._headers: dict[str, list[str]] | None = None
         self._text: object = self._UNSET
         self._form: object = self._UNSET
+        self.gave_up: dict[Pattern, Difference] | None = None
+        """The patterns that gave up on this request, so that none is run twice on it."""
+
+    def note_gave_up(self, pattern: Pattern, field: str) -> Difference:
+        """Remember that ``pattern`` gave up on this request; the difference to report."""
+        actual = f"(the regular expression gave up after {milliseconds(pattern.timeout)})"
+        difference = Difference(field, pattern.source, actual, gave_up=True)
+        if self.gave_up is None:
+            self.gave_up = {}
+        self.gave_up[pattern] = difference
+        return difference
 
     def header_values(self, lower_name: str) -> list[str]:
         """All values sent for a header, by lower-case name."""
@@ -84,29 +96,26 @@ class Matcher(Protocol):
     def difference(self, subject: MatchSubject) -> Difference | None: ...
 
 
-def compile_regex(pattern: str, field: str) -> re.Pattern[str]:
-    """Compile a user's regex, or fail with a message naming the field."""
-    try:
-        return re.compile(pattern)
-    except re.error as error:
-        raise InvalidInput(
-            f"{field}: invalid regular expression {pattern!r}: {error}", field=field
-        ) from None
-
-
 class RuleMatcher:
     """``re.match`` of the rule regex against ``"METHOD /path?query"``."""
 
     __slots__ = ("pattern", "regex")
 
-    def __init__(self, pattern: str, field: str = "rule") -> None:
+    def __init__(self, pattern: str, field: str = "rule", timeout: float = DEFAULT_TIMEOUT) -> None:
         self.pattern = pattern
-        self.regex = compile_regex(pattern, field)
+        self.regex = Pattern(pattern, field, timeout, line=True)
 
     def difference(self, subject: MatchSubject) -> Difference | None:
-        if self.regex.match(subject.rule_line) is not None:
-            return None
-        return Difference("rule", self.pattern, subject.rule_line)
+        gave_up = subject.gave_up
+        if gave_up is not None and self.regex in gave_up:
+            return gave_up[self.regex]
+        line = subject.rule_line
+        try:
+            if self.regex.match(line):
+                return None
+        except GaveUp:
+            return subject.note_gave_up(self.regex, "rule")
+        return Difference("rule", self.pattern, line)
 
 
 class HeaderMatcher:
@@ -132,14 +141,20 @@ class BodyMatcher:
 
     __slots__ = ("pattern", "regex")
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.pattern = pattern
-        self.regex = compile_regex(pattern, "rule.body")
+        self.regex = Pattern(pattern, "rule.body", timeout)
 
     def difference(self, subject: MatchSubject) -> Difference | None:
+        gave_up = subject.gave_up
+        if gave_up is not None and self.regex in gave_up:
+            return gave_up[self.regex]
         text = subject.text
-        if text is not None and self.regex.match(text) is not None:
-            return None
+        try:
+            if text is not None and self.regex.match(text):
+                return None
+        except GaveUp:
+            return subject.note_gave_up(self.regex, "body")
         actual = _preview(text) if text is not None else NOT_TEXT
         return Difference("body", self.pattern, actual)
 
@@ -171,19 +186,26 @@ class MatchRule:
         headers: Mapping[str, str] | None = None,
         body: str | None = None,
         data: Mapping[str, str] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
+        """``timeout``: seconds one evaluation of the rule or body regex may take."""
         self.rule = rule
         self.headers = dict(headers or {})
         self.body = body
         self.data = dict(data) if data else None
-        matchers: list[Matcher] = [RuleMatcher(rule, "rule.rule")]
+        matchers: list[Matcher] = [RuleMatcher(rule, "rule.rule", timeout)]
         matchers.extend(HeaderMatcher(name, value) for name, value in self.headers.items())
         if self.data is not None:
             # Form data replaces the body rule: both describe the same bytes.
             matchers.append(FormMatcher(self.data))
         elif body:
-            matchers.append(BodyMatcher(body))
+            matchers.append(BodyMatcher(body, timeout))
         self.matchers: Sequence[Matcher] = tuple(matchers)
+
+    @property
+    def patterns(self) -> list[Pattern]:
+        """The rule's regexes: the rule's own, and the body's if it has one."""
+        return [m.regex for m in self.matchers if isinstance(m, (RuleMatcher, BodyMatcher))]
 
     def matches(self, subject: MatchSubject) -> bool:
         """True when no matcher finds a difference."""

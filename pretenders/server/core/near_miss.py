@@ -1,7 +1,9 @@
 """Near misses: the presets that came closest to an unmatched request, and why each missed.
 
 Computed only when no preset matched, from the same :meth:`MatchRule.differences` that
-decides matching, so an explanation always agrees with what the mock did.
+decides matching, so an explanation always agrees with what the mock did. The comparison
+stops after :data:`COMPARE_BUDGET` seconds, however many presets the mock has, and then
+says how many it compared; a regex that gave up while matching is not run again.
 """
 
 from __future__ import annotations
@@ -9,17 +11,21 @@ from __future__ import annotations
 import difflib
 import functools
 import heapq
-import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import DESCRIPTIONS, Difference, MatchRule, MatchSubject
+from pretenders.server.core.patterns import GaveUp, Pattern, milliseconds
 from pretenders.server.core.presets import Preset, Times
 from pretenders.server.core.records import RequestRecord
 
 CLOSEST = 3
 """How many near misses an unmatched request keeps."""
+COMPARE_BUDGET = 0.05
+"""Seconds spent comparing an unmatched request with presets; the rest are not compared."""
 
 RuleMiss = Literal["method", "path"]
 """The half of ``"METHOD /path"`` that alone made a rule miss."""
@@ -50,12 +56,37 @@ class NearMiss:
     """``"method"`` or ``"path"`` when the rule missed on that half alone, else None."""
 
 
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The near misses of a request, and how many presets were compared to find them."""
+
+    misses: tuple[NearMiss, ...]
+    compared: int
+
+
+def compare_presets(
+    presets: Iterable[Preset],
+    subject: MatchSubject,
+    limit: int = CLOSEST,
+    budget: float = COMPARE_BUDGET,
+) -> Comparison:
+    """The ``limit`` presets closest to the request, closest first (the older first on
+    ties), among those compared within ``budget`` seconds (the oldest first)."""
+    deadline = time.perf_counter() + budget
+    scored: list[NearMiss] = []
+    for preset in presets:
+        if scored and time.perf_counter() > deadline:
+            break
+        scored.append(near_miss(preset, subject))
+    closest = heapq.nsmallest(limit, scored, key=lambda miss: (miss.distance, miss.preset_id))
+    return Comparison(tuple(closest), len(scored))
+
+
 def closest_presets(
     presets: Iterable[Preset], subject: MatchSubject, limit: int = CLOSEST
 ) -> tuple[NearMiss, ...]:
-    """The ``limit`` presets closest to the request, closest first (the older first on ties)."""
-    scored = (near_miss(preset, subject) for preset in presets)
-    return tuple(heapq.nsmallest(limit, scored, key=lambda miss: (miss.distance, miss.preset_id)))
+    """The ``limit`` presets closest to the request (see :func:`compare_presets`)."""
+    return compare_presets(presets, subject, limit).misses
 
 
 def near_miss(preset: Preset, subject: MatchSubject) -> NearMiss:
@@ -65,7 +96,8 @@ def near_miss(preset: Preset, subject: MatchSubject) -> NearMiss:
     rule_miss: RuleMiss | None = None
     for difference in differences:
         if difference.field == "rule":
-            rule_miss, weight = _rule_distance(preset.rule.rule, subject)
+            timeout = preset.rule.patterns[0].timeout
+            rule_miss, weight = _rule_distance(preset.rule.rule, subject, difference, timeout)
             distance += weight
         elif difference.field.startswith("header "):
             distance += _HEADER_WEIGHT
@@ -74,13 +106,18 @@ def near_miss(preset: Preset, subject: MatchSubject) -> NearMiss:
     return NearMiss(preset.id, preset.rule, preset.times_left, differences, distance, rule_miss)
 
 
-def _rule_distance(pattern: str, subject: MatchSubject) -> tuple[RuleMiss | None, float]:
+def _rule_distance(
+    pattern: str, subject: MatchSubject, difference: Difference, timeout: float
+) -> tuple[RuleMiss | None, float]:
     record = subject.record
-    parts = _rule_parts(pattern)
+    parts = None if difference.gave_up else _rule_parts(pattern, timeout)
     if parts is not None:
         method_regex, path_regex, path_pattern = parts
-        method_ok = method_regex.fullmatch(record.method) is not None
-        path_ok = path_regex.match(record.url) is not None
+        try:
+            method_ok = method_regex.match(record.method)
+            path_ok = path_regex.match(record.url)
+        except GaveUp:  # the halves alone cannot tell which one missed
+            method_ok = path_ok = False
         if path_ok and not method_ok:
             return "method", _WRONG_METHOD
         if method_ok and not path_ok:
@@ -89,15 +126,17 @@ def _rule_distance(pattern: str, subject: MatchSubject) -> tuple[RuleMiss | None
 
 
 @functools.lru_cache(maxsize=1024)
-def _rule_parts(pattern: str) -> tuple[re.Pattern[str], re.Pattern[str], str] | None:
-    """A rule ``"METHOD-REGEX PATH-REGEX"`` split at its first top-level space, compiled."""
+def _rule_parts(pattern: str, timeout: float) -> tuple[Pattern, Pattern, str] | None:
+    """A rule ``"METHOD-REGEX PATH-REGEX"`` split at its first top-level space, compiled
+    (the method half to match the whole method)."""
     split = _top_level_space(pattern)
     if split is None:
         return None
     method, path = pattern[:split], pattern[split + 1 :]
     try:
-        return re.compile(method), re.compile(path), path
-    except re.error:
+        method_regex = Pattern(f"(?:{method})\\Z", "rule", timeout, line=True)
+        return method_regex, Pattern(path, "rule", timeout, line=True), path
+    except InvalidInput:
         return None
 
 
@@ -130,8 +169,13 @@ def _unlikeness(pattern: str, actual: str) -> float:
     return 1.0 - matcher.ratio()
 
 
-def explain_miss(record: RequestRecord, preset_count: int, mock_id: str) -> str:
-    """The text of an unmatched request's 404: the closest presets and what differed."""
+def explain_miss(
+    record: RequestRecord, preset_count: int, mock_id: str, compared: int | None = None
+) -> str:
+    """The text of an unmatched request's 404: the closest presets and what differed.
+
+    ``compared``: how many presets (the oldest) were compared, when not all of them.
+    """
     lines = [f"No matching preset response for {_printable(record.rule_line, 200)}"]
     if preset_count == 0:
         lines.append(
@@ -140,7 +184,12 @@ def explain_miss(record: RequestRecord, preset_count: int, mock_id: str) -> str:
         )
         return "\n".join(lines) + "\n"
     shown = len(record.near_misses)
-    if shown < preset_count:
+    if compared is not None and compared < preset_count:
+        lines.append(
+            f"Closest {shown} of the first {compared} of {preset_count} presets (comparing "
+            f"stops after {milliseconds(COMPARE_BUDGET)}):"
+        )
+    elif shown < preset_count:
         lines.append(f"Closest {shown} of {preset_count} presets:")
     else:
         lines.append("Closest preset:" if shown == 1 else "Closest presets:")
@@ -158,6 +207,12 @@ def describe_near_miss(miss: NearMiss) -> str:
 
 def describe_difference(difference: Difference, rule_miss: RuleMiss | None = None) -> str:
     """``header X-Token: expected "abc", got "abd"``."""
+    if difference.gave_up:
+        # actual: "(the regular expression gave up after 50 ms)"
+        return (
+            f"{difference.field}: {quote(difference.expected)}: {difference.actual[1:-1]} "
+            "on this request (--regex-timeout)"
+        )
     text = (
         f"{difference.field}: expected {_shown(difference.field, difference.expected)}, "
         f"got {_shown(difference.field, difference.actual)}"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pretenders.common.constants import FOREVER, Forever
 from pretenders.server.core.errors import InvalidInput, PresetBytesSpent, TooManyPresets
 from pretenders.server.core.matching import MatchRule, MatchSubject
+from pretenders.server.core.patterns import Pattern
 from pretenders.server.core.preset_index import PresetIndex, literal_prefix
 from pretenders.server.core.records import Headers
 
@@ -240,6 +241,20 @@ class PresetQueue:
     def get(self, preset_id: int) -> Preset | None:
         """The preset with that id, or None (never added, used up, or removed)."""
         return self._presets.get(preset_id)
+
+    def newly_gave_up(self, subject: MatchSubject) -> list[tuple[Preset, Pattern]]:
+        """The presets whose regex gave up on this request and was not reported before,
+        each with that regex, now marked as reported (so each is logged once)."""
+        gave_up = subject.gave_up
+        if gave_up is None or all(pattern.reported for pattern in gave_up):
+            return []
+        found = []
+        for preset in self._presets.values():
+            for pattern in preset.rule.patterns:
+                if pattern in gave_up and not pattern.reported:
+                    pattern.reported = True
+                    found.append((preset, pattern))
+        return found
 
     def remove(self, preset_id: int) -> bool:
         """Remove one preset; False when it is not there (never added, or used up)."""

@@ -3,19 +3,19 @@
 A preset names a stage of the SMTP conversation (and optionally a regex matched with
 ``re.match`` against what the client sent at that stage) and what to do there instead of
 the normal reply: answer with another code, hang up, or answer late. Presets are tried
-in the order they were added and each is used ``times`` times, like HTTP presets.
+in the order they were added and each is used ``times`` times, like HTTP presets. A regex
+that gives up (see :mod:`pretenders.server.core.patterns`) is a miss for that preset.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 from pretenders.common.constants import FOREVER
 from pretenders.server.core.errors import InvalidInput
-from pretenders.server.core.matching import compile_regex
+from pretenders.server.core.patterns import DEFAULT_TIMEOUT, GaveUp, Pattern
 from pretenders.server.core.presets import (
     PRESET_OVERHEAD,
     PresetLimits,
@@ -75,47 +75,71 @@ class SmtpPreset:
     __slots__ = ("id", "pattern", "regex", "reply", "size", "stage", "times_left")
 
     def __init__(
-        self, preset_id: int, stage: str, pattern: str | None, reply: SmtpReply, times: object
+        self,
+        preset_id: int,
+        stage: str,
+        pattern: str | None,
+        reply: SmtpReply,
+        times: object,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.id = preset_id
         self.size = PRESET_OVERHEAD + len(pattern or "") + len(reply.message)
         """Bytes it counts for against the server's --preset-bytes."""
         self.stage = check_stage(stage)
         self.pattern = pattern
-        self.regex: re.Pattern[str] | None = (
-            compile_regex(pattern, "match") if pattern is not None else None
-        )
+        self.regex = Pattern(pattern, "match", timeout) if pattern is not None else None
         self.reply = reply
         self.times_left: Times = check_times(times)
 
     def matches(self, stage: str, argument: str) -> bool:
-        return stage == self.stage and (
-            self.regex is None or self.regex.match(argument) is not None
-        )
+        """Whether this preset applies; raises GaveUp when its regex gives up."""
+        return stage == self.stage and (self.regex is None or bool(self.regex.match(argument)))
 
 
 class SmtpScript:
     """A mock's scripted replies, tried in the order they were added."""
 
-    __slots__ = ("_limits", "_next_id", "_presets")
+    __slots__ = ("_limits", "_next_id", "_presets", "gave_up")
 
     def __init__(self, limits: PresetLimits | None = None) -> None:
         self._presets: list[SmtpPreset] = []
         self._next_id = 0
         self._limits = limits or PresetLimits()
         """Shared with the HTTP presets: scripted replies count against the same caps."""
+        self.gave_up: list[SmtpPreset] = []
+        """Presets whose regex gave up for the first time, for the caller to log."""
 
-    def add(self, stage: str, pattern: str | None, reply: SmtpReply, times: object) -> SmtpPreset:
-        preset = SmtpPreset(self._next_id, stage, pattern, reply, times)
+    def add(
+        self,
+        stage: str,
+        pattern: str | None,
+        reply: SmtpReply,
+        times: object,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> SmtpPreset:
+        """``timeout``: seconds one evaluation of the ``pattern`` regex may take."""
+        preset = SmtpPreset(self._next_id, stage, pattern, reply, times, timeout)
         self._limits.admit(len(self._presets), preset.size)
         self._next_id += 1
         self._presets.append(preset)
         return preset
 
     def take(self, stage: str, argument: str) -> SmtpReply | None:
-        """The reply of the first preset for this stage and argument, one use counted."""
+        """The reply of the first preset for this stage and argument, one use counted.
+
+        A preset whose regex gives up does not apply; the first time, it is added to
+        :attr:`gave_up`.
+        """
         for preset in self._presets:
-            if preset.matches(stage, argument):
+            try:
+                applies = preset.matches(stage, argument)
+            except GaveUp as gave_up:
+                if not gave_up.pattern.reported:
+                    gave_up.pattern.reported = True
+                    self.gave_up.append(preset)
+                continue
+            if applies:
                 if preset.times_left != FOREVER:
                     preset.times_left -= 1
                     if preset.times_left == 0:

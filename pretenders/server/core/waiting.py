@@ -2,6 +2,10 @@
 
 One registry observer serves every waiter, dispatching by mock id: a waiter is a future
 and a timer on the event loop, never a thread or a poll loop.
+
+A filter regex that gives up (:class:`RegexGaveUp`) ends the wait with that error, whether
+on a record already there or on one that arrives later: the filter cannot tell whether
+that record matches, and waiting on would time out without saying why.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from pretenders.server.core.errors import InvalidInput
+from pretenders.server.core.patterns import RegexGaveUp
 from pretenders.server.core.registry import Mock, Record, Registry
+from pretenders.server.core.scanning import select
 
 MAX_WAIT = 300.0
 """The longest wait one call may ask for, in seconds."""
@@ -46,10 +52,16 @@ class _Waiter:
     seen: list[Record]
     future: asyncio.Future[Outcome]
     mock: Mock = field(repr=False)
+    earlier: int = 0
+    """Matching records found among those already there when the wait began."""
 
     def resolve(self, outcome: Outcome) -> None:
         if not self.future.done():
             self.future.set_result(outcome)
+
+    def fail(self, error: Exception) -> None:
+        if not self.future.done():
+            self.future.set_exception(error)
 
 
 def check_wait(count: int, timeout: float) -> None:
@@ -82,34 +94,45 @@ class Waiters:
     ) -> WaitResult:
         """Wait until ``count`` records of ``mock`` match, counting those already there.
 
-        Cancelling the call (the client went away) removes the waiter.
+        Cancelling the call (the client went away) removes the waiter. The records already
+        there are read in slices (see :mod:`scanning`), while new ones are watched for.
         """
         check_wait(count, timeout)
-        seen = [record for record in mock.history if predicate(record)]
-        if len(seen) >= count:
-            return WaitResult(Outcome.MET, seen)
-        if timeout == 0:
-            return WaitResult(Outcome.TIMED_OUT, seen)
         loop = asyncio.get_running_loop()
-        waiter = _Waiter(predicate, count, seen, loop.create_future(), mock)
+        waiter = _Waiter(predicate, count, [], loop.create_future(), mock)
         self._by_mock.setdefault(mock.id, set()).add(waiter)
         self._pending += 1
-        timer = loop.call_later(timeout, waiter.resolve, Outcome.TIMED_OUT)
+        timer = loop.call_later(timeout, waiter.resolve, Outcome.TIMED_OUT) if timeout else None
         try:
-            outcome = await waiter.future
+            earlier = await select(list(mock.history), predicate)
+            waiter.earlier = len(earlier)
+            if len(earlier) + len(waiter.seen) >= count:
+                outcome = Outcome.MET
+            elif timeout == 0:
+                outcome = Outcome.TIMED_OUT
+            else:
+                outcome = await waiter.future
         finally:
-            timer.cancel()
+            if timer is not None:
+                timer.cancel()
             self._forget(waiter)
-        return WaitResult(outcome, waiter.seen)
+        return WaitResult(outcome, earlier + waiter.seen)
 
     def _on_record(self, mock: Mock, record: Record) -> None:
         waiters = self._by_mock.get(mock.id)
         if not waiters:
             return
         for waiter in waiters:
-            if waiter.mock is mock and not waiter.future.done() and waiter.predicate(record):
+            if waiter.mock is not mock or waiter.future.done():
+                continue
+            try:
+                matches = waiter.predicate(record)
+            except RegexGaveUp as error:
+                waiter.fail(error)
+                continue
+            if matches:
                 waiter.seen.append(record)
-                if len(waiter.seen) >= waiter.wanted:
+                if waiter.earlier + len(waiter.seen) >= waiter.wanted:
                     waiter.resolve(Outcome.MET)
 
     def _on_removed(self, mock: Mock) -> None:
@@ -118,6 +141,9 @@ class Waiters:
                 waiter.resolve(Outcome.GONE)
 
     def _forget(self, waiter: _Waiter) -> None:
+        future = waiter.future
+        if future.done() and not future.cancelled():
+            future.exception()  # read: an error set while scanning is not "never retrieved"
         self._pending -= 1
         waiters = self._by_mock.get(waiter.mock.id)
         if waiters is not None:

@@ -66,7 +66,7 @@ async def add_preset(request: web.Request) -> web.StreamResponse:
     mock = mock_of(request, "http")
     form = PresetForm.from_post(await _form(request))
     try:
-        rule, reply, times = form.build()
+        rule, reply, times = form.build(request.app[STATE].settings.regex_timeout)
         check_reply_body(reply.body, request.app[STATE].settings.max_body_size)
         mock.presets.add(rule, reply, times)  # past --max-presets or --preset-bytes: refused
     except CoreError as error:

@@ -52,13 +52,15 @@ class PresetForm:
         values = {f.name: _text(data, f.name) for f in fields(cls) if f.name != "forever"}
         return cls(**values, forever=bool(data.get("forever")))
 
-    def build(self) -> tuple[MatchRule, Reply, Times]:
-        """The preset's rule, reply and uses; FormError naming the input at fault."""
+    def build(self, regex_timeout: float) -> tuple[MatchRule, Reply, Times]:
+        """The preset's rule, reply and uses; FormError naming the input at fault.
+        ``regex_timeout``: the server's ``--regex-timeout``."""
         try:
             rule = MatchRule(
                 self.rule,
                 headers=header_lines(self.match_headers, "match_headers"),
                 body=self.body_rule or None,
+                timeout=regex_timeout,
             )
             headers = header_lines(self.headers, "headers")
             reply = Reply(
