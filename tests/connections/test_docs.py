@@ -17,7 +17,7 @@ from pretenders.server.server import parse_args
 from tests.raw_socket import exchange
 
 DOC = (Path(__file__).parents[2] / "docs" / "limits.md").read_text()
-SECTION = DOC[DOC.index("## Connections") :]
+SECTION = DOC[DOC.index("## Connections") :].split("\n## ")[0]
 
 
 def blocks(language: str) -> list[str]:

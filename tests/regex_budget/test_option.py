@@ -19,10 +19,10 @@ def test_the_option_becomes_the_setting() -> None:
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("0", "argument --regex-timeout: must be a number of seconds more than 0, got 0"),
-        ("-1", "argument --regex-timeout: must be a number of seconds more than 0, got -1"),
-        ("nan", "argument --regex-timeout: must be a number of seconds more than 0, got nan"),
-        ("inf", "argument --regex-timeout: must be a number of seconds more than 0, got inf"),
+        ("0", "argument --regex-timeout: must be more than 0 seconds, got 0"),
+        ("-1", "argument --regex-timeout: must be more than 0 seconds, got -1"),
+        ("nan", "argument --regex-timeout: must be more than 0 seconds, got nan"),
+        ("inf", "argument --regex-timeout: must be more than 0 seconds, got inf"),
         ("soon", "argument --regex-timeout: expected seconds, got 'soon'"),
     ],
 )
