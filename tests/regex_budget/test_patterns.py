@@ -68,6 +68,9 @@ def test_literal_fast_paths_and_anchors_agree_with_re(source: str, text: str) ->
         ("GET /.*x.*$", "regex"),  # two wide repeats
         ("GET /.*x[0-9]{20,}", "regex"),  # the last one needs too many
         ("GET /(ab|c)(de|f)(gh|i)(jk|l)(mn|o)(pq|r)(st|u)", "regex"),  # 128 combinations
+        ("GET /.*a?a?a?a?a?a?b", "re"),  # 64 combinations of a short rest
+        ("GET /.*a?a?a?a?a?a?" + "a" * 400 + "b", "regex"),  # 64 combinations of a long rest
+        ("GET /[a-z]*a{0,15}" + "a" * 300 + "b", "regex"),
         ("GET /(a)\\1", "regex"),  # a back-reference
         ("GET /(?=a)", "regex"),  # a look-ahead
         ("GET /x", "none"),

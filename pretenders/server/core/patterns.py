@@ -173,6 +173,9 @@ _WIDE = 16
 """A repeat allowing more counts than this is "wide": at most one per linear pattern."""
 _MAX_CHOICES = 64
 """The most combinations of alternatives and narrow repeat counts of a linear pattern."""
+_MAX_STEPS = 1024
+"""The most steps a linear pattern may take per character of text (its combinations times
+its width): on the longest text it is run on, a few milliseconds."""
 
 
 def linear(parsed: Any) -> bool:
@@ -218,7 +221,25 @@ def linear(parsed: Any) -> bool:
         low, _, body = items[-1][1]
         if low <= _WIDE and len(body.data) == 1 and body.data[0][0] in _ATOMS:
             items.pop()
-    return walk(items)
+    # Each count of the wide repeat tries every combination of the rest, each up to its
+    # width: that product bounds the steps per character of text.
+    return walk(items) and choices * _width(items) <= _MAX_STEPS
+
+
+def _width(items: Any) -> int:
+    """The most characters ``items`` match, counting a wide repeat as none."""
+    total = 0
+    for op, argument in items:
+        if op in _ATOMS:
+            total += 1
+        elif op in _REPEATS:
+            low, high, _ = argument
+            total += low if high is sre.MAXREPEAT or high - low > _WIDE else high
+        elif op is sre.SUBPATTERN:
+            total += _width(argument[3].data)
+        elif op is sre.BRANCH:
+            total += max(_width(branch.data) for branch in argument[1])
+    return total
 
 
 def _always(text: str) -> bool:
