@@ -165,6 +165,14 @@ class RunningServer:
         """RSS summed over every live process of the server's process group."""
         return sum(rss_kib(pid) for pid, _ in group_members(self.pgid))
 
+    def cpu_seconds(self) -> float:
+        """Processor time (user and system) the server's main process has used so far."""
+        try:
+            fields = Path(f"/proc/{self.pgid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def log_tail(self, lines: int = 15) -> str:
         try:
             text = self.log_path.read_text(errors="replace")

@@ -6,7 +6,8 @@ import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from benchmarks.machine import LOAD_CORE, pinned
 from benchmarks.settings import BENCH_PKG, HOST
@@ -34,6 +35,14 @@ class WrkResult:
     socket_errors: int
     status_errors: int
     timeouts: int
+    server_cpu_s: float = 0.0
+    """Processor time the server used during the run, when measured (see ``measured``)."""
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        """The server's processor time per request: steadier than req/s on a machine whose
+        speed varies, since it does not depend on how much of a core the server got."""
+        return self.server_cpu_s / self.requests * 1e6 if self.requests else 0.0
 
     @property
     def rps(self) -> float:
@@ -119,3 +128,13 @@ def send(url: str, count: int, max_s: float, *, connections: int = 32) -> bool:
     """
     output = _wrk(url, max_s, connections, count, 2.0)
     return LIMIT_MARKER in output
+
+
+def measured(
+    url: str, duration_s: float, cpu_seconds: Callable[[], float], *, connections: int = 32
+) -> WrkResult:
+    """:func:`run`, with the processor time the server used meanwhile (``cpu_seconds``
+    reads the server's total so far)."""
+    start = cpu_seconds()
+    result = run(url, duration_s, connections=connections)
+    return replace(result, server_cpu_s=cpu_seconds() - start)

@@ -12,7 +12,7 @@ from benchmarks import wrk
 from benchmarks.api import Api, HttpMock, expect_reply
 from benchmarks.context import Context
 from benchmarks.servers import ServerSpec, running
-from benchmarks.stats import Row, Series, at_least_ratio
+from benchmarks.stats import Row, Series, at_least_ratio, at_most_ratio
 
 NAME = "presets"
 TITLE = "2. Many presets"
@@ -47,7 +47,7 @@ def measure(
             url = server.url(f"{mock.path}/item/{last}")
             wrk.run(url, warmup_s, connections=connections)
             api.reset_history(mock.id)
-            results[n] = wrk.run(url, measure_s, connections=connections)
+            results[n] = wrk.measured(url, measure_s, server.cpu_seconds, connections=connections)
             api.reset_history(mock.id)
         return results
 
@@ -63,6 +63,11 @@ def run(ctx: Context) -> list[Row]:
         ("ours", n): ctx.ours_series("req/s"),
         ("before", 1): Series("before, 1 preset", "req/s"),
         ("before", n): Series(f"before, {n} presets", "req/s"),
+    }
+    cpu = {
+        (name, count): Series(f"{name}, {count} preset(s)", "µs")
+        for name in ("ours", "before")
+        for count in (1, n)
     }
     plan = [
         ("1.4.5", ctx.ref145, s.ref145_warmup_s, s.ref145_measure_s),
@@ -85,24 +90,31 @@ def run(ctx: Context) -> list[Row]:
                 continue
             for count, result in results.items():
                 series[(name, count)].add(result.rps)
+                if (name, count) in cpu:
+                    cpu[(name, count)].add(result.cpu_us_per_request)
                 if result.problems():
                     series[(name, count)].note(f"round {rnd}: wrk counted {result.problems()}")
                 plural = "s" if count != 1 else ""
                 ctx.say(NAME, f"round {rnd} {name}, {count} preset{plural}: {result.summary()}")
-    before_rows = (
-        [
-            Row(
-                TITLE,
-                f"req/s, {count} preset(s), ours before",
-                series[("ours", count)],
-                series[("before", count)],
-                at_least_ratio(0.95),
-            )
-            for count in (1, n)
-        ]
-        if ctx.before is not None
-        else []
-    )
+    before_rows = []
+    if ctx.before is not None:
+        for count in (1, n):
+            before_rows += [
+                Row(
+                    TITLE,
+                    f"server CPU per request, {count} preset(s), ours before",
+                    cpu[("ours", count)],
+                    cpu[("before", count)],
+                    at_most_ratio(1.05),
+                ),
+                Row(
+                    TITLE,
+                    f"req/s, {count} preset(s), ours before",
+                    series[("ours", count)],
+                    series[("before", count)],
+                    at_least_ratio(0.95),
+                ),
+            ]
     return [
         *before_rows,
         Row(

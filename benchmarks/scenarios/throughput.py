@@ -8,7 +8,7 @@ from benchmarks import wrk
 from benchmarks.api import Api, expect_reply, http_mock_with_preset
 from benchmarks.context import Context
 from benchmarks.servers import ServerSpec, running
-from benchmarks.stats import Row, Series, at_least_ratio, below
+from benchmarks.stats import Row, Series, at_least_ratio, at_most_ratio, below
 
 NAME = "throughput"
 TITLE = "1. Throughput"
@@ -26,7 +26,8 @@ def measure_pretenders(
         wrk.run(server.url(f"{mock.path}/hello"), warmup_s, connections=connections)
         api.delete_http_mock(mock.id)
         mock = http_mock_with_preset(api, RULE, REPLY)
-        return wrk.run(server.url(f"{mock.path}/hello"), measure_s, connections=connections)
+        url = server.url(f"{mock.path}/hello")
+        return wrk.measured(url, measure_s, server.cpu_seconds, connections=connections)
 
 
 def measure_hello(
@@ -40,11 +41,13 @@ def measure_hello(
         return wrk.run(server.url(path), measure_s, connections=connections)
 
 
-def _record(rnd: int, result: wrk.WrkResult | None, rps: Series, p99: Series) -> None:
+def _record(rnd: int, result: wrk.WrkResult | None, rps: Series, p99: Series, cpu: Series) -> None:
     if result is None:
         return
     rps.add(result.rps)
     p99.add(result.p99_ms)
+    if result.server_cpu_s:
+        cpu.add(result.cpu_us_per_request)
     if result.problems():
         rps.note(f"round {rnd}: wrk counted {result.problems()}")
 
@@ -55,7 +58,9 @@ def run(ctx: Context) -> list[Row]:
     names = ["1.4.5", "ours", "aiohttp", "before"]
     rps = {name: Series(name, "req/s") for name in names}
     p99 = {name: Series(name, "ms") for name in names}
+    cpu = {name: Series(name, "µs") for name in names}
     rps["ours"], p99["ours"] = ctx.ours_series("req/s"), ctx.ours_series("ms")
+    cpu["ours"] = ctx.ours_series("µs")
     plan = [
         ("1.4.5", ctx.ref145, measure_pretenders, s.ref145_warmup_s, s.ref145_measure_s),
         ("ours", ctx.ours, measure_pretenders, s.warmup_s, s.measure_s),
@@ -74,7 +79,7 @@ def run(ctx: Context) -> list[Row]:
                 rps[name],
                 p99[name],
             )
-            _record(rnd, result, rps[name], p99[name])
+            _record(rnd, result, rps[name], p99[name], cpu[name])
             if result is not None:
                 ctx.say(NAME, f"round {rnd} {name}: {result.summary()}")
     conns = f"wrk -t1 -c{s.connections}"
@@ -85,6 +90,15 @@ def run(ctx: Context) -> list[Row]:
         Row(TITLE, "p99 latency", p99["ours"], p99["1.4.5"]),
     ]
     if ctx.before is not None:
+        rows.append(
+            Row(
+                TITLE,
+                "server CPU per request, ours before",
+                cpu["ours"],
+                cpu["before"],
+                at_most_ratio(1.05),
+            )
+        )
         rows.append(
             Row(
                 TITLE,
