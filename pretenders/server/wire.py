@@ -17,6 +17,7 @@ import msgspec
 from pretenders.common.constants import FOREVER
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.filters import MailFilter, RecordFilter, RequestFilter
+from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.near_miss import NearMiss, describe_near_miss
 from pretenders.server.core.patterns import Pattern
@@ -496,10 +497,9 @@ def format_timeout(timeout: Timeout) -> str:
     return f"{hours}:{str(rest).split(':', 1)[1]}"
 
 
-def history_stats(mock: Mock) -> HistoryStatsOut:
-    history = mock.history
+def history_stats(stats: HistoryStats) -> HistoryStatsOut:
     return HistoryStatsOut(
-        total=history.total, kept=len(history), dropped=history.dropped, limit=history.limit
+        total=stats.total, kept=stats.kept, dropped=stats.dropped, limit=stats.limit
     )
 
 
