@@ -17,7 +17,7 @@ from tests.waiting import wait_until
 
 
 def pending_waits(server: EmbeddedServer) -> int:
-    return server.app[STATE].waiters.pending
+    return server.app[STATE].mocks.waiters.pending
 
 
 @pytest.fixture

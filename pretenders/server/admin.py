@@ -16,22 +16,20 @@ import msgspec
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
-from pretenders.common.constants import FOREVER
 from pretenders.common.wire_names import DROPPED_HEADER, NEXT_OFFSET_HEADER, TOTAL_HEADER
-from pretenders.server import operations, wire
+from pretenders.server import wire
 from pretenders.server.core.errors import CoreError, InvalidInput, UnknownMock
+from pretenders.server.core.history import HistoryStats
+from pretenders.server.core.paging import Page
 from pretenders.server.core.registry import Mock, Protocol
-from pretenders.server.core.scanning import select as scan
-from pretenders.server.core.waiting import MAX_WAIT, Outcome, check_wait
+from pretenders.server.core.waiting import MAX_WAIT
 from pretenders.server.http_protocol import on_disconnect, unreadable_body
 from pretenders.server.limits import payload_too_large
+from pretenders.server.mocks import MockService
 from pretenders.server.paging import (
     PAGING,
     PAGING_SCHEMAS,
-    Page,
     page_of,
-    select,
-    select_all,
     stream_json_list,
     without_paging,
 )
@@ -114,6 +112,10 @@ def _state(request: web.Request) -> ServerState:
     return request.app[STATE]
 
 
+def _mocks(request: web.Request) -> MockService:
+    return request.app[STATE].mocks
+
+
 async def _payload(request: web.Request, payload_type: type[wire.Payload]) -> wire.Payload:
     try:
         raw = await request.read()
@@ -131,19 +133,19 @@ def _mock_routes(protocol: Protocol) -> list[Route]:
     create_type = wire.CreateSmtpMock if protocol == "smtp" else wire.CreateMock
 
     async def create(request: web.Request) -> web.StreamResponse:
-        state = _state(request)
-        mock = await operations.open_mock(state, protocol, await _payload(request, create_type))
-        return json_response(state.adapters[protocol].describe(mock))
+        mocks = _mocks(request)
+        mock = await mocks.open_mock(protocol, await _payload(request, create_type))
+        return json_response(mocks.describe(mock))
 
     async def list_all(request: web.Request) -> web.StreamResponse:
-        return json_response([wire.mock_info(m) for m in _state(request).registry.all(protocol)])
+        return json_response([wire.mock_info(m) for m in _mocks(request).list_mocks(protocol)])
 
     async def inspect(request: web.Request) -> web.StreamResponse:
-        mock = _state(request).registry.get(protocol, request.match_info["id"])
+        mock = _mocks(request).get(protocol, request.match_info["id"])
         return json_response(wire.mock_info(mock))
 
     async def delete(request: web.Request) -> web.StreamResponse:
-        _state(request).registry.delete(protocol, request.match_info["id"])
+        _mocks(request).delete(protocol, request.match_info["id"])
         return web.Response()
 
     async def prune(request: web.Request) -> web.StreamResponse:
@@ -153,7 +155,7 @@ def _mock_routes(protocol: Protocol) -> list[Route]:
                 f"to delete one mock use DELETE /{protocol}/<id>",
                 field="stale",
             )
-        _state(request).registry.prune()
+        _mocks(request).prune()
         return web.Response()
 
     created_type = wire.CreatedHttpMock if protocol == "http" else wire.CreatedSmtpMock
@@ -202,27 +204,24 @@ def _mock_routes(protocol: Protocol) -> list[Route]:
 
 
 def _mock_or_none(request: web.Request) -> Mock | None:
-    return _state(request).registry.find(request.match_info["id"])
+    return _mocks(request).find(request.match_info["id"])
 
 
 async def add_preset(request: web.Request) -> web.StreamResponse:
-    state = _state(request)
+    mocks = _mocks(request)
     mock = _mock_or_none(request)
     if mock is None:
         raise UnknownMock("http", request.match_info["id"])
     if mock.protocol == "smtp":
         smtp = await _payload(request, wire.SmtpPresetIn)
-        return json_response(wire.smtp_preset_out(operations.add_smtp_preset(state, mock, smtp)))
+        return json_response(wire.smtp_preset_out(mocks.add_smtp_reply(mock, smtp)))
     http = await _payload(request, wire.PresetIn)
-    return json_response(wire.preset_out(operations.add_http_preset(state, mock, http)))
+    return json_response(wire.preset_out(mocks.add_http_preset(mock, http)))
 
 
 def _live_mock(request: web.Request) -> Mock:
     """The mock named in the path, of either protocol, or UnknownMock."""
-    mock = _mock_or_none(request)
-    if mock is None:
-        raise UnknownMock("http or smtp", request.match_info["id"])
-    return mock
+    return _mocks(request).get_any(request.match_info["id"])
 
 
 async def list_presets(request: web.Request) -> web.StreamResponse:
@@ -232,19 +231,9 @@ async def list_presets(request: web.Request) -> web.StreamResponse:
     mock = _mock_or_none(request)
     if mock is None:
         return json_response([])
-    if mock.protocol == "smtp":
-        scripted, more = await select(
-            list(mock.script), page, (lambda p: p.times_left != FOREVER) if only_unused else None
-        )
-        return await stream_json_list(
-            request, scripted, wire.smtp_preset_out, _next_offset(page, len(scripted), more)
-        )
-    presets, more = await select(
-        list(mock.presets), page, (lambda p: p.unused) if only_unused else None
-    )
-    return await stream_json_list(
-        request, presets, wire.preset_out, _next_offset(page, len(presets), more)
-    )
+    presets, more = await _mocks(request).list_presets(mock, page, only_unused)
+    encode: Any = wire.smtp_preset_out if mock.protocol == "smtp" else wire.preset_out
+    return await stream_json_list(request, presets, encode, _next_offset(page, len(presets), more))
 
 
 def _next_offset(page: Page, answered: int, more: bool) -> dict[str, str]:
@@ -256,17 +245,16 @@ def _next_offset(page: Page, answered: int, more: bool) -> dict[str, str]:
 async def clear_presets(request: web.Request) -> web.StreamResponse:
     mock = _mock_or_none(request)
     if mock is not None:
-        mock.presets.clear()
-        mock.script.clear()
+        _mocks(request).clear_presets(mock)
     return web.Response()
 
 
-def _with_totals(response: web.Response, mock: Mock | None) -> web.Response:
+def _totals(stats: HistoryStats | None) -> dict[str, str]:
     """Say how many records the mock received and how many the history limit dropped."""
-    history = mock.history if mock is not None else None
-    response.headers[TOTAL_HEADER] = str(history.total if history is not None else 0)
-    response.headers[DROPPED_HEADER] = str(history.dropped if history is not None else 0)
-    return response
+    return {
+        TOTAL_HEADER: str(stats.total if stats is not None else 0),
+        DROPPED_HEADER: str(stats.dropped if stats is not None else 0),
+    }
 
 
 HISTORY_HEADERS = {
@@ -291,28 +279,26 @@ async def list_history(request: web.Request) -> web.StreamResponse:
         timeout=_state(request).settings.regex_timeout,
     )
     if mock is None:
-        return _with_totals(json_response([]), None)
-    history = mock.history
-    totals = {TOTAL_HEADER: str(history.total), DROPPED_HEADER: str(history.dropped)}
-    if wanted is None:
-        records, more = select_all(history, len(history), page)
-    else:  # filtered a slice at a time: on a snapshot, which appends and drops leave be
-        records, more = await select(history.snapshot(), page, wanted)
+        response = json_response([])
+        response.headers.update(_totals(None))
+        return response
+    mocks = _mocks(request)
+    totals = _totals(mocks.history_stats(mock))
+    records, more = await mocks.list_history(mock, page, wanted)
     headers = {**totals, **_next_offset(page, len(records), more)}
     return await stream_json_list(request, records, wire.record_out, headers)
 
 
 async def history_stats(request: web.Request) -> web.StreamResponse:
-    return json_response(wire.history_stats(_live_mock(request)))
+    return json_response(wire.history_stats(_mocks(request).history_stats(_live_mock(request))))
 
 
 async def count_records(request: web.Request) -> web.StreamResponse:
     mock = _live_mock(request)
     payload = await _payload(request, wire.FilterIn)
     wanted = wire.filter_of(payload, mock.protocol, timeout=_state(request).settings.regex_timeout)
-    dropped = mock.history.dropped  # of the records counted: the ones there now
-    found = await scan(list(mock.history), wanted)
-    return json_response(wire.CountOut(count=len(found), dropped=dropped))
+    count, dropped = await _mocks(request).count(mock, wanted)
+    return json_response(wire.CountOut(count=count, dropped=dropped))
 
 
 async def get_history(request: web.Request) -> web.StreamResponse:
@@ -321,18 +307,21 @@ async def get_history(request: web.Request) -> web.StreamResponse:
         position = int(text)
     except ValueError:
         raise InvalidInput(f"position must be an integer, got {text!r}", field="position") from None
+    mocks = _mocks(request)
     mock = _mock_or_none(request)
-    if mock is not None and position < 0:
-        position += len(mock.history)  # -1 is the latest, as 1.4 allowed
-    record = mock.history.get(position) if mock else None
+    # -1 is the latest, as 1.4 allowed
+    record = mocks.record_at(mock, position) if mock is not None else None
+    stats = mocks.history_stats(mock) if mock is not None else None
     if record is None:
-        dropped = mock.history.dropped if mock else 0
+        dropped = stats.dropped if stats is not None else 0
         raise NotRecorded(
             f"No recorded request at position {text}"
             + (f" ({_dropped_note(dropped)}; 0 is the oldest kept)" if dropped else ""),
             field="position",
         )
-    return _with_totals(json_response(wire.record_out(record)), mock)
+    response = json_response(wire.record_out(record))
+    response.headers.update(_totals(stats))
+    return response
 
 
 def _dropped_note(dropped: int) -> str:
@@ -343,7 +332,7 @@ def _dropped_note(dropped: int) -> str:
 async def clear_history(request: web.Request) -> web.StreamResponse:
     mock = _mock_or_none(request)
     if mock is not None:
-        mock.history.clear()
+        _mocks(request).clear_history(mock)
     return web.Response()
 
 
@@ -419,13 +408,11 @@ def _preset_routes() -> list[Route]:
 
 
 async def wait_records(request: web.Request) -> web.StreamResponse:
-    state = _state(request)
+    mocks = _mocks(request)
     mock = _live_mock(request)
     payload = await _payload(request, wire.WaitIn)
-    wanted = wire.filter_of(payload, mock.protocol, timeout=state.settings.regex_timeout)
-    check_wait(payload.count, payload.timeout)
-    mock.touch(state.registry.clock())
-    task = asyncio.ensure_future(state.waiters.wait(mock, wanted, payload.count, payload.timeout))
+    wanted = wire.filter_of(payload, mock.protocol, timeout=mocks.regex_timeout)
+    task = asyncio.ensure_future(mocks.wait(mock, wanted, payload.count, payload.timeout))
     forget = on_disconnect(request, task.cancel)
     try:
         await asyncio.wait({task})
@@ -435,9 +422,6 @@ async def wait_records(request: web.Request) -> web.StreamResponse:
     if task.cancelled():
         return web.Response(status=499)  # the client went away: nobody reads this
     result = task.result()
-    if result.outcome is Outcome.GONE:
-        raise UnknownMock(mock.protocol, mock.id)
-    mock.touch(state.registry.clock())
     return json_response(wire.wait_out(mock.protocol, result, payload.count, payload.timeout))
 
 

@@ -25,10 +25,9 @@ from pretenders.server.connections import (
     default_max_connections,
     open_file_limit,
 )
-from pretenders.server.core.presets import PresetLimits
-from pretenders.server.core.registry import Registry
 from pretenders.server.http_protocol import AnyMethodAppRunner
 from pretenders.server.loader import load_mock_files
+from pretenders.server.mocks import MockService
 from pretenders.server.openapi import build_openapi
 from pretenders.server.settings import Settings
 from pretenders.server.state import STATE, ServerState
@@ -69,19 +68,13 @@ def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings()
     # Admin calls carry preset bodies base64-encoded: the mocks' own limit is checked apart.
     app = web.Application(client_max_size=settings.admin_payload_limit)
-    registry = Registry(
-        default_timeout=settings.mock_timeout,
-        history_limit=settings.history_limit,
-        max_mocks=settings.max_mocks,
-        history_bytes=settings.history_bytes,
-        preset_limits=PresetLimits(settings.max_presets, settings.preset_bytes),
-    )
+    mocks = MockService.from_settings(settings)
     limit = settings.max_connections or default_max_connections(open_file_limit())
     connections = ConnectionBudget(limit)
-    app[STATE] = ServerState(settings=settings, registry=registry, connections=connections)
-    smtp = smtp_mock.SmtpMockAdapter(settings, connections)
-    app[STATE].adapters.update(http=http_mock.HttpMockAdapter(), smtp=smtp)
-    registry.on_removed(smtp.close)
+    app[STATE] = ServerState(settings=settings, mocks=mocks, connections=connections)
+    smtp = smtp_mock.SmtpMockAdapter(settings, mocks, connections)
+    mocks.adapters.update(http=http_mock.HttpMockAdapter(), smtp=smtp)
+    mocks.on_removed(smtp.close)
     app.on_startup.append(lambda _: _prepare_tls(smtp))
     app.on_startup.append(_load_mock_files)
     app.on_cleanup.append(_remove_all_mocks)
@@ -102,7 +95,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
     app.router.add_get("/openapi.json", serve_openapi)
     app.router.add_get(TLS_CERTIFICATE_PATH, serve_certificate)
-    endpoint = http_mock.MockEndpoint(registry, settings.max_body_size)
+    endpoint = http_mock.MockEndpoint(mocks, settings.max_body_size)
     app[http_mock.ENDPOINT] = endpoint
     mock_route = app.router.add_route("*", http_mock.ROUTE, endpoint.__call__)
     if mock_route.resource is not None:
@@ -136,7 +129,7 @@ async def _load_mock_files(app: web.Application) -> None:
 
 async def _remove_all_mocks(app: web.Application) -> None:
     """Close every mock's listeners when the server stops."""
-    app[STATE].registry.clear()
+    app[STATE].mocks.delete_all()
 
 
 async def _prune_idle_mocks(app: web.Application) -> AsyncIterator[None]:
@@ -146,7 +139,7 @@ async def _prune_idle_mocks(app: web.Application) -> AsyncIterator[None]:
     async def loop() -> None:
         while True:
             await asyncio.sleep(state.settings.prune_interval)
-            for mock in state.registry.prune():
+            for mock in state.mocks.prune():
                 logger.info("%s mock %s timed out", mock.protocol.upper(), mock.id)
 
     task = asyncio.create_task(loop())
@@ -192,7 +185,7 @@ async def start_server(settings: Settings) -> RunningServer:
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
     except BaseException:
-        app[STATE].registry.clear()  # mocks a --load file opened before failing
+        app[STATE].mocks.delete_all()  # mocks a --load file opened before failing
         await runner.cleanup()
         raise
     port = runner.addresses[0][1]

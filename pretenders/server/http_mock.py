@@ -1,7 +1,8 @@
 """HTTP mocks: ``/mockhttp/<id>/<path>`` records each request and serves a preset.
 
-This is the hot path: one registry lookup, one record appended, the presets tried
-through an index with regexes compiled when they were added, and no logging.
+This is the hot path: one lookup, one record appended, the presets tried through an
+index with regexes compiled when they were added, and no logging. Each of those is one
+direct call to the :class:`MockService`, bound once.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from pretenders.server import wire
 from pretenders.server.core.matching import MatchSubject
-from pretenders.server.core.near_miss import compare_presets, explain_miss
+from pretenders.server.core.near_miss import explain_miss
 from pretenders.server.core.patterns import milliseconds
 from pretenders.server.core.records import RequestRecord
-from pretenders.server.core.registry import Mock, Registry
+from pretenders.server.core.registry import Mock
 from pretenders.server.http_protocol import on_disconnect, unreadable_body
 from pretenders.server.limits import refused_body
+from pretenders.server.mocks import MockService
 
 logger = logging.getLogger("pretenders.server")
 
@@ -59,8 +61,13 @@ class MockEndpoint:
     requests here without going through the router (see ``AnyMethodAppRunner``).
     """
 
-    def __init__(self, registry: Registry, max_body_size: int) -> None:
-        self.registry = registry
+    def __init__(self, mocks: MockService, max_body_size: int) -> None:
+        self.mocks = mocks
+        # Bound once: the hot path pays one call each, no attribute lookups.
+        self._find = mocks.find
+        self._keep_alive = mocks.keep_alive
+        self._claim = mocks.claim_preset
+        self._add_to_history = mocks.add_to_history
         self.max_body_size = max_body_size
         """Larger request bodies get a 413 (the application's ``client_max_size`` must be
         at least this, so that aiohttp reads bodies this large)."""
@@ -71,20 +78,20 @@ class MockEndpoint:
             query = request.query_string
             raw_path = f"{request.path}?{query}" if query else request.path
         mock_id, url = split_mock_path(raw_path)
-        mock = self.registry.find(mock_id)
+        mock = self._find(mock_id)
         if mock is None or mock.protocol != "http":
             return web.Response(status=404, text=f"No matching http mock: {mock_id}")
 
         now = time.time()
-        mock.touch(now)
+        self._keep_alive(mock, now)
         limit = self.max_body_size
         size = request.content_length
         if size is not None and size > limit:
-            return _refuse_body(mock, request, url, now, size, limit)
+            return _refuse_body(self.mocks, mock, request, url, now, size, limit)
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:  # a chunked body, over client_max_size
-            return _refuse_body(mock, request, url, now, None, limit)
+            return _refuse_body(self.mocks, mock, request, url, now, None, limit)
         except RequestPayloadError as error:  # e.g. "Content-Encoding: gzip" on plain bytes
             refused = web.Response(status=400, text=unreadable_body(error))
             refused.force_close()  # the connection cannot be read past that body
@@ -92,7 +99,7 @@ class MockEndpoint:
         except ConnectionResetError:  # the client left before sending the whole body
             return web.Response(status=499)
         if len(body) > limit:  # a chunked body, between the limit and client_max_size
-            return _refuse_body(mock, request, url, now, None, limit)
+            return _refuse_body(self.mocks, mock, request, url, now, None, limit)
         record = RequestRecord(
             method=request.method,
             url=url,
@@ -101,16 +108,16 @@ class MockEndpoint:
             time=now,
         )
         subject = MatchSubject(record)
-        preset = mock.presets.take(subject)
+        preset = self._claim(mock, subject)
         if preset is None:
-            return _no_match(mock, record, subject)
+            return _no_match(self.mocks, mock, record, subject)
         if subject.gave_up is not None:
-            _report_gave_up(mock, subject)
+            _report_gave_up(self.mocks, mock, subject)
 
         reply = preset.reply
         record.status = reply.status
         record.preset_id = preset.id
-        mock.record(record)
+        self._add_to_history(mock, record)
         if reply.after > 0:
             await _delay(request, reply.after)
         return web.Response(status=reply.status, body=reply.body, headers=reply.sent_headers)
@@ -129,7 +136,13 @@ async def _delay(request: web.BaseRequest, seconds: float) -> None:
 
 
 def _refuse_body(
-    mock: Mock, request: web.BaseRequest, url: str, now: float, size: int | None, limit: int
+    mocks: MockService,
+    mock: Mock,
+    request: web.BaseRequest,
+    url: str,
+    now: float,
+    size: int | None,
+    limit: int,
 ) -> web.Response:
     """Record a request whose body is over the limit without its body, and answer 413."""
     record = RequestRecord(
@@ -141,21 +154,23 @@ def _refuse_body(
         status=413,
         body_too_large=True,
     )
-    mock.record(record)
+    mocks.add_to_history(mock, record)
     return web.Response(
         status=413, body=refused_body(size, limit), content_type="text/plain", charset="utf-8"
     )
 
 
-def _no_match(mock: Mock, record: RequestRecord, subject: MatchSubject) -> web.Response:
+def _no_match(
+    mocks: MockService, mock: Mock, record: RequestRecord, subject: MatchSubject
+) -> web.Response:
     """Record the miss with its closest presets, and answer 404 saying why they missed."""
     record.status = 404
-    comparison = compare_presets(mock.presets, subject)
+    comparison = mocks.compare_presets(mock, subject)
     record.near_misses = comparison.misses
     if subject.gave_up is not None:
-        _report_gave_up(mock, subject)
-    mock.record(record)
-    text = explain_miss(record, len(mock.presets), mock.id, comparison.compared)
+        _report_gave_up(mocks, mock, subject)
+    mocks.add_to_history(mock, record)
+    text = explain_miss(record, mocks.preset_count(mock), mock.id, comparison.compared)
     return web.Response(
         status=404,
         body=text.encode("utf-8", errors="replace"),
@@ -164,9 +179,9 @@ def _no_match(mock: Mock, record: RequestRecord, subject: MatchSubject) -> web.R
     )
 
 
-def _report_gave_up(mock: Mock, subject: MatchSubject) -> None:
+def _report_gave_up(mocks: MockService, mock: Mock, subject: MatchSubject) -> None:
     """Log each preset regex that gave up on a request, the first time it does."""
-    for preset, pattern in mock.presets.newly_gave_up(subject):
+    for preset, pattern in mocks.newly_gave_up(mock, subject):
         logger.warning(
             "HTTP mock %s, preset %d: the regular expression %r (%s) gave up after %s on "
             "%r; the preset is a miss for any request it gives up on (logged once per "

@@ -28,9 +28,9 @@ from typing import Any, Literal
 import msgspec
 import yaml
 
-from pretenders.server import operations, wire
+from pretenders.server import wire
 from pretenders.server.core.errors import CoreError
-from pretenders.server.core.registry import Mock, check_name, check_timeout
+from pretenders.server.core.registry import check_name, check_timeout
 from pretenders.server.state import ServerState
 
 
@@ -109,13 +109,12 @@ def read_mock_file(path: Path, state: ServerState) -> Loaded:
             continue
         problems.extend(_mock_problems(label, spec, protocols))
         preset_type = wire.SmtpPresetIn if spec.protocol == "smtp" else HttpPresetSpec
-        scratch = Mock(id=spec.name, protocol=spec.protocol, timeout=None, start=0, last_call=0)
         presets: list[msgspec.Struct] = []
         for index, raw_preset in enumerate(spec.presets, start=1):
             where = f"{label}, preset #{index}"
             try:
                 preset = _convert(raw_preset, preset_type, where)
-                _add_preset(state, scratch, preset)  # on a scratch mock: refused as it would be
+                state.mocks.check_preset(spec.protocol, _payload(preset))
             except LoadError as error:
                 problems.append(str(error))
             except CoreError as error:
@@ -149,11 +148,12 @@ def _mock_problems(label: str, spec: MockSpec, protocols: dict[str, str]) -> lis
     return problems
 
 
-def _add_preset(state: ServerState, mock: Mock, preset: msgspec.Struct) -> None:
-    if isinstance(preset, wire.SmtpPresetIn):
-        operations.add_smtp_preset(state, mock, preset)
-    elif isinstance(preset, HttpPresetSpec):
-        operations.add_http_preset(state, mock, preset.as_payload())
+def _payload(preset: msgspec.Struct) -> wire.PresetIn | wire.SmtpPresetIn:
+    """The admin API's payload for a preset as written in a file."""
+    if isinstance(preset, HttpPresetSpec):
+        return preset.as_payload()
+    assert isinstance(preset, wire.SmtpPresetIn)
+    return preset
 
 
 async def load_mock_files(
@@ -187,10 +187,10 @@ async def _create(state: ServerState, loaded: Loaded) -> list[str]:
         else:
             options = wire.CreateMock(name=spec.name, pretender_timeout=spec.timeout)
         try:
-            mock = await operations.open_mock(state, spec.protocol, options)
+            mock = await state.mocks.open_mock(spec.protocol, options)
             for index, preset in enumerate(presets, start=1):
                 try:
-                    _add_preset(state, mock, preset)
+                    state.mocks.add_any_preset(mock, _payload(preset))
                 except CoreError as error:
                     raise LoadError(f"{label}, preset #{index}: {error.message}") from None
         except CoreError as error:

@@ -10,22 +10,17 @@ so other requests are served between slices and at most one slice is held encode
 from __future__ import annotations
 
 import asyncio
-import itertools
-import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import msgspec
 from aiohttp import web
 
 from pretenders.server.core.errors import InvalidInput
+from pretenders.server.core.paging import MAX_INDEX, SLICE_ITEMS, Page
 
 Item = TypeVar("Item")
 
-SLICE_ITEMS = 200
-"""Items encoded per write, at most: a few milliseconds of work between two turns of
-the loop."""
 SLICE_BYTES = 1024 * 1024
 """Encoded bytes gathered before a write, about (one large item may pass it)."""
 
@@ -36,32 +31,12 @@ PAGING = {
 }
 """The query parameters that page a long list, with what they do (for the OpenAPI document)."""
 
-MAX_INDEX = sys.maxsize
-"""The largest ``offset`` or ``limit`` (2**63 - 1 on 64-bit machines): past any list."""
-
 PAGING_SCHEMAS = {
     "offset": {"type": "integer", "minimum": 0, "maximum": MAX_INDEX, "default": 0},
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_INDEX},
 }
 
 _JSON = "application/json"
-
-
-@dataclass(frozen=True)
-class Page:
-    """Which part of a list a query asks for."""
-
-    offset: int = 0
-    limit: int | None = None
-
-    @property
-    def end(self) -> int | None:
-        """Where the page stops (None: at the end of the list)."""
-        return None if self.limit is None else min(self.offset + self.limit, MAX_INDEX)
-
-    def next_offset(self, answered: int, more: bool) -> int | None:
-        """The offset of the next page, or None when this one reached the end."""
-        return self.offset + answered if more else None
 
 
 def page_of(query: Mapping[str, str]) -> Page:
@@ -91,40 +66,6 @@ def _whole(query: Mapping[str, str], name: str, least: int, default: int | None)
             field=name,
         )
     return number
-
-
-def select_all(items: Iterable[Item], count: int, page: Page) -> tuple[list[Item], bool]:
-    """The items of ``page`` among the ``count`` ``items``, and whether more follow
-    (references, taken in one go)."""
-    end = page.end
-    chosen = list(itertools.islice(items, page.offset, end))
-    return chosen, end is not None and end < count
-
-
-async def select(
-    items: Sequence[Item], page: Page, wanted: Callable[[Item], bool] | None
-) -> tuple[list[Item], bool]:
-    """The items of ``page`` among those ``wanted`` (all when None), and whether more follow.
-
-    ``items`` must not change meanwhile (a snapshot): a filter runs a slice at a time,
-    yielding to the loop in between.
-    """
-    if wanted is None:
-        return select_all(items, len(items), page)
-    end = page.end
-    chosen: list[Item] = []
-    seen = 0
-    for start in range(0, len(items), SLICE_ITEMS):
-        for item in items[start : start + SLICE_ITEMS]:
-            if not wanted(item):
-                continue
-            if end is not None and seen >= end:
-                return chosen, True
-            if seen >= page.offset:
-                chosen.append(item)
-            seen += 1
-        await asyncio.sleep(0)
-    return chosen, False
 
 
 async def stream_json_list(

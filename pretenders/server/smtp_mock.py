@@ -2,8 +2,9 @@
 
 Creating a mock opens a listening socket on a free port, chosen by the operating
 system, before the create call answers. Every accepted message becomes a
-:class:`MailRecord` in the mock's history; scripted replies (``mock.script``) can make
-any stage of the conversation fail, hang up or answer late.
+:class:`MailRecord` in the mock's history; scripted replies (added with
+``POST /preset/<id>``) can make any stage of the conversation fail, hang up or answer late.
+Both go through the :class:`MockService`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pretenders.server.core.patterns import milliseconds
 from pretenders.server.core.records import MailRecord
 from pretenders.server.core.registry import Mock
 from pretenders.server.core.smtp_script import SmtpPreset
+from pretenders.server.mocks import MockService
 from pretenders.server.settings import Settings
 from pretenders.server.tls import TlsIdentity, server_identity
 
@@ -77,18 +79,18 @@ def _report_gave_up(mock: Mock, presets: list[SmtpPreset]) -> None:
 class MailHandler:
     """aiosmtpd hooks for one mock: apply its scripted replies, record accepted mail."""
 
-    def __init__(self, mock: Mock) -> None:
+    def __init__(self, mock: Mock, mocks: MockService) -> None:
         self.mock = mock
+        self.mocks = mocks
 
     async def scripted(self, server: SMTP, stage: str, argument: str) -> str | None:
         """The scripted reply line for this stage, after its delay; None for the normal one.
 
         A scripted hang-up closes the connection and answers None.
         """
-        script = self.mock.script
-        reply = script.take(stage, argument)
-        if script.gave_up:
-            _report_gave_up(self.mock, script.gave_up)
+        reply, gave_up = self.mocks.claim_smtp_reply(self.mock, stage, argument)
+        if gave_up:
+            _report_gave_up(self.mock, gave_up)
         if reply is None:
             return None
         if reply.after > 0:
@@ -152,8 +154,9 @@ class MailHandler:
             return line
         credentials = session.auth_data if isinstance(session.auth_data, LoginPassword) else None
         now = time.time()
-        self.mock.touch(now)
-        self.mock.record(
+        self.mocks.keep_alive(self.mock, now)
+        self.mocks.add_to_history(
+            self.mock,
             MailRecord(
                 peer=_peer(session),
                 mail_from=envelope.mail_from or "",
@@ -166,7 +169,7 @@ class MailHandler:
                 password=_text(credentials.password) if credentials else None,
                 mail_options=tuple(envelope.mail_options),
                 rcpt_options=tuple(envelope.rcpt_options),
-            )
+            ),
         )
         return line or "250 OK"
 
@@ -235,8 +238,11 @@ class ScriptedSMTP(SMTP):
 class SmtpMockAdapter:
     """Opens and closes the listening socket of each SMTP mock."""
 
-    def __init__(self, settings: Settings, connections: ConnectionBudget | None = None) -> None:
+    def __init__(
+        self, settings: Settings, mocks: MockService, connections: ConnectionBudget | None = None
+    ) -> None:
         self.settings = settings
+        self.mocks = mocks
         self.connections = connections or ConnectionBudget(10_000)
         _AIOSMTPD_LOG.addFilter(_AIOSMTPD_FILTER)  # adding the same filter twice is a no-op
         self._tls: TlsIdentity | None = None
@@ -250,7 +256,7 @@ class SmtpMockAdapter:
         return self._tls
 
     async def open(self, mock: Mock, options: wire.CreateMock) -> None:
-        handler = MailHandler(mock)
+        handler = MailHandler(mock, self.mocks)
         size_limit = self.settings.smtp_size_limit
         if isinstance(options, wire.CreateSmtpMock) and options.size_limit is not None:
             size_limit = options.size_limit

@@ -36,7 +36,7 @@ def filled() -> Iterator[tuple[EmbeddedServer, str]]:
         httpx.post(f"{server.url}/preset/other", json={"rule": "GET /ping", "times": "FOREVER"})
 
         def fill(start: int, stop: int) -> None:
-            mock = server.app[STATE].registry.get("http", "big")
+            mock = server.app[STATE].mocks.registry.get("http", "big")
             headers = (("Host", "127.0.0.1"), ("User-Agent", "test"))
             for n in range(start, stop):
                 mock.record(RequestRecord("GET", f"/{n}", headers, b"", 0.0, status=404))

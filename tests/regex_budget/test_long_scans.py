@@ -116,7 +116,7 @@ def test_count_over_a_long_history_lets_the_server_answer_meanwhile(
     server: EmbeddedServer, admin: httpx.Client, new_mock: Callable[..., str]
 ) -> None:
     mock_id = new_mock()
-    mock = server.app[STATE].registry.find(mock_id)
+    mock = server.app[STATE].mocks.registry.find(mock_id)
     assert mock is not None
     # 200,000 requests over HTTP would take minutes: the records are put in place directly
     # (the server's loop is idle meanwhile; a deque append is atomic).

@@ -11,6 +11,7 @@ import pytest
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Registry
 from pretenders.server.embedded import EmbeddedServer
+from pretenders.server.mocks import MockService
 from pretenders.server.ui.live import encode_event
 from tests.ui.conftest import SmtpMockInfo, send_mail
 
@@ -83,12 +84,12 @@ def test_smtp_page_notes_the_dropped_mails(client: httpx.Client) -> None:
 
 
 def test_live_rows_are_numbered_like_the_page() -> None:
-    registry = Registry(history_limit=2)
-    mock, _ = registry.create_or_join("http", "live", "default")
+    mocks = MockService(Registry(history_limit=2))
+    mock, _ = mocks.registry.create_or_join("http", "live", "default")
     for n in range(4):
         record = RequestRecord(method="GET", url=f"/{n}", headers=(), body=b"", time=0.0)
-        mock.record(record)
-    event = encode_event(mock, record)
+        mocks.add_to_history(mock, record)
+    event = encode_event(mocks, mock, record)
     data = json.loads(event.split(b"data: ", 1)[1])
     assert data["row"]["index"] == 3
     assert data["row"]["href"].endswith("/requests/3")

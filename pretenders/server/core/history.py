@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -12,6 +13,20 @@ Record = TypeVar("Record")
 
 COMPACT_AFTER = 4096
 """Stale entries the byte budget's queue may hold before it is compacted (see ByteBudget)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryStats:
+    """How much of what a mock received its history still holds, as plain numbers."""
+
+    total: int
+    """Records received since the last reset, dropped ones included."""
+    kept: int
+    """Records the history holds: the newest ones."""
+    dropped: int
+    """The oldest ones the count limit or the byte budget dropped (``total - kept``)."""
+    limit: int | None
+    """The most records the history keeps (None: no limit)."""
 
 
 class History(Generic[Record]):
@@ -80,6 +95,11 @@ class History(Generic[Record]):
     def total(self) -> int:
         """How many records were received since the last reset, dropped ones included."""
         return self.dropped + len(self._records)
+
+    def stats(self) -> HistoryStats:
+        """Its counts now."""
+        kept = len(self._records)
+        return HistoryStats(self.dropped + kept, kept, self.dropped, self.limit)
 
     def get(self, position: int) -> Record | None:
         """The kept record at ``position`` (0 is the oldest kept), or None past either end."""

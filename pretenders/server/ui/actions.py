@@ -11,11 +11,10 @@ from collections.abc import Mapping
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
-from pretenders.server import operations
 from pretenders.server.core.errors import CoreError
 from pretenders.server.core.registry import Mock, Protocol
 from pretenders.server.http_protocol import unreadable_body
-from pretenders.server.limits import check_reply_body, payload_too_large
+from pretenders.server.limits import payload_too_large
 from pretenders.server.state import STATE
 from pretenders.server.ui import present
 from pretenders.server.ui.forms import FormError, MockForm, PresetForm
@@ -52,11 +51,11 @@ def _back_to(mock: Mock, anchor: str = "") -> web.HTTPSeeOther:
 
 async def create_mock(request: web.Request) -> web.StreamResponse:
     form = MockForm.from_post(await _form(request))
-    state = request.app[STATE]
+    mocks = request.app[STATE].mocks
     try:
-        if form.protocol not in state.adapters:
+        if form.protocol not in mocks.adapters:
             raise FormError(f"this server has no {form.protocol.upper()} mocks", "protocol")
-        mock = await operations.open_mock(state, form.protocol, form.options())
+        mock = await mocks.open_mock(form.protocol, form.options())
     except CoreError as error:
         return render_index(request, form, error=error.message, status=error.status)
     raise _back_to(mock)
@@ -65,15 +64,14 @@ async def create_mock(request: web.Request) -> web.StreamResponse:
 async def add_preset(request: web.Request) -> web.StreamResponse:
     mock = mock_of(request, "http")
     form = PresetForm.from_post(await _form(request))
+    mocks = request.app[STATE].mocks
     try:
-        rule, reply, times = form.build(request.app[STATE].settings.regex_timeout)
-        check_reply_body(reply.body, request.app[STATE].settings.max_body_size)
-        mock.presets.add(rule, reply, times)  # past --max-presets or --preset-bytes: refused
+        rule, reply, times = form.build(mocks.regex_timeout)
+        mocks.add_preset(mock, rule, reply, times)  # past --max-presets or --preset-bytes: refused
     except CoreError as error:
         return render_http_mock(
             request, mock, form, error=error.message, error_field=error.field, status=error.status
         )
-    mock.touch(request.app[STATE].registry.clock())
     raise _back_to(mock, "#presets")
 
 
@@ -82,21 +80,20 @@ async def delete_preset(request: web.Request) -> web.StreamResponse:
     await _form(request)
     text = request.match_info["preset"]
     if text.isdigit():
-        mock.presets.remove(int(text))  # already gone (used up) is fine: it is gone
+        # Already gone (used up) is fine: it is gone.
+        request.app[STATE].mocks.remove_preset(mock, int(text))
     raise _back_to(mock, "#presets")
 
 
 async def reset_mock(request: web.Request) -> web.StreamResponse:
     mock = mock_of(request, _protocol(request))
     await _form(request)
-    mock.presets.clear()
-    mock.script.clear()
-    mock.history.clear()
+    request.app[STATE].mocks.reset(mock)
     raise _back_to(mock)
 
 
 async def delete_mock(request: web.Request) -> web.StreamResponse:
     mock = mock_of(request, _protocol(request))
     await _form(request)
-    request.app[STATE].registry.delete(mock.protocol, mock.id)
+    request.app[STATE].mocks.delete(mock.protocol, mock.id)
     raise web.HTTPSeeOther("/")

@@ -1,6 +1,6 @@
 """Live updates: each new request or mail, pushed to the pages watching, as server-sent events.
 
-One observer on the registry fans records out to one bounded buffer per open page.
+One observer on the mocks fans records out to one bounded buffer per open page.
 A page that does not keep up is cut off (told so, and its browser reconnects) rather
 than let its buffer grow; every stream ends when the server shuts down.
 """
@@ -17,7 +17,8 @@ from typing import Any
 from aiohttp import web
 
 from pretenders.server.core.records import MailRecord, RequestRecord
-from pretenders.server.core.registry import Mock, Record, Registry
+from pretenders.server.core.registry import Mock, Record
+from pretenders.server.mocks import MockService
 from pretenders.server.ui import present
 from pretenders.server.ui.mail import mail_row
 from pretenders.server.ui.security import secure
@@ -76,8 +77,8 @@ class Subscriber:
 class LiveFeed:
     """The server-sent event stream at ``/ui/events`` (``?mock=<id>`` for one mock)."""
 
-    def __init__(self, registry: Registry, limit: int = 500, heartbeat: float = 15.0) -> None:
-        self.registry = registry
+    def __init__(self, mocks: MockService, limit: int = 500, heartbeat: float = 15.0) -> None:
+        self.mocks = mocks
         self.limit = limit
         self.heartbeat = heartbeat
         """Seconds between keep-alives: a page that went away is noticed at the next one."""
@@ -86,7 +87,7 @@ class LiveFeed:
         self._closed = False
 
     def start(self) -> None:
-        self._unsubscribe = self.registry.observe(self._on_record)
+        self._unsubscribe = self.mocks.observe(self._on_record)
 
     def close(self) -> None:
         """Stop observing and end every open stream (so that shutdown does not wait on them)."""
@@ -111,7 +112,7 @@ class LiveFeed:
             if not subscriber.wants(mock):
                 continue
             if chunk is None:
-                chunk = encode_event(mock, record)
+                chunk = encode_event(self.mocks, mock, record)
             if not subscriber.offer(chunk):
                 self._subscribers.discard(subscriber)
 
@@ -137,36 +138,37 @@ class LiveFeed:
         return response
 
 
-def encode_event(mock: Mock, record: Record) -> bytes:
+def encode_event(mocks: MockService, mock: Mock, record: Record) -> bytes:
     """One ``record`` event: the new row, and the mock's counts to update on the page.
 
     Small whatever the number of presets: only the preset that served the request is
     described (its uses, or that it is gone), never the whole list; a page whose list
     no longer agrees with the count offers a reload.
     """
-    index = mock.history.total - 1  # the UI numbers records from the last reset
+    stats = mocks.history_stats(mock)
+    index = stats.total - 1  # the UI numbers records from the last reset
     data: dict[str, Any] = {
         "mock": present.clean(mock.id),
         "protocol": mock.protocol,
-        "records": len(mock.history),
-        "presets": present.presets_of(mock),
+        "records": stats.kept,
+        "presets": mocks.preset_count(mock),
         "last_call": present.clock(mock.last_call),
         "last_call_title": present.precise(mock.last_call),
         "href": present.ui_path(mock.protocol, mock.id),
     }
     if isinstance(record, RequestRecord):
         data["row"] = asdict(present.request_row(mock, index, record))
-        data["preset"] = _served_preset(mock, record.preset_id)
+        data["preset"] = _served_preset(mocks, mock, record.preset_id)
     elif isinstance(record, MailRecord):
         data["row"] = asdict(mail_row(mock, index, record))
     return b"event: record\ndata: " + json.dumps(data).encode() + b"\n\n"
 
 
-def _served_preset(mock: Mock, preset_id: int | None) -> dict[str, Any] | None:
+def _served_preset(mocks: MockService, mock: Mock, preset_id: int | None) -> dict[str, Any] | None:
     """What the page shows of the preset that served a request: its uses, or that it went."""
     if preset_id is None:
         return None
-    preset = mock.presets.get(preset_id)
+    preset = mocks.preset(mock, preset_id)
     if preset is None:  # used up, or removed meanwhile
         return {"id": str(preset_id), "gone": True}
     return {

@@ -12,6 +12,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from pretenders.common.constants import FOREVER
+from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.near_miss import NearMiss
 from pretenders.server.core.presets import Preset
 from pretenders.server.core.records import RequestRecord
@@ -102,25 +103,21 @@ class MockRow:
     records: int
 
 
-def presets_of(mock: Mock) -> int:
-    """How many presets (HTTP) or scripted replies (SMTP) a mock has."""
-    return len(mock.script) if mock.protocol == "smtp" else len(mock.presets)
-
-
-def dropped_note(mock: Mock, noun: str) -> str:
+def dropped_note(stats: HistoryStats, noun: str) -> str:
     """Why the oldest records are missing, or "" when none were dropped."""
-    history = mock.history
-    if not history.dropped:
+    if not stats.dropped:
         return ""
-    older = f"{history.dropped} older {noun}{'' if history.dropped == 1 else 's'}"
-    verb = "was" if history.dropped == 1 else "were"
+    older = f"{stats.dropped} older {noun}{'' if stats.dropped == 1 else 's'}"
+    verb = "was" if stats.dropped == 1 else "were"
     return (
         f"{older} {verb} dropped by --history-limit: this server keeps the newest "
-        f"{history.limit} of each mock ({history.total} received since the last reset)."
+        f"{stats.limit} of each mock ({stats.total} received since the last reset)."
     )
 
 
-def mock_row(mock: Mock, address: str) -> MockRow:
+def mock_row(mock: Mock, address: str, presets: int, records: int) -> MockRow:
+    """``presets``: how many presets (HTTP) or scripted replies (SMTP) it holds;
+    ``records``: how many records its history keeps."""
     return MockRow(
         id=clean(mock.id),
         protocol=mock.protocol,
@@ -131,8 +128,8 @@ def mock_row(mock: Mock, address: str) -> MockRow:
         last_call=clock(mock.last_call),
         last_call_title=precise(mock.last_call),
         timeout=timeout_text(mock.timeout),
-        presets=presets_of(mock),
-        records=len(mock.history),
+        presets=presets,
+        records=records,
     )
 
 

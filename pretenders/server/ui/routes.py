@@ -63,7 +63,7 @@ def add_ui(app: web.Application) -> None:
     """Serve the UI from ``app``: pages at ``/`` and ``/ui/...``, live events, static files."""
     csrf = Csrf()
     static = load_static()
-    live = LiveFeed(app[STATE].registry)
+    live = LiveFeed(app[STATE].mocks)
     app[UI] = UiState(template_environment(csrf, static), csrf, live, static)
     for method, path, handler in ROUTES:
         app.router.add_route(method, path, ui_handler(handler))

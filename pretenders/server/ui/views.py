@@ -9,6 +9,7 @@ from aiohttp import web
 from pretenders.server.core.records import MailRecord, RequestRecord
 from pretenders.server.core.registry import Mock, Protocol, Record
 from pretenders.server.http_mock import PREFIX
+from pretenders.server.mocks import MockService
 from pretenders.server.state import STATE
 from pretenders.server.ui import present
 from pretenders.server.ui.bodies import body_view
@@ -23,35 +24,37 @@ LIST_LIMIT = 500
 MAIL_VIEWS = ("html", "text", "headers", "raw")
 
 
+def _mocks(request: web.Request) -> MockService:
+    return request.app[STATE].mocks
+
+
 def mock_of(request: web.Request, protocol: Protocol) -> Mock:
     """The mock named in the URL; UnknownMock (a 404 page) when it is gone."""
-    return request.app[STATE].registry.get(protocol, request.match_info["id"])
+    return _mocks(request).get(protocol, request.match_info["id"])
 
 
-def _position(request: web.Request, mock: Mock) -> int:
-    """The record number in the URL, counted from the first record since the last reset.
+def _numbered(request: web.Request, mock: Mock) -> tuple[int, Record | None]:
+    """The record number in the URL, counted from the first record since the last reset,
+    and the record it names.
 
     The UI numbers records that way, dropped ones included, so that a link keeps
     pointing at the same record while the history limit drops older ones.
     """
     text = request.match_info["n"]
-    history = mock.history
-    if not text.isdigit() or int(text) >= history.total:
+    mocks = _mocks(request)
+    stats = mocks.history_stats(mock)
+    if not text.isdigit() or int(text) >= stats.total:
         raise web.HTTPNotFound(
             text=f"Nothing recorded at position {text} of {mock.id} "
-            f"({history.total} recorded; the history may have been reset)."
+            f"({stats.total} recorded; the history may have been reset)."
         )
-    if int(text) < history.dropped:
+    if int(text) < stats.dropped:
         raise web.HTTPNotFound(
             text=f"Record {text} of {mock.id} was dropped by --history-limit: the server "
-            f"keeps the newest {history.limit} records of each mock."
+            f"keeps the newest {stats.limit} records of each mock."
         )
-    return int(text)
-
-
-def _kept(mock: Mock, n: int) -> Record | None:
-    """The record numbered ``n`` (see ``_position``)."""
-    return mock.history.get(n - mock.history.dropped)
+    n = int(text)
+    return n, mocks.record_at(mock, n - stats.dropped)
 
 
 def http_endpoint(request: web.Request, mock: Mock) -> str:
@@ -59,7 +62,7 @@ def http_endpoint(request: web.Request, mock: Mock) -> str:
 
 
 def smtp_endpoint(request: web.Request, mock: Mock) -> str:
-    adapter = request.app[STATE].adapters.get("smtp")
+    adapter = _mocks(request).adapters.get("smtp")
     if adapter is None:
         return ""
     return str(getattr(adapter.describe(mock), "full_host", ""))
@@ -72,23 +75,24 @@ async def index(request: web.Request) -> web.StreamResponse:
 def render_index(
     request: web.Request, form: MockForm, error: str = "", status: int = 200
 ) -> web.Response:
-    state = request.app[STATE]
-    http = [
-        present.mock_row(mock, http_endpoint(request, mock)) for mock in state.registry.all("http")
-    ]
-    smtp = [
-        present.mock_row(mock, smtp_endpoint(request, mock)) for mock in state.registry.all("smtp")
-    ]
+    mocks = _mocks(request)
+    http = [_row(mocks, mock, http_endpoint(request, mock)) for mock in mocks.list_mocks("http")]
+    smtp = [_row(mocks, mock, smtp_endpoint(request, mock)) for mock in mocks.list_mocks("smtp")]
     return render(
         request,
         "index.html",
         status=status,
         http_mocks=http,
         smtp_mocks=smtp,
-        protocols=[p for p in ("http", "smtp") if p in state.adapters],
+        protocols=[p for p in ("http", "smtp") if p in mocks.adapters],
         form=form,
         error=error,
     )
+
+
+def _row(mocks: MockService, mock: Mock, address: str) -> present.MockRow:
+    stats = mocks.history_stats(mock)
+    return present.mock_row(mock, address, mocks.preset_count(mock), stats.kept)
 
 
 async def http_mock(request: web.Request) -> web.StreamResponse:
@@ -103,35 +107,37 @@ def render_http_mock(
     error_field: str | None = None,
     status: int = 200,
 ) -> web.Response:
-    records = list(mock.history)
-    first = mock.history.dropped
+    mocks = _mocks(request)
+    stats = mocks.history_stats(mock)
+    records = mocks.records(mock)
+    first = stats.dropped
     shown = range(len(records) - 1, max(len(records) - LIST_LIMIT, 0) - 1, -1)
     rows = [
         present.request_row(mock, first + n, record)
         for n in shown
         if isinstance(record := records[n], RequestRecord)
     ]
+    presets = mocks.presets_of(mock)
     return render(
         request,
         "http_mock.html",
         status=status,
         mock=mock,
-        row=present.mock_row(mock, http_endpoint(request, mock)),
-        presets=[present.preset_view(mock, preset) for preset in mock.presets],
+        row=present.mock_row(mock, http_endpoint(request, mock), len(presets), len(records)),
+        presets=[present.preset_view(mock, preset) for preset in presets],
         requests=rows,
         total=len(records),
-        dropped=present.dropped_note(mock, "request"),
+        dropped=present.dropped_note(stats, "request"),
         form=form,
         error=error,
         error_field=error_field,
-        open_form=bool(error) or not len(mock.presets),
+        open_form=bool(error) or not presets,
     )
 
 
 def _request(request: web.Request) -> tuple[Mock, int, RequestRecord]:
     mock = mock_of(request, "http")
-    n = _position(request, mock)
-    record = _kept(mock, n)
+    n, record = _numbered(request, mock)
     if not isinstance(record, RequestRecord):
         raise web.HTTPNotFound(text=f"Position {n} of {mock.id} is not an HTTP request.")
     return mock, n, record
@@ -139,6 +145,7 @@ def _request(request: web.Request) -> tuple[Mock, int, RequestRecord]:
 
 async def http_request(request: web.Request) -> web.StreamResponse:
     mock, n, record = _request(request)
+    stats = _mocks(request).history_stats(mock)
     content_type = present.header_value(record.headers, "Content-Type")
     query = urlsplit(record.url).query
     return render(
@@ -148,8 +155,8 @@ async def http_request(request: web.Request) -> web.StreamResponse:
         mock_href=present.ui_path("http", mock.id),
         mock_name=present.clean(mock.id),
         n=n,
-        first=mock.history.dropped,
-        count=mock.history.total,
+        first=stats.dropped,
+        count=stats.total,
         row=present.request_row(mock, n, record),
         record=record,
         headers=[(present.clean(k), present.clean(v)) for k, v in record.headers],
@@ -167,8 +174,10 @@ async def http_request_body(request: web.Request) -> web.StreamResponse:
 
 async def smtp_mock(request: web.Request) -> web.StreamResponse:
     mock = mock_of(request, "smtp")
-    records = list(mock.history)
-    first = mock.history.dropped
+    mocks = _mocks(request)
+    stats = mocks.history_stats(mock)
+    records = mocks.records(mock)
+    first = stats.dropped
     shown = range(len(records) - 1, max(len(records) - LIST_LIMIT, 0) - 1, -1)
     rows = [
         mail_row(mock, first + n, record)
@@ -179,18 +188,17 @@ async def smtp_mock(request: web.Request) -> web.StreamResponse:
         request,
         "smtp_mock.html",
         mock=mock,
-        row=present.mock_row(mock, smtp_endpoint(request, mock)),
-        script=[present.script_view(preset) for preset in mock.script],
+        row=_row(mocks, mock, smtp_endpoint(request, mock)),
+        script=[present.script_view(preset) for preset in mocks.scripted_replies(mock)],
         mails=rows,
         total=len(records),
-        dropped=present.dropped_note(mock, "mail"),
+        dropped=present.dropped_note(stats, "mail"),
     )
 
 
 def _mail(request: web.Request) -> tuple[Mock, int, MailRecord]:
     mock = mock_of(request, "smtp")
-    n = _position(request, mock)
-    record = _kept(mock, n)
+    n, record = _numbered(request, mock)
     if not isinstance(record, MailRecord):
         raise web.HTTPNotFound(text=f"Position {n} of {mock.id} is not a mail.")
     return mock, n, record
@@ -198,6 +206,7 @@ def _mail(request: web.Request) -> tuple[Mock, int, MailRecord]:
 
 async def smtp_mail(request: web.Request) -> web.StreamResponse:
     mock, n, record = _mail(request)
+    stats = _mocks(request).history_stats(mock)
     mail = parse_mail(record)
     default = "html" if mail.html is not None else "text"
     view = request.query.get("view", default)
@@ -210,8 +219,8 @@ async def smtp_mail(request: web.Request) -> web.StreamResponse:
         mock_href=present.ui_path("smtp", mock.id),
         mock_name=present.clean(mock.id),
         n=n,
-        first=mock.history.dropped,
-        count=mock.history.total,
+        first=stats.dropped,
+        count=stats.total,
         mail=mail,
         received=present.clock(record.time),
         received_title=present.precise(record.time),

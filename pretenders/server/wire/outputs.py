@@ -1,0 +1,326 @@
+"""The wire's outputs: the JSON documents the admin API answers, made from the core's
+records, presets and counts.
+
+Base64 is encoded here and only here: the core sees and keeps bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Literal
+
+import msgspec
+
+from pretenders.server.core.history import HistoryStats
+from pretenders.server.core.matching import MatchRule
+from pretenders.server.core.near_miss import NearMiss, describe_near_miss
+from pretenders.server.core.presets import Preset
+from pretenders.server.core.records import MailRecord, RequestRecord
+from pretenders.server.core.registry import Mock
+from pretenders.server.core.smtp_script import SmtpPreset
+from pretenders.server.core.waiting import WaitResult
+from pretenders.server.wire.text import clean, format_time, format_timeout, wait_message
+
+
+class WaitRequestsOut(msgspec.Struct):
+    """The end of a wait on an HTTP mock: met, or timed out with what was seen so far."""
+
+    met: bool
+    count: int
+    """How many matching requests were seen (may exceed ``wanted``)."""
+    wanted: int
+    message: str
+    requests: list[RequestOut]
+
+
+class WaitMailsOut(msgspec.Struct):
+    """The end of a wait on an SMTP mock: met, or timed out with what was seen so far."""
+
+    met: bool
+    count: int
+    """How many matching mails were seen (may exceed ``wanted``)."""
+    wanted: int
+    message: str
+    mails: list[MailOut]
+
+
+class CountOut(msgspec.Struct):
+    """``POST /count/<id>``: how many recorded requests or mails match."""
+
+    count: int
+    dropped: int = 0
+    """Records (of any kind) the server's ``--history-limit`` pushed out of this mock's
+    history since its last reset: ``count`` only covers the records kept."""
+
+
+class HistoryStatsOut(msgspec.Struct):
+    """``GET /stats/<id>``: how much of what the mock received its history still holds."""
+
+    total: int
+    """Requests or mails received since the last reset."""
+    kept: int
+    """How many of them the history holds: the newest ones."""
+    dropped: int
+    """How many of the oldest the history limit pushed out (``total - kept``)."""
+    limit: int | None
+    """The most records the mock keeps (the server's ``--history-limit``; null: none)."""
+
+
+class CreatedHttpMock(msgspec.Struct):
+    id: str
+    path: str
+
+
+class CreatedSmtpMock(msgspec.Struct):
+    id: str
+    full_host: str
+
+
+class MockInfo(msgspec.Struct):
+    """``GET /http/<id>``: exactly these five keys, which the 1.4 client parses."""
+
+    name: str
+    protocol: str
+    start: str
+    last_call: str
+    timeout: str
+
+
+class RuleOut(msgspec.Struct):
+    rule: str
+    headers: dict[str, str] | None
+    body: str | None
+    data: dict[str, str] | None
+
+
+class PresetOut(msgspec.Struct):
+    rule: RuleOut
+    status: int
+    headers: dict[str, str]
+    body: str
+    times: int | str
+    """Uses left: a count, or ``"FOREVER"``."""
+    after: float
+    id: int
+    served: int
+    """Requests this preset has answered so far."""
+
+
+class DifferenceOut(msgspec.Struct):
+    """One part of a request that did not match a preset."""
+
+    field: str
+    """``rule``, ``header <Name>``, ``body`` or ``data``."""
+    expected: str
+    actual: str
+
+
+class NearMissOut(msgspec.Struct):
+    """A preset that came close to an unmatched request, and what differed."""
+
+    preset: int
+    """The preset's id."""
+    rule: RuleOut
+    times: int | str
+    """The preset's uses left when the request came."""
+    differences: list[DifferenceOut]
+    rule_miss: str | None
+    """``"method"`` or ``"path"`` when the rule missed on that half of "METHOD /path" alone."""
+    text: str
+    """The same, as one line of the 404 text."""
+
+
+class SmtpPresetOut(msgspec.Struct):
+    id: int
+    stage: str
+    match: str | None
+    action: str
+    status: int | None
+    message: str
+    after: float
+    times: int | str
+
+
+class RequestOut(msgspec.Struct):
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str
+    rule: str
+    time: str
+    status: int | None
+    preset: int | None
+    """The id of the preset that served it; null when nothing matched."""
+    matched: bool
+    near_misses: list[NearMissOut]
+    """When nothing matched: the closest presets (up to 3), closest first; empty when the
+    mock had no presets, and for matched requests."""
+    body_too_large: bool
+    """The body was over the server's --max-body-size: the request got a 413 without
+    being matched against the presets, and its body was not kept."""
+
+
+class MailOut(msgspec.Struct):
+    """A recorded mail: the 1.4 keys (``peer``, ``mailfrom``, ``rcpttos``, ``data``,
+    ``rule``) and more."""
+
+    peer: tuple[str, int]
+    """The sender's ``[address, port]``, a JSON list as in 1.4."""
+    mailfrom: str
+    rcpttos: list[str]
+    data: str
+    """The message as text (undecodable bytes shown as U+FFFD); ``raw`` has the bytes."""
+    raw: str
+    """The message exactly as received, base64-encoded."""
+    time: str
+    helo: str | None
+    tls: bool
+    login: str | None
+    password: str | None
+    mail_options: list[str]
+    rcpt_options: list[str]
+    rule: str = ""
+    """Always empty: 1.4 recorded mails with an empty rule, and kept the key."""
+
+
+class HealthOut(msgspec.Struct):
+    """``GET /health``: the server is up."""
+
+    status: Literal["ok"] = "ok"
+
+
+class ErrorItem(msgspec.Struct):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorOut(msgspec.Struct):
+    """Every admin 4xx: ``{"errors": [{"code", "message", "field"}]}``."""
+
+    errors: list[ErrorItem]
+
+
+def encode_base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def history_stats(stats: HistoryStats) -> HistoryStatsOut:
+    return HistoryStatsOut(
+        total=stats.total, kept=stats.kept, dropped=stats.dropped, limit=stats.limit
+    )
+
+
+def mock_info(mock: Mock) -> MockInfo:
+    return MockInfo(
+        name=mock.name,
+        protocol=mock.protocol,
+        start=format_time(mock.start),
+        last_call=format_time(mock.last_call),
+        timeout=format_timeout(mock.timeout),
+    )
+
+
+def rule_out(rule: MatchRule) -> RuleOut:
+    return RuleOut(rule=rule.rule, headers=rule.headers or None, body=rule.body, data=rule.data)
+
+
+def preset_out(preset: Preset) -> PresetOut:
+    reply = preset.reply
+    return PresetOut(
+        rule=rule_out(preset.rule),
+        status=reply.status,
+        headers=dict(reply.headers),
+        body=encode_base64(reply.body),
+        times=preset.times_left,
+        after=reply.after,
+        id=preset.id,
+        served=preset.served,
+    )
+
+
+def near_miss_out(miss: NearMiss) -> NearMissOut:
+    return NearMissOut(
+        preset=miss.preset_id,
+        rule=rule_out(miss.rule),
+        times=miss.times_left,
+        differences=[
+            DifferenceOut(field=clean(d.field), expected=clean(d.expected), actual=clean(d.actual))
+            for d in miss.differences
+        ],
+        rule_miss=miss.rule_miss,
+        text=describe_near_miss(miss),
+    )
+
+
+def request_out(record: RequestRecord) -> RequestOut:
+    return RequestOut(
+        method=record.method,
+        url=clean(record.url),
+        headers=_header_dict(record.headers),
+        body=encode_base64(record.body),
+        rule=clean(record.rule_line),
+        time=format_time(record.time),
+        status=record.status,
+        preset=record.preset_id,
+        matched=record.preset_id is not None,
+        near_misses=[near_miss_out(miss) for miss in record.near_misses],
+        body_too_large=record.body_too_large,
+    )
+
+
+def mail_out(record: MailRecord) -> MailOut:
+    return MailOut(
+        peer=record.peer,
+        mailfrom=record.mail_from,
+        rcpttos=list(record.rcpt_tos),
+        data=record.data.decode("utf-8", errors="replace"),
+        raw=encode_base64(record.data),
+        time=format_time(record.time),
+        helo=record.helo,
+        tls=record.tls,
+        login=record.login,
+        password=record.password,
+        mail_options=list(record.mail_options),
+        rcpt_options=list(record.rcpt_options),
+    )
+
+
+def smtp_preset_out(preset: SmtpPreset) -> SmtpPresetOut:
+    reply = preset.reply
+    return SmtpPresetOut(
+        id=preset.id,
+        stage=preset.stage,
+        match=preset.pattern,
+        action=reply.action,
+        status=reply.status,
+        message=reply.message,
+        after=reply.after,
+        times=preset.times_left,
+    )
+
+
+def record_out(record: RequestRecord | MailRecord) -> RequestOut | MailOut:
+    return request_out(record) if isinstance(record, RequestRecord) else mail_out(record)
+
+
+def _header_dict(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """Headers as the 1.4 JSON object: a repeated header's values joined by ", "."""
+    joined: dict[str, str] = {}
+    for name, value in headers:
+        name, value = clean(name), clean(value)
+        joined[name] = f"{joined[name]}, {value}" if name in joined else value
+    return joined
+
+
+def wait_out(protocol: str, result: WaitResult, wanted: int, timeout: float) -> msgspec.Struct:
+    """The answer to a wait, for a mock of that protocol."""
+    seen = len(result.records)
+    message = wait_message(protocol, result.met, seen, wanted, timeout)
+    if protocol == "smtp":
+        mails = [mail_out(r) for r in result.records if isinstance(r, MailRecord)]
+        return WaitMailsOut(met=result.met, count=seen, wanted=wanted, message=message, mails=mails)
+    requests = [request_out(r) for r in result.records if isinstance(r, RequestRecord)]
+    return WaitRequestsOut(
+        met=result.met, count=seen, wanted=wanted, message=message, requests=requests
+    )
