@@ -64,10 +64,8 @@ class MockEndpoint:
     def __init__(self, mocks: MockService, max_body_size: int) -> None:
         self.mocks = mocks
         # Bound once: the hot path pays one call each, no attribute lookups.
-        self._find = mocks.find
-        self._keep_alive = mocks.keep_alive
-        self._claim = mocks.claim_preset
-        self._add_to_history = mocks.add_to_history
+        self._arrived = mocks.arrived
+        self._serve = mocks.serve
         self.max_body_size = max_body_size
         """Larger request bodies get a 413 (the application's ``client_max_size`` must be
         at least this, so that aiohttp reads bodies this large)."""
@@ -78,12 +76,11 @@ class MockEndpoint:
             query = request.query_string
             raw_path = f"{request.path}?{query}" if query else request.path
         mock_id, url = split_mock_path(raw_path)
-        mock = self._find(mock_id)
-        if mock is None or mock.protocol != "http":
+        now = time.time()
+        mock = self._arrived("http", mock_id, now)
+        if mock is None:
             return web.Response(status=404, text=f"No matching http mock: {mock_id}")
 
-        now = time.time()
-        self._keep_alive(mock, now)
         limit = self.max_body_size
         size = request.content_length
         if size is not None and size > limit:
@@ -108,19 +105,15 @@ class MockEndpoint:
             time=now,
         )
         subject = MatchSubject(record)
-        preset = self._claim(mock, subject)
+        preset = self._serve(mock, subject, record)
         if preset is None:
             return _no_match(self.mocks, mock, record, subject)
         if subject.gave_up is not None:
             _report_gave_up(self.mocks, mock, subject)
-
         reply = preset.reply
-        record.status = reply.status
-        record.preset_id = preset.id
-        self._add_to_history(mock, record)
         if reply.after > 0:
             await _delay(request, reply.after)
-        return web.Response(status=reply.status, body=reply.body, headers=reply.sent_headers)
+        return web.Response(status=reply.status, body=reply.body, headers=reply.response_headers)
 
 
 async def _delay(request: web.BaseRequest, seconds: float) -> None:

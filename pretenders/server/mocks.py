@@ -26,6 +26,7 @@ from pretenders.server.core.near_miss import Comparison, compare_presets
 from pretenders.server.core.paging import Page, select, select_all
 from pretenders.server.core.patterns import DEFAULT_TIMEOUT, Pattern
 from pretenders.server.core.presets import Preset, PresetLimits, Reply
+from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock, Observer, Record, Registry
 from pretenders.server.core.registry import Protocol as MockProtocol
 from pretenders.server.core.scanning import select as scan
@@ -137,6 +138,15 @@ class MockService:
         """Delete every mock (the server is stopping)."""
         self.registry.clear()
 
+    def arrived(self, protocol: MockProtocol, mock_id: str, now: float) -> Mock | None:
+        """The live mock of ``protocol`` a request at ``now`` is for, its idle time
+        restarted; or None. (The mock path's :meth:`find` and :meth:`keep_alive` in one.)"""
+        mock = self.registry.find(mock_id)
+        if mock is None or mock.protocol != protocol:
+            return None
+        mock.touch(now)
+        return mock
+
     def keep_alive(self, mock: Mock, now: float | None = None) -> None:
         """Note a use of ``mock`` (at ``now``, else the store's clock): its idle time restarts."""
         mock.touch(self.registry.clock() if now is None else now)
@@ -237,6 +247,16 @@ class MockService:
         self.clear_history(mock)
 
     # Serving
+
+    def serve(self, mock: Mock, subject: MatchSubject, record: RequestRecord) -> Preset | None:
+        """The mock path in one call: claim the first matching preset (one use counted) and
+        record the request as served by it; None, with nothing recorded, when none matches."""
+        preset = mock.presets.take(subject)
+        if preset is not None:
+            record.status = preset.reply.status
+            record.preset_id = preset.id
+            mock.record(record)
+        return preset
 
     def claim_preset(self, mock: Mock, subject: MatchSubject) -> Preset | None:
         """The first preset matching the request, with one use counted; None if none."""

@@ -167,21 +167,25 @@ class ByteBudget(Generic[Record]):
     def charge(self, history: History[Record], seq: int, size: int) -> None:
         """Count a record just appended; drop the oldest records while over the limit."""
         self.used += size
+        self._queue.append(_Charge(history, seq, size))
+        if self.used > self.limit:
+            self._drop_oldest()
+
+    def _drop_oldest(self) -> None:
         queue = self._queue
-        queue.append(_Charge(history, seq, size))
         while self.used > self.limit and len(queue) > 1:
             oldest = queue.popleft()
             if oldest.owner.drop_oldest(oldest.seq, oldest.size):
                 self.used -= oldest.size
             else:
                 self._stale -= 1
-        if self._stale > COMPACT_AFTER and self._stale * 2 > len(queue):
-            self._compact()
 
     def released(self, size: int, records: int) -> None:
         """``records`` kept records of ``size`` bytes in all left their history."""
         self.used -= size
         self._stale += records
+        if self._stale > COMPACT_AFTER and self._stale * 2 > len(self._queue):
+            self._compact()
 
     def _compact(self) -> None:
         self._queue = deque(entry for entry in self._queue if entry.seq >= entry.owner.first_seq)

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from multidict import CIMultiDict
+
 from pretenders.common.constants import FOREVER, Forever
 from pretenders.server.core.errors import InvalidInput, PresetBytesSpent, TooManyPresets
 from pretenders.server.core.matching import MatchRule, MatchSubject
@@ -54,6 +56,9 @@ class Reply:
     after: float = 0.0
     """Seconds to wait before answering."""
     sent_headers: Headers = field(init=False, repr=False, compare=False)
+    response_headers: CIMultiDict[str] = field(init=False, repr=False, compare=False)
+    """``sent_headers`` as the multidict a response copies: copying one is cheaper than
+    building it from pairs on every request."""
 
     def __post_init__(self) -> None:
         if not 100 <= self.status <= 999:
@@ -69,6 +74,7 @@ class Reply:
         ):
             sent = (*sent, ("Content-Type", DEFAULT_CONTENT_TYPE))
         object.__setattr__(self, "sent_headers", sent + SANDBOX)  # frozen: set once, here
+        object.__setattr__(self, "response_headers", CIMultiDict(self.sent_headers))
 
 
 MAX_AFTER = 3600.0
