@@ -44,11 +44,12 @@ class HttpMockAdapter:
 def split_mock_path(raw_path: str) -> tuple[str, str]:
     """``/mockhttp/<id>/a/b?q=1`` -> (``<id>``, ``/a/b?q=1``), the rest as sent (encoded)."""
     rest = raw_path[len(PREFIX) :]
-    cut = len(rest)
-    for position, character in enumerate(rest):
-        if character in "/?":
-            cut = position
-            break
+    cut = rest.find("/")
+    if cut < 0:
+        cut = len(rest)
+    query = rest.find("?", 0, cut)
+    if query >= 0:
+        cut = query
     mock_id = rest[:cut]
     return (unquote(mock_id) if "%" in mock_id else mock_id), rest[cut:]
 

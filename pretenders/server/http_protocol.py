@@ -145,7 +145,7 @@ class AnyMethodRequestHandler(RequestHandler):
             callback()
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+        RequestHandler.data_received(self, data)  # not super(): this runs per chunk
         if self._messages or self._request_in_progress:
             if self._head_timer is not None:
                 self._head_timer.cancel()
