@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from pretenders.server.core.scanning import sliced
+
 Item = TypeVar("Item")
 
 SLICE_ITEMS = 200
-"""Items filtered (or encoded) per turn of the loop, at most: a few milliseconds of work."""
+"""Items encoded per write of a streamed answer, at most."""
 
 MAX_INDEX = sys.maxsize
 """The largest ``offset`` or ``limit`` (2**63 - 1 on 64-bit machines): past any list."""
@@ -48,22 +49,21 @@ async def select(
 ) -> tuple[list[Item], bool]:
     """The items of ``page`` among those ``wanted`` (all when None), and whether more follow.
 
-    ``items`` must not change meanwhile (a snapshot): a filter runs a slice at a time,
-    yielding to the loop in between.
+    ``items`` must not change meanwhile (a snapshot): the filter runs a few milliseconds
+    at a time, yielding to the loop in between (each evaluation of a user's regex may take
+    up to its budget, so a count of items per turn would not bound the turn).
     """
     if wanted is None:
         return select_all(items, len(items), page)
     end = page.end
     chosen: list[Item] = []
     seen = 0
-    for start in range(0, len(items), SLICE_ITEMS):
-        for item in items[start : start + SLICE_ITEMS]:
-            if not wanted(item):
-                continue
-            if end is not None and seen >= end:
-                return chosen, True
-            if seen >= page.offset:
-                chosen.append(item)
-            seen += 1
-        await asyncio.sleep(0)
+    async for item in sliced(items):
+        if not wanted(item):
+            continue
+        if end is not None and seen >= end:
+            return chosen, True
+        if seen >= page.offset:
+            chosen.append(item)
+        seen += 1
     return chosen, False

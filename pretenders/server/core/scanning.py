@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TypeVar
 
 SLICE = 0.005
@@ -18,18 +18,21 @@ SLICE = 0.005
 Item = TypeVar("Item")
 
 
+async def sliced(items: Iterable[Item], slice_seconds: float = SLICE) -> AsyncIterator[Item]:
+    """``items`` in order, giving the loop back whenever ``slice_seconds`` have passed.
+    ``items`` must not change meanwhile: pass a copy of a live history."""
+    clock = time.perf_counter
+    deadline = clock() + slice_seconds
+    for item in items:
+        yield item
+        if clock() > deadline:
+            await asyncio.sleep(0)
+            deadline = clock() + slice_seconds
+
+
 async def select(
     items: Iterable[Item], predicate: Callable[[Item], bool], slice_seconds: float = SLICE
 ) -> list[Item]:
     """The items for which ``predicate`` is true, in order, yielding to the loop between
-    slices. ``items`` must not change meanwhile: pass a copy of a live history."""
-    found: list[Item] = []
-    clock = time.perf_counter
-    deadline = clock() + slice_seconds
-    for item in items:
-        if predicate(item):
-            found.append(item)
-        if clock() > deadline:
-            await asyncio.sleep(0)
-            deadline = clock() + slice_seconds
-    return found
+    slices (see :func:`sliced`)."""
+    return [item async for item in sliced(items, slice_seconds) if predicate(item)]
