@@ -190,7 +190,7 @@ async def _create(state: ServerState, loaded: Loaded) -> list[str]:
             mock = await state.mocks.open_mock(spec.protocol, options)
             for index, preset in enumerate(presets, start=1):
                 try:
-                    state.mocks.add_any_preset(mock, _payload(preset))
+                    await state.mocks.add_any_preset(mock, _payload(preset))
                 except CoreError as error:
                     raise LoadError(f"{label}, preset #{index}: {error.message}") from None
         except CoreError as error:

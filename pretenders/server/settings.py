@@ -18,6 +18,7 @@ DEFAULT_HISTORY_BYTES = 512 * 1024 * 1024
 DEFAULT_MAX_PRESETS = 10_000
 DEFAULT_PRESET_BYTES = 256 * 1024 * 1024
 DEFAULT_REGEX_TIMEOUT = 0.05
+DEFAULT_STORE = "memory"
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,13 @@ class Settings:
     admin_token: str | None = None
     """When set, the admin API and the UI answer 401 to requests without it; the mock
     endpoints stay open."""
+    store: str = DEFAULT_STORE
+    """Where the state is kept: ``memory`` (this process alone), or a Redis URL such as
+    ``redis://127.0.0.1:6379/0`` that several processes and hosts share."""
+    workers: int = 1
+    """Processes serving the same port (more than one needs a shared store)."""
+    reuse_port: bool = False
+    """Bind with SO_REUSEPORT, so that several workers share the port."""
     allowed_hosts: tuple[str, ...] = ()
     """Names (in the ``Host`` header) the admin API and the UI answer to, besides loopback
     names, IP addresses, ``host`` and this machine's name; ``"*"``: any name."""

@@ -16,8 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+import msgspec
+
 from pretenders.server.core.errors import InvalidInput
-from pretenders.server.core.matching import DESCRIPTIONS, Difference, MatchRule, MatchSubject
+from pretenders.server.core.matching import DESCRIPTIONS, Difference, MatchSubject, RuleSpec
 from pretenders.server.core.patterns import GaveUp, Pattern, milliseconds
 from pretenders.server.core.presets import Preset, Times
 from pretenders.server.core.records import RequestRecord
@@ -41,12 +43,11 @@ _HEADER_WEIGHT = 1.0
 _COMPARED_LENGTH = 200
 
 
-@dataclass(frozen=True, slots=True)
-class NearMiss:
-    """One preset that did not match a request, and how far it was."""
+class NearMiss(msgspec.Struct, frozen=True, gc=False):
+    """One preset that did not match a request, and how far it was (plain data)."""
 
     preset_id: int
-    rule: MatchRule
+    rule: RuleSpec
     times_left: Times
     """The preset's uses left when the request came."""
     differences: tuple[Difference, ...]
@@ -103,7 +104,9 @@ def near_miss(preset: Preset, subject: MatchSubject) -> NearMiss:
             distance += _HEADER_WEIGHT
         else:
             distance += _FIELD_WEIGHTS.get(difference.field, 1.0)
-    return NearMiss(preset.id, preset.rule, preset.times_left, differences, distance, rule_miss)
+    return NearMiss(
+        preset.id, preset.rule.spec, preset.times_left, differences, distance, rule_miss
+    )
 
 
 def _rule_distance(
