@@ -192,7 +192,7 @@ async def start_server(settings: Settings) -> RunningServer:
     )
     try:
         await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
+        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=settings.reuse_port)
         await site.start()
     except BaseException:
         with contextlib.suppress(CoreError):

@@ -19,6 +19,7 @@ DEFAULT_MAX_PRESETS = 10_000
 DEFAULT_PRESET_BYTES = 256 * 1024 * 1024
 DEFAULT_REGEX_TIMEOUT = 0.05
 DEFAULT_STORE = "memory"
+DEFAULT_STORE_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class Settings:
     store: str = DEFAULT_STORE
     """Where the state is kept: ``memory`` (this process alone), or a Redis URL such as
     ``redis://127.0.0.1:6379/0`` that several processes and hosts share."""
+    store_timeout: float = DEFAULT_STORE_TIMEOUT
+    """Seconds a shared store may take to answer before a call gets a 503 naming it."""
     workers: int = 1
     """Processes serving the same port (more than one needs a shared store)."""
     reuse_port: bool = False

@@ -14,37 +14,14 @@ from email.parser import BytesParser
 from typing import Protocol
 from urllib.parse import parse_qsl
 
-import msgspec
-
 from pretenders.server.core.patterns import DEFAULT_TIMEOUT, GaveUp, Pattern, milliseconds
-from pretenders.server.core.records import RequestRecord
+from pretenders.server.core.records import Difference, RequestRecord, RuleSpec
 
 ABSENT = "(absent)"
 NOT_TEXT = "(a body that is not UTF-8 text)"
 NO_FORM = "(no form could be read from the body)"
 DESCRIPTIONS = frozenset({ABSENT, NOT_TEXT, NO_FORM})
 """``actual`` values that describe what was sent instead of quoting it."""
-
-
-class Difference(msgspec.Struct, frozen=True, gc=False):
-    """One part of a request that did not match a rule (plain data, kept in records)."""
-
-    field: str
-    """``rule``, ``header <Name>``, ``body`` or ``data``."""
-    expected: str
-    actual: str
-    """What was sent, or one of :data:`DESCRIPTIONS` when there is nothing to quote."""
-    gave_up: bool = False
-    """The regex ``expected`` gave up on this request (``actual`` says after how long)."""
-
-
-class RuleSpec(msgspec.Struct, frozen=True, gc=False):
-    """A match rule as data: what a preset is stored as, and what a near miss quotes."""
-
-    rule: str = ""
-    headers: dict[str, str] = msgspec.field(default_factory=dict)
-    body: str | None = None
-    data: dict[str, str] | None = None
 
 
 class MatchSubject:

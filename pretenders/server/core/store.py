@@ -193,8 +193,9 @@ class Store(abc.ABC):
     # Events
 
     @abc.abstractmethod
-    def follow(self, mock: Mock, observer: RecordObserver) -> Callable[[], None]:
-        """Tell ``observer`` of each new record of ``mock``; returns the unsubscriber."""
+    def follow(self, mock: Mock, observer: RecordObserver, since: int) -> Callable[[], None]:
+        """Tell ``observer`` of each record of ``mock`` numbered ``since`` or later (the
+        next number :meth:`records` gave), in order; returns the unsubscriber."""
 
     @abc.abstractmethod
     def observe(self, observer: RecordObserver) -> Callable[[], None]:

@@ -58,29 +58,12 @@ class _Waiter:
     mock: Mock = field(repr=False)
     earlier: int = 0
     """Matching records found among those already there when the wait began."""
-    first_new: int | None = None
-    """The sequence number of the first record the snapshot did not hold (None: not
-    read yet, and every record told of is held for the snapshot's)."""
-    pending: list[tuple[int, Record]] = field(default_factory=list)
-    """Records told of before the snapshot was read."""
+    first_new: int = 0
+    """The number of the first record the snapshot of the history did not hold."""
 
     def on_record(self, mock: Mock, seq: int, record: Record) -> None:
         """A new record of the mock: count it if it matches (and is not in the snapshot)."""
-        if self.future.done():
-            return
-        if self.first_new is None:
-            self.pending.append((seq, record))
-            return
-        self._consider(seq, record)
-
-    def drain(self) -> None:
-        """The snapshot is read: count the records told of meanwhile that it lacks."""
-        held, self.pending = self.pending, []
-        for seq, record in held:
-            self._consider(seq, record)
-
-    def _consider(self, seq: int, record: Record) -> None:
-        if self.first_new is not None and seq < self.first_new:
+        if self.future.done() or seq < self.first_new:
             return
         try:
             matches = self.predicate(record)
@@ -133,8 +116,7 @@ class Waiters:
 
         Cancelling the call (the client went away) removes the waiter. The records already
         there are read in slices (see :mod:`scanning`), while new ones are watched for:
-        the waiter follows the mock before reading them, and skips what it is told of
-        records the snapshot already holds (by their sequence numbers).
+        from the snapshot's end on, by record number, so none is missed or counted twice.
         """
         check_wait(count, timeout)
         loop = asyncio.get_running_loop()
@@ -142,10 +124,10 @@ class Waiters:
         self._by_mock.setdefault(mock.id, set()).add(waiter)
         self._pending += 1
         timer = loop.call_later(timeout, waiter.resolve, Outcome.TIMED_OUT) if timeout else None
-        unfollow = self._store.follow(mock, waiter.on_record)
+        unfollow: Callable[[], None] | None = None
         try:
             records, waiter.first_new = await self._store.records(mock)
-            waiter.drain()
+            unfollow = self._store.follow(mock, waiter.on_record, waiter.first_new)
             earlier = await select(records, predicate)
             waiter.earlier = len(earlier)
             if len(earlier) + len(waiter.seen) >= count:
@@ -155,7 +137,8 @@ class Waiters:
             else:
                 outcome = await waiter.future
         finally:
-            unfollow()
+            if unfollow is not None:
+                unfollow()
             if timer is not None:
                 timer.cancel()
             self._forget(waiter)

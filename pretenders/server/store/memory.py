@@ -164,7 +164,9 @@ class MemoryStore(Store):
 
     # Events
 
-    def follow(self, mock: Mock, observer: RecordObserver) -> Callable[[], None]:
+    def follow(self, mock: Mock, observer: RecordObserver, since: int) -> Callable[[], None]:
+        # Records are told of as they are added, and numbers only grow: ``since`` is the
+        # next number now, as long as no await came between reading it and this call.
         followers = self._live(mock).followers
         followers.append(observer)
         return lambda: followers.remove(observer)

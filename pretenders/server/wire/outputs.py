@@ -12,10 +12,10 @@ from typing import Literal
 import msgspec
 
 from pretenders.server.core.history import HistoryStats
-from pretenders.server.core.matching import MatchRule, RuleSpec
-from pretenders.server.core.near_miss import NearMiss, describe_near_miss
+from pretenders.server.core.matching import MatchRule
+from pretenders.server.core.near_miss import describe_near_miss
 from pretenders.server.core.presets import Preset
-from pretenders.server.core.records import MailRecord, RequestRecord
+from pretenders.server.core.records import MailRecord, NearMiss, RequestRecord, RuleSpec
 from pretenders.server.core.registry import Mock
 from pretenders.server.core.smtp_script import SmtpPreset
 from pretenders.server.core.waiting import WaitResult
