@@ -12,7 +12,7 @@ No web framework here: the callers turn requests into calls and results into ans
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import msgspec
@@ -72,6 +72,15 @@ class MockService:
         """The protocols this server serves, by name."""
         self.waiters = Waiters(store)
         """The pending waits."""
+        # The mock path's two calls go straight to the store: one coroutine less each.
+        self.arrived: Callable[[MockProtocol, str, float], Awaitable[Mock | None]]
+        self.arrived = store.arrived
+        """The live mock of a protocol a request at a time is for, or None."""
+        self.serve: Callable[[Mock, MatchSubject, RequestRecord], Awaitable[Served]]
+        self.serve = store.serve
+        """The mock path in one call: claim the first matching preset (one use counted)
+        and record the request as served by it, or with its near misses when none
+        matches (see :meth:`Store.serve`)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MockService:
@@ -151,11 +160,6 @@ class MockService:
     async def delete_all(self) -> None:
         """The server is stopping: delete the mocks that live only while it runs."""
         await self.store.delete_all()
-
-    async def arrived(self, protocol: MockProtocol, mock_id: str, now: float) -> Mock | None:
-        """The live mock of ``protocol`` a request at ``now`` is for, its idle time
-        restarted; or None."""
-        return await self.store.arrived(protocol, mock_id, now)
 
     async def keep_alive(self, mock: Mock, now: float) -> None:
         """Note a use of ``mock`` at ``now``: its idle time restarts."""
@@ -261,12 +265,6 @@ class MockService:
         await self.store.clear_history(mock)
 
     # Serving
-
-    async def serve(self, mock: Mock, subject: MatchSubject, record: RequestRecord) -> Served:
-        """The mock path in one call: claim the first matching preset (one use counted)
-        and record the request as served by it, or with its near misses when none
-        matches (see :meth:`Store.serve`)."""
-        return await self.store.serve(mock, subject, record)
 
     async def claim_smtp_reply(
         self, mock: Mock, stage: str, argument: str

@@ -16,7 +16,7 @@ from typing import Any
 
 from pretenders import __version__
 from pretenders.common.constants import FOREVER
-from pretenders.common.wire_names import TOKEN_VARIABLE
+from pretenders.common.wire_names import STORE_VARIABLE, TOKEN_VARIABLE
 from pretenders.server.app import start_server
 from pretenders.server.browser_guard import ALLOWED_HOSTS_VARIABLE
 from pretenders.server.connections import raise_open_file_limit
@@ -48,8 +48,6 @@ from pretenders.server.workers import start_workers, stop_workers
 logger = logging.getLogger("pretenders.server")
 
 ALL_INTERFACES = "0.0.0.0"
-STORE_VARIABLE = "PRETENDERS_STORE"
-"""The environment variable naming the store when ``--store`` is not given."""
 
 
 def _timeout(text: str) -> float | None:
