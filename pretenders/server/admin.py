@@ -461,7 +461,7 @@ async def health(request: web.Request) -> web.StreamResponse:
     mocks = _mocks(request)
     problem = await mocks.health()
     if problem is None:
-        return json_response(wire.HealthOut())
+        return json_response(wire.HealthOut("ok"))
     return json_response(wire.HealthOut("degraded", mocks.store.name, problem), status=503)
 
 

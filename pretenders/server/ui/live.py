@@ -91,7 +91,7 @@ class LiveFeed:
         self._subscribers: set[Subscriber] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self._closed = False
-        self._arrived: deque[tuple[Mock, Record]] = deque()
+        self._arrived: deque[tuple[Mock, int, Record]] = deque()
         self._wake = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
 
@@ -128,7 +128,7 @@ class LiveFeed:
                 subscriber.close(OVERFLOW)
             self._subscribers.clear()
             return
-        self._arrived.append((mock, record))
+        self._arrived.append((mock, seq, record))
         self._wake.set()
 
     async def _encode_all(self) -> None:
@@ -136,12 +136,12 @@ class LiveFeed:
             await self._wake.wait()
             self._wake.clear()
             while self._arrived:
-                mock, record = self._arrived.popleft()
+                mock, seq, record = self._arrived.popleft()
                 wanting = [s for s in self._subscribers if s.wants(mock)]
                 if not wanting:
                     continue
                 try:
-                    chunk = await encode_event(self.mocks, mock, record)
+                    chunk = await encode_event(self.mocks, mock, seq, record)
                 except CoreError:  # the mock went, or the store is away: skip the row
                     continue
                 for subscriber in wanting:
@@ -176,15 +176,20 @@ class LiveFeed:
         return response
 
 
-async def encode_event(mocks: MockService, mock: Mock, record: Record) -> bytes:
+async def encode_event(mocks: MockService, mock: Mock, seq: int, record: Record) -> bytes:
     """One ``record`` event: the new row, and the mock's counts to update on the page.
+
+    ``seq`` is the record's sequence number in its mock, as the store told it: records
+    that arrived after it (before this one was encoded) do not shift its row's number.
 
     Small whatever the number of presets: only the preset that served the request is
     described (its uses, or that it is gone), never the whole list; a page whose list
     no longer agrees with the count offers a reload.
     """
     stats = await mocks.history_stats(mock)
-    index = stats.total - 1  # the UI numbers records from the last reset
+    _, next_seq = await mocks.store_records(mock, 0, 0)
+    # The UI numbers records from the last reset: this one, less those that came after it.
+    index = stats.total - (next_seq - seq)
     data: dict[str, Any] = {
         "mock": present.clean(mock.id),
         "protocol": mock.protocol,

@@ -187,7 +187,8 @@ class HealthOut(msgspec.Struct, omit_defaults=True):
     """``GET /health``: the server is up (200, ``ok``), or up but its store does not
     answer (503, ``degraded``, with the store and the problem)."""
 
-    status: Literal["ok", "degraded"] = "ok"
+    status: Literal["ok", "degraded"]
+    """No default: ``omit_defaults`` would leave ``ok`` out, and health checks read it."""
     store: str | None = None
     problem: str | None = None
 
