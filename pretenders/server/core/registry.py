@@ -66,6 +66,8 @@ class LiveMock(Mock):
     """The registry's observers (the same list object), told of every record."""
     followers: list[Observer] = field(default_factory=list)
     """Observers of this mock alone."""
+    removed: bool = False
+    """Deleted or expired: a request that arrived before is not served nor recorded."""
 
     def record(self, record: Record) -> None:
         """Add a complete record (served or not) to the history and tell the observers."""
@@ -235,6 +237,7 @@ class Registry:
     def _remove(self, mock: LiveMock) -> None:
         if self._mocks.get(mock.id) is mock:
             del self._mocks[mock.id]
+            mock.removed = True
             # Give its bytes back to the server's budgets.
             mock.history.clear()
             mock.presets.clear()

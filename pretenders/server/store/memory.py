@@ -101,8 +101,8 @@ class MemoryStore(Store):
     async def serve(self, mock: Mock, subject: MatchSubject, record: RequestRecord) -> Served:
         # Deleted (or expired) since the request arrived, e.g. while its body was read:
         # neither served by the presets it had nor recorded in a history no one sees.
-        live = self.registry.find(mock.id)
-        if live is None or live.protocol != mock.protocol or live is not mock:
+        live = self._live(mock)
+        if live.removed:
             return Served(gone=True)
         presets = live.presets
         preset = presets.take(subject)
