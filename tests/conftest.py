@@ -4,7 +4,8 @@ A test module marked ``pytestmark = pytest.mark.deployments`` runs each test tha
 server against every deployment chosen (ids ``[memory]``, ``[redis]``, ``[redis-pair]``;
 ``--deployments=memory`` or ``PRETENDERS_DEPLOYMENTS=memory,redis`` narrow them); a test in
 it marked ``memory_only`` (it reads one server's state) and every other module get the
-memory server only. See ``tests/deployments/matrix.py``.
+memory server only; one marked ``direct_only(reason=...)`` (it sends what no HTTP proxy
+passes on) is skipped behind the front. See ``tests/deployments/matrix.py``.
 """
 
 from __future__ import annotations
@@ -47,6 +48,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         except ValueError as error:
             raise pytest.UsageError(str(error)) from None
         metafunc.parametrize("deployment", kinds, indirect=True, scope="session")
+
+
+@pytest.fixture(autouse=True)
+def _direct_only(request: pytest.FixtureRequest) -> None:
+    """Skip a test marked ``direct_only`` on the deployments behind the alternating front."""
+    marker = request.node.get_closest_marker("direct_only")
+    callspec = getattr(request.node, "callspec", None)
+    kind = callspec.params.get("deployment") if callspec is not None else None
+    if marker is not None and kind in matrix.FRONTED:
+        pytest.skip(f"not behind an HTTP proxy: {marker.kwargs.get('reason', marker.args)}")
 
 
 @pytest.fixture(scope="session")

@@ -71,6 +71,18 @@ def end_to_end(raw_headers: Sequence[tuple[bytes, bytes]]) -> CIMultiDict[str]:
     return kept
 
 
+async def read_body(request: web.BaseRequest) -> bytes | None:
+    """The whole body (it may come in several reads), or ``None`` past :data:`MAX_BODY`."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(65536):
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class AlternatingFront:
     """A reverse proxy on ``127.0.0.1`` (a free port), in its own thread and loop."""
 
@@ -161,8 +173,8 @@ class AlternatingFront:
             turn = next(self._turns)
             self.forwarded.append(turn)
             host, port = self.backends[turn]
-            body = await request.content.read(MAX_BODY + 1)
-            if len(body) > MAX_BODY:
+            body = await read_body(request)
+            if body is None:
                 return web.Response(status=413, text=f"the test front reads {MAX_BODY} bytes")
             headers = end_to_end(request.raw_headers)
             url = URL(f"http://{host}:{port}{request.raw_path}", encoded=True)

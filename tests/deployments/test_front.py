@@ -117,6 +117,12 @@ def test_method_raw_path_headers_and_body_go_through(front: AlternatingFront) ->
     ], "the client's headers only, in order, hop-by-hop ones dropped"
 
 
+def test_a_body_that_comes_in_many_reads_goes_through_whole(front: AlternatingFront) -> None:
+    body = bytes(range(256)) * 4096  # 1 MiB: many reads on the way
+    response = httpx.post(front.url + "/big", content=body, timeout=10)
+    assert response.json()["body"].encode("latin-1") == body
+
+
 def test_status_reason_headers_and_body_come_back(front: AlternatingFront) -> None:
     response = httpx.get(front.url + "/relay", timeout=10)
     assert (response.status_code, response.reason_phrase) == (299, "Odd But Fine")
