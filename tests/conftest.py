@@ -11,8 +11,6 @@ passes on) is skipped behind the front. See ``tests/deployments/matrix.py``.
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -24,7 +22,7 @@ from pretenders.client.smtp import SMTPMock
 from pretenders.common.exceptions import ResourceNotFound
 from tests.deployments import matrix
 from tests.deployments.matrix import Deployed, Deployments
-from tests.deployments.redis_server import EXECUTABLE, RedisServer
+from tests.deployments.redis_server import RedisServer, require_redis
 
 pytest_plugins = ["pytester"]
 
@@ -66,18 +64,6 @@ def deployment(request: pytest.FixtureRequest) -> str:
     return str(getattr(request, "param", matrix.MEMORY))
 
 
-def require_redis() -> None:
-    """Skip when ``redis-server`` is missing, unless under CI (``$CI`` set): fail there."""
-    if shutil.which(EXECUTABLE) is None:
-        reason = (
-            f"{EXECUTABLE} is not installed: the README's test command installs it "
-            "(apt-get install redis-server)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def deployments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployments]:
     """The session's deployments (and Redis), started on first use, stopped at the end."""
@@ -92,6 +78,24 @@ def redis_server(deployments: Deployments) -> RedisServer:
     ``.new_db()`` for a database no one else uses, ``.port``."""
     require_redis()
     return deployments.redis()
+
+
+@pytest.fixture
+def make_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., RedisServer]]:
+    """``make_redis(appendonly=False, appendfsync="always")``: a ``redis-server`` of the test's
+    own, started, in a directory of its own; ``.pause()``, ``.resume()``, ``.kill()``,
+    ``.restart()`` (same port and directory) for fault tests. Stopped by PID after the test."""
+    require_redis()
+    started: list[RedisServer] = []
+
+    def make(**options: Any) -> RedisServer:
+        redis = RedisServer(tmp_path_factory.mktemp("redis"), **options)
+        started.append(redis)
+        return redis.start()
+
+    yield make
+    for redis in started:
+        redis.stop()
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.deployments import matrix
-from tests.deployments.redis_server import RedisServer, answers_ping
+from tests.deployments.redis_server import RedisServer, answers_ping, require_redis
 
 
 def call(port: int, *words: str, timeout: float = 5.0) -> bytes:
@@ -35,25 +36,24 @@ def test_the_session_redis_answers_and_hands_out_databases(redis_server: RedisSe
     assert call(redis_server.port, "SELECT", str(second)) == b"+OK\r\n"
 
 
-def test_pause_resume_kill_restart_and_stop(redis_server: RedisServer, tmp_path: Path) -> None:
-    redis = RedisServer(tmp_path, appendonly=True).start()
-    try:
-        assert call(redis.port, "SET", "kept", "yes") == b"+OK\r\n"
-        redis.pause()
-        assert not answers_ping(redis.port, timeout=0.3)
-        redis.resume()
-        assert answers_ping(redis.port)
+def test_pause_resume_kill_restart_and_stop(make_redis: Callable[..., RedisServer]) -> None:
+    redis = make_redis(appendonly=True)
+    assert call(redis.port, "SET", "kept", "yes") == b"+OK\r\n"
+    redis.pause()
+    assert not answers_ping(redis.port, timeout=0.3)
+    redis.resume()
+    assert answers_ping(redis.port)
 
-        port, pid = redis.port, redis.pid
-        redis.kill()
-        assert not answers_ping(redis.port)
-        redis.restart()
-        assert (redis.port, answers_ping(redis.port)) == (port, True)
-        assert redis.pid != pid
-        assert call(redis.port, "GET", "kept") == b"$3\r\nyes\r\n", "the append-only file lost it"
-        assert (tmp_path / "appendonlydir").is_dir()
-    finally:
-        redis.stop()
+    port, pid = redis.port, redis.pid
+    redis.kill()
+    assert not answers_ping(redis.port)
+    redis.restart()
+    assert (redis.port, answers_ping(redis.port)) == (port, True)
+    assert redis.pid != pid
+    assert call(redis.port, "GET", "kept") == b"$3\r\nyes\r\n", "the append-only file lost it"
+    assert (redis.directory / "appendonlydir").is_dir()
+
+    redis.stop()
     assert redis.process is not None and redis.process.returncode is not None
     assert not answers_ping(redis.port)
 
@@ -89,3 +89,11 @@ def test_deployments_are_chosen_by_option_then_environment() -> None:
     assert matrix.chosen("memory-front,memory,memory", {}) == ["memory-front", "memory"]
     with pytest.raises(ValueError, match=r"unknown deployment redis-cluster.*memory, redis"):
         matrix.chosen("memory,redis-cluster", {})
+
+
+def test_a_missing_redis_skips_but_fails_under_ci() -> None:
+    with pytest.raises(pytest.skip.Exception, match="no-such-redis is not installed"):
+        require_redis("no-such-redis", {})
+    with pytest.raises(pytest.fail.Exception, match="apt-get install redis-server"):
+        require_redis("no-such-redis", {"CI": "true"})
+    require_redis(environment={"CI": "true"})  # installed here: nothing raised
