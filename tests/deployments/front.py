@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
 
@@ -91,8 +92,8 @@ class AlternatingFront:
             raise ValueError("an alternating front needs at least one backend")
         self.backends = list(backends)
         self.timeout = timeout
-        self.forwarded: list[int] = []
-        """Index of the backend each request went to, in order (for tests of the front)."""
+        self.forwarded: deque[int] = deque(maxlen=10_000)
+        """Index of the backend each of the last requests went to, in order."""
         self._turns = itertools.cycle(range(len(self.backends)))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -178,23 +179,28 @@ class AlternatingFront:
                 return web.Response(status=413, text=f"the test front reads {MAX_BODY} bytes")
             headers = end_to_end(request.raw_headers)
             url = URL(f"http://{host}:{port}{request.raw_path}", encoded=True)
-            async with session.request(
-                request.method,
-                url,
-                headers=headers,
-                data=body or None,
-                allow_redirects=False,
-            ) as reply:
-                content = await reply.read()
-                response = web.Response(
-                    status=reply.status,
-                    reason=reply.reason,
-                    body=content,
-                    headers=end_to_end(reply.raw_headers),
+            try:
+                async with session.request(
+                    request.method,
+                    url,
+                    headers=headers,
+                    data=body or None,
+                    allow_redirects=False,
+                ) as reply:
+                    content = await reply.read()
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                return web.Response(
+                    status=502, text=f"the test front got no reply from {host}:{port}: {error!r}"
                 )
-                if request.method == "HEAD" and "Content-Length" in reply.headers:
-                    response.headers["Content-Length"] = reply.headers["Content-Length"]
-                return response
+            response = web.Response(
+                status=reply.status,
+                reason=reply.reason,
+                body=content,
+                headers=end_to_end(reply.raw_headers),
+            )
+            if request.method == "HEAD" and "Content-Length" in reply.headers:
+                response.headers["Content-Length"] = reply.headers["Content-Length"]
+            return response
 
         return forward
 

@@ -140,6 +140,16 @@ def test_a_request_without_body_gets_none_added(front: AlternatingFront) -> None
     assert json.loads(body)["headers"] == [["Host", f"127.0.0.1:{front.port}"]]
 
 
+def test_a_backend_that_is_gone_is_a_502_naming_it() -> None:
+    with NamedBackend("A") as alive:
+        pass
+    with AlternatingFront([("127.0.0.1", alive.port)]) as front:
+        response = httpx.get(front.url + "/x", timeout=10)
+    assert response.status_code == 502
+    assert f"no reply from 127.0.0.1:{alive.port}" in response.text
+    assert list(front.forwarded) == [0]
+
+
 def test_the_front_needs_a_backend() -> None:
     with pytest.raises(ValueError, match="at least one backend"):
         AlternatingFront([])
