@@ -37,14 +37,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        matrix.chosen(config.getoption(matrix.OPTION))
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marked = metafunc.definition.get_closest_marker("deployments") is not None
     memory_only = metafunc.definition.get_closest_marker("memory_only") is not None
     if "deployment" in metafunc.fixturenames and marked and not memory_only:
-        try:
-            kinds = matrix.chosen(metafunc.config.getoption(matrix.OPTION))
-        except ValueError as error:
-            raise pytest.UsageError(str(error)) from None
+        kinds = matrix.chosen(metafunc.config.getoption(matrix.OPTION))
         metafunc.parametrize("deployment", kinds, indirect=True, scope="session")
 
 
