@@ -110,7 +110,8 @@ def test_a_killed_redis_gives_503s_then_restarted_from_its_file_loses_nothing(
     redis.start()
     wait_until(lambda: traffic.send().status_code == 200, timeout=10)
     for _ in range(20):
-        assert traffic.send().status_code == 200
+        response = traffic.send()
+        assert response.status_code == 200, response.text
     recorded = traffic.recorded_tags()
     assert set(traffic.acknowledged) <= set(recorded)
     assert len(recorded) == len(set(recorded))

@@ -213,7 +213,7 @@ class RedisStore(Store):
             timeout=timeout,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 1),
+            retry=Retry(NoBackoff(), 0),  # see _call
             health_check_interval=30,
         )
         self._redis: Any = aioredis.Redis(connection_pool=pool)
@@ -282,8 +282,8 @@ class RedisStore(Store):
     async def shared_secret(self, name: str, make: Callable[[], bytes]) -> bytes:
         key = f"pt:secret:{name}"
         async with self._talking():
-            await self._redis.set(key, make(), nx=True)
-            value = await self._redis.get(key)
+            await self._command("set", key, make(), nx=True)
+            value = await self._command("get", key)
         return bytes(value)
 
     @contextlib.asynccontextmanager
@@ -294,11 +294,28 @@ class RedisStore(Store):
         except (RedisConnectionError, RedisTimeoutError, OSError) as error:
             raise StoreUnavailable(self.name, error) from error
 
-    async def _run(self, script: str, mock_id: str, gen: str, *args: Any) -> Any:
+    async def _command(self, name: str, *args: Any, **options: Any) -> Any:
+        """Run a plain (idempotent) command, once more after a connection error."""
         async with self._talking():
-            return await self._scripts[script](
-                keys=_keys(mock_id), args=[mock_id, gen, self.clock(), *args]
-            )
+            try:
+                return await getattr(self._redis, name)(*args, **options)
+            except RedisConnectionError:
+                return await getattr(self._redis, name)(*args, **options)
+
+    async def _run(self, script: str, mock_id: str, gen: str, *args: Any) -> Any:
+        return await self._call(
+            self._scripts[script], _keys(mock_id), [mock_id, gen, self.clock(), *args]
+        )
+
+    async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        """Run a script; once more on a new connection after a connection error (a pooled
+        connection from before Redis restarted fails its first use, before anything ran).
+        Not after a timeout: the script may have run, and must not run twice."""
+        async with self._talking():
+            try:
+                return await script(keys=keys, args=args)
+            except RedisConnectionError:
+                return await script(keys=keys, args=args)
 
     # Mocks
 
@@ -337,7 +354,7 @@ class RedisStore(Store):
         self._copies[mock_id] = _Copy(mock)
         if outcome == "created":
             async with self._talking():
-                await self._redis.zadd(INDEX, {mock_id: mock.start})
+                await self._command("zadd", INDEX, {mock_id: mock.start})
         return mock, outcome == "created"
 
     async def _check_room(self) -> None:
@@ -345,12 +362,12 @@ class RedisStore(Store):
         if most is None:
             return
         async with self._talking():
-            count = await self._redis.zcard(INDEX)
+            count = await self._command("zcard", INDEX)
         if count < most:
             return
         await self.prune()
         async with self._talking():
-            count = await self._redis.zcard(INDEX)
+            count = await self._command("zcard", INDEX)
         if count >= most:
             raise TooManyMocks(
                 f"this server already has {count} live mocks, its limit: delete "
@@ -392,12 +409,12 @@ class RedisStore(Store):
 
     async def list_mocks(self, protocol: Protocol) -> list[Mock]:
         async with self._talking():
-            ids = [_text(i) for i in await self._redis.zrange(INDEX, 0, -1)]
+            ids = [_text(i) for i in await self._command("zrange", INDEX, 0, -1)]
         found = [await self.find(mock_id) for mock_id in ids]
         gone = [mock_id for mock_id, mock in zip(ids, found, strict=True) if mock is None]
         if gone:
             async with self._talking():
-                await self._redis.zrem(INDEX, *gone)
+                await self._command("zrem", INDEX, *gone)
         return [mock for mock in found if mock is not None and mock.protocol == protocol]
 
     async def delete(self, mock: Mock) -> bool:
@@ -408,16 +425,16 @@ class RedisStore(Store):
     async def _forget(self, mock_id: str) -> None:
         self._copies.pop(mock_id, None)
         async with self._talking():
-            if not await self._redis.exists(_keys(mock_id)[0]):
-                await self._redis.zrem(INDEX, mock_id)
+            if not await self._command("exists", _keys(mock_id)[0]):
+                await self._command("zrem", INDEX, mock_id)
 
     async def prune(self) -> list[Mock]:
         async with self._talking():
-            ids = [_text(i) for i in await self._redis.zrange(INDEX, 0, -1)]
+            ids = [_text(i) for i in await self._command("zrange", INDEX, 0, -1)]
         pruned: list[Mock] = []
         for mock_id in ids:
             async with self._talking():
-                flat = await self._redis.hgetall(_keys(mock_id)[0])
+                flat = await self._command("hgetall", _keys(mock_id)[0])
             if not flat:
                 await self._forget(mock_id)
                 continue
@@ -563,21 +580,21 @@ class RedisStore(Store):
                 record.status = 404
                 record.preset_id = None
                 record.near_misses = served.comparison.misses
-            async with self._talking():
-                answer = await self._serve_script(
-                    keys=_keys(mock.id),
-                    args=[
-                        mock.id,
-                        copy.mock.gen,
-                        self.clock(),
-                        copy.ver or "",
-                        "" if preset is None else preset.id,
-                        encode_record(record),
-                        self._history_limit,
-                        self._history_bytes,
-                        "touch",
-                    ],
-                )
+            answer = await self._call(
+                self._serve_script,
+                _keys(mock.id),
+                [
+                    mock.id,
+                    copy.mock.gen,
+                    self.clock(),
+                    copy.ver or "",
+                    "" if preset is None else preset.id,
+                    encode_record(record),
+                    self._history_limit,
+                    self._history_bytes,
+                    "touch",
+                ],
+            )
             outcome = answer[0]
             if outcome == 2:
                 if preset is not None:
