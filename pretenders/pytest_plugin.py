@@ -33,7 +33,7 @@ from pretenders.common.exceptions import HistoryLimitWarning, PretendersError
 from pretenders.common.wire_names import STORE_VARIABLE, TOKEN_VARIABLE
 from pretenders.server.core.errors import CoreError
 from pretenders.server.embedded import EmbeddedServer
-from pretenders.server.store import check_store_url
+from pretenders.server.settings import check_store_url
 
 URL_VARIABLE = "PRETENDERS_URL"
 ALLOW_UNMATCHED_MARKER = "pretenders_allow_unmatched"

@@ -41,8 +41,8 @@ from pretenders.server.settings import (
     DEFAULT_STORE,
     DEFAULT_STORE_TIMEOUT,
     Settings,
+    check_store_url,
 )
-from pretenders.server.store import check_store_url
 from pretenders.server.workers import start_workers, stop_workers
 
 logger = logging.getLogger("pretenders.server")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pretenders.server.core.errors import InvalidInput
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MOCK_TIMEOUT = 120.0
@@ -90,3 +92,16 @@ class Settings:
         """Largest admin call body: a preset whose reply body, base64-encoded, is as large as
         ``max_body_size`` allows, with room to spare for its rule and headers."""
         return (self.max_body_size + 2) // 3 * 4 + 1024 * 1024
+
+
+SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def check_store_url(url: str) -> str:
+    """``memory`` or a Redis URL; anything else is refused, saying what is accepted."""
+    if url == "memory" or url.startswith(SCHEMES):
+        return url
+    raise InvalidInput(
+        f"store must be 'memory' or a Redis URL such as redis://127.0.0.1:6379/0, got {url!r}",
+        field="store",
+    )

@@ -139,7 +139,7 @@ async def test_follow_tells_one_mock_observe_tells_every_mock() -> None:
     def observer(told: Mock, seq: int, record: Record) -> None:
         observed.append((told.id, seq, record))
 
-    unfollow = store.follow(mock, follower)
+    unfollow = store.follow(mock, follower, 0)
     unobserve = store.observe(observer)
     first, second, elsewhere = request("GET /1"), request("GET /2"), request("GET /x")
     await store.record(mock, first)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -98,7 +99,10 @@ def test_live_rows_are_numbered_like_the_page() -> None:
         # The live feed encodes rows after they arrived: later records must not shift them.
         return [await encode_event(mocks, mock, seq, records[seq]) for seq in (2, 3)]
 
-    rows = [json.loads(event.split(b"data: ", 1)[1])["row"] for event in asyncio.run(scenario())]
+    # On a thread of its own: Playwright may hold an event loop on this one.
+    with ThreadPoolExecutor(1) as executor:
+        events = executor.submit(asyncio.run, scenario()).result(timeout=10)
+    rows = [json.loads(event.split(b"data: ", 1)[1])["row"] for event in events]
     assert [row["index"] for row in rows] == [2, 3]
     assert rows[0]["href"].endswith("/requests/2")
     assert rows[1]["href"].endswith("/requests/3")

@@ -6,26 +6,13 @@ shared by every process and host given the same URL.
 
 from __future__ import annotations
 
-from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.presets import PresetLimits
 from pretenders.server.core.registry import Registry
 from pretenders.server.core.store import Store
-from pretenders.server.settings import Settings
+from pretenders.server.settings import Settings, check_store_url
 from pretenders.server.store.memory import MemoryStore
 
-__all__ = ["MemoryStore", "check_store_url", "open_store"]
-
-SCHEMES = ("redis://", "rediss://", "unix://")
-
-
-def check_store_url(url: str) -> str:
-    """``memory`` or a Redis URL; anything else is refused, saying what is accepted."""
-    if url == "memory" or url.startswith(SCHEMES):
-        return url
-    raise InvalidInput(
-        f"store must be 'memory' or a Redis URL such as redis://127.0.0.1:6379/0, got {url!r}",
-        field="store",
-    )
+__all__ = ["MemoryStore", "open_store"]
 
 
 def open_store(settings: Settings) -> Store:
