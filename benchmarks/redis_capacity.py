@@ -99,7 +99,8 @@ def set_up(redis: RunningRedis) -> tuple[str, list[str]]:
         added = client.eval(lua.ADD, 5, *keys, MOCK_ID, GEN, NOW, preset, -1, "", "")
         if added[0] != 1:
             raise RuntimeError(f"ADD answered {added!r}")
-        version = bytes(client.hget(keys[0], "ver") or b"").decode()
+        ver = client.hget(keys[0], "ver")
+        version = ver.decode() if isinstance(ver, bytes) else str(ver)
         sha = str(client.script_load(lua.SERVE))
     finally:
         client.close()
