@@ -8,10 +8,11 @@ persistence, pinned to core 0), and measures with ``redis-benchmark`` (pinned to
   loaded with SCRIPT LOAD) as one mock request runs it: one FOREVER preset claimed, the
   mock touched, a record of realistic size (a ``RequestRecord`` with a few headers and a
   small JSON body, msgpack-encoded as the store does) appended to a history kept to
-  ``--history-limit`` records, and the notice published;
+  1000 records, and the notice published;
 
 then one pretenders process on that Redis under wrk (as ``python -m benchmarks``' stores
-scenario does, server on core 0 and wrk on core 1). It prints a table and the
+scenario does, server on core 0 and wrk on core 1), all in ``--rounds`` interleaved
+rounds (2 by default, about a minute and a half). It prints a table of medians and the
 projection: processes one Redis carries ≈ SERVE scripts a second ÷ requests a second of
 one process. Redis runs scripts on one thread, so that is per Redis (one core).
 
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, replace
+from statistics import median
 
 from benchmarks import wrk
 from benchmarks.api import Api, expect_reply, http_mock_with_preset
@@ -40,6 +42,8 @@ MOCK_ID = "capacity"
 GEN = "0123456789abcdef"
 NOW = "1767225600.0"
 BENCH_TIMEOUT_S = 120.0
+SERVE = "EVALSHA SERVE (one mock request)"
+ONE = "one pretenders process on Redis (wrk -t1 -c32)"
 
 
 @dataclass(frozen=True)
@@ -195,38 +199,51 @@ def main(argv: list[str] | None = None) -> int:
         description="Measure SERVE scripts a second on one Redis and project how many "
         "pretenders processes it carries.",
     )
-    parser.add_argument("-n", "--requests", type=int, default=200_000, help="per test")
-    parser.add_argument("--warmup", type=float, default=5, help="wrk warm-up, seconds")
-    parser.add_argument("--measure", type=float, default=10, help="wrk run, seconds")
+    parser.add_argument("-n", "--requests", type=int, default=100_000, help="per test")
+    parser.add_argument("--warmup", type=float, default=3, help="wrk warm-up, seconds")
+    parser.add_argument("--measure", type=float, default=8, help="wrk run, seconds")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds, interleaved")
     args = parser.parse_args(argv)
     for tool in ("redis-server", "redis-cli", "redis-benchmark", "wrk"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed (apt-get install redis-server wrk)")
     pin_this_process()
     started = time.monotonic()
-    rows: list[Measured] = []
+    series: dict[str, list[float]] = {}
+    notes: dict[str, str] = {}
     with running_redis(SERVER_CORE) as redis:
-        rows += redis_benchmark(redis, args.requests, "-t", "ping,set")
-        _, serve_args = set_up(redis)
-        size = len(serve_args[-4].encode("latin-1"))
-        seq = check_serve(redis, 0)
-        calls = redis.command_calls().get("evalsha", 0)
-        serve = redis_benchmark(redis, args.requests, *serve_args)[0]
-        served = check_serve(redis, seq)
-        calls = redis.command_calls().get("evalsha", 0) - calls
-        if served != calls:
-            raise SystemExit(f"{calls} SERVE runs appended {served} records, expected as many")
-        rows.append(Measured("EVALSHA SERVE", serve.per_s, f"record {size} bytes"))
-        redis.cli("FLUSHALL")
-        load = one_process(redis, args.warmup, args.measure)
-    rows.append(Measured("one pretenders process on Redis (wrk -c32)", load.rps, load.problems()))
-    print(f"\nredis-server {redis_version()}, redis-benchmark -c 50 -P 1 -n {args.requests}")
-    print("\n| what | per second | note |\n|---|---|---|")
-    for row in rows:
-        print(f"| {row.what} | {row.per_s:,.0f} | {row.note} |")
+        for _ in range(max(1, args.rounds)):
+            redis.cli("FLUSHALL")
+            for row in redis_benchmark(redis, args.requests, "-t", "ping,set"):
+                series.setdefault(row.what, []).append(row.per_s)
+            _, serve_args = set_up(redis)
+            calls = redis.command_calls().get("evalsha", 0)
+            serve = redis_benchmark(redis, args.requests, *serve_args)[0]
+            served = check_serve(redis, 0)
+            calls = redis.command_calls().get("evalsha", 0) - calls
+            if served != calls:
+                raise SystemExit(f"{calls} SERVE runs appended {served} records, not as many")
+            series.setdefault(SERVE, []).append(serve.per_s)
+            notes[SERVE] = f"record {len(serve_args[-4].encode('latin-1'))} bytes"
+            redis.cli("FLUSHALL")
+            load = one_process(redis, args.warmup, args.measure)
+            series.setdefault(ONE, []).append(load.rps)
+            if load.problems():
+                notes[ONE] = load.problems()
     print(
-        f"\nprocesses one Redis carries ≈ {serve.per_s:,.0f} / {load.rps:,.0f} = "
-        f"{serve.per_s / load.rps:.1f} (took {time.monotonic() - started:.0f} s)"
+        f"\nredis-server {redis_version()}, redis-benchmark -c 50 -P 1 -n {args.requests}, "
+        f"{args.rounds} rounds"
+    )
+    print("\n| what | per second (median) | min-max | note |\n|---|---|---|---|")
+    for what, values in series.items():
+        low, high = min(values), max(values)
+        print(
+            f"| {what} | {median(values):,.0f} | {low:,.0f}-{high:,.0f} | {notes.get(what, '')} |"
+        )
+    scripts, process = median(series[SERVE]), median(series[ONE])
+    print(
+        f"\nprocesses one Redis carries ≈ {scripts:,.0f} / {process:,.0f} = "
+        f"{scripts / process:.1f} (took {time.monotonic() - started:.0f} s)"
     )
     return 0
 
