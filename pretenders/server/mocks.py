@@ -107,6 +107,13 @@ class MockService:
 
     async def open_mock(self, protocol: MockProtocol, options: wire.CreateMock) -> Mock:
         """The mock named in ``options``, created (and made reachable) if it does not exist."""
+        mock, _ = await self.open_or_join(protocol, options)
+        return mock
+
+    async def open_or_join(
+        self, protocol: MockProtocol, options: wire.CreateMock
+    ) -> tuple[Mock, bool]:
+        """:meth:`open_mock`, and whether the mock was created (False: it existed)."""
         wire.check_options(options)
         mock, created = await self.store.create_or_join(
             protocol, options.name, wire.timeout_of(options)
@@ -119,7 +126,7 @@ class MockService:
             except BaseException:
                 await self.store.delete(mock)
                 raise
-        return mock
+        return mock, created
 
     def describe(self, mock: Mock) -> msgspec.Struct:
         """What the create call answers about ``mock`` (its path, or its SMTP address)."""
