@@ -29,7 +29,8 @@ class ServerProcess:
         self.process = subprocess.Popen(
             command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
         )
-        threading.Thread(target=self._read_log, daemon=True).start()
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
         if not self._listening.wait(self.timeout):
             self.stop()
             raise TimeoutError(f"the server did not listen within {self.timeout} s: {self.log}")
@@ -60,6 +61,9 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout)
+        self._reader.join(timeout)  # it reads to the end of the log, then the pipe is closed
+        if process.stderr is not None:
+            process.stderr.close()
         return process.returncode
 
     def __enter__(self) -> ServerProcess:

@@ -104,7 +104,10 @@ def test_an_idle_mock_expires_once_for_every_process(pair: tuple[EmbeddedServer,
     one, other = pair
     with _client(one) as first, _client(other) as second:
         first.post("/http", json={"name": "idle", "pretender_timeout": 0.5})
-        names = lambda client: [m["name"] for m in client.get("/http").json()]  # noqa: E731
+
+        def names(client: httpx.Client) -> list[str]:
+            return [mock["name"] for mock in client.get("/http").json()]
+
         assert "idle" in names(second)
         wait_until(lambda: "idle" not in names(first) and "idle" not in names(second), timeout=10)
 

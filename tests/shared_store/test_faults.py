@@ -33,6 +33,13 @@ def server(redis: RedisServer) -> Iterator[EmbeddedServer]:
         yield running
 
 
+@pytest.fixture
+def traffic(server: EmbeddedServer) -> Iterator[Traffic]:
+    made = Traffic(server)
+    yield made
+    made.close()
+
+
 class Traffic:
     """Tagged requests to one mock; remembers which the server acknowledged (200)."""
 
@@ -43,6 +50,9 @@ class Traffic:
         assert self.client.post("/http", json={"name": "faulty"}).status_code == 200
         preset = {"rule": "GET", "body": "b2s=", "times": "FOREVER"}
         assert self.client.post("/preset/faulty", json=preset).status_code == 200
+
+    def close(self) -> None:
+        self.client.close()
 
     def send(self) -> httpx.Response:
         tag = str(self.next_tag)
@@ -72,9 +82,8 @@ def _health(server: EmbeddedServer) -> httpx.Response:
 
 
 def test_a_paused_redis_gives_503s_naming_it_then_service_resumes(
-    server: EmbeddedServer, redis: RedisServer
+    server: EmbeddedServer, redis: RedisServer, traffic: Traffic
 ) -> None:
-    traffic = Traffic(server)
     for _ in range(20):
         assert traffic.send().status_code == 200
     redis.pause()
@@ -98,9 +107,8 @@ def test_a_paused_redis_gives_503s_naming_it_then_service_resumes(
 
 
 def test_a_killed_redis_gives_503s_then_restarted_from_its_file_loses_nothing(
-    server: EmbeddedServer, redis: RedisServer
+    server: EmbeddedServer, redis: RedisServer, traffic: Traffic
 ) -> None:
-    traffic = Traffic(server)
     for _ in range(50):
         assert traffic.send().status_code == 200
     redis.kill()
@@ -120,9 +128,8 @@ def test_a_killed_redis_gives_503s_then_restarted_from_its_file_loses_nothing(
 
 
 def test_a_request_refused_for_want_of_the_store_is_not_recorded(
-    server: EmbeddedServer, redis: RedisServer
+    server: EmbeddedServer, redis: RedisServer, traffic: Traffic
 ) -> None:
-    traffic = Traffic(server)
     assert traffic.send().status_code == 200
     redis.kill()
     refused = [traffic.send() for _ in range(3)]

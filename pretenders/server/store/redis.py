@@ -268,6 +268,8 @@ class RedisStore(Store):
                 await self._pubsub.aclose()
         with contextlib.suppress(Exception):
             await self._redis.aclose()
+        with contextlib.suppress(Exception):  # a pool given to the client is not closed by it
+            await self._redis.connection_pool.disconnect()
 
     def _reading_tasks(self) -> list[asyncio.Task[None] | None]:
         return [followed.task for followed in self._followed.values()]
