@@ -53,7 +53,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=Path,
         metavar="DIR",
         help="also measure our server from DIR (e.g. a checkout of the commit before a "
-        "change) in the same rounds, interleaved, for the throughput and presets scenarios",
+        "change) in the same rounds, interleaved, for the throughput, presets and stores scenarios",
     )
     parser.add_argument(
         "--fail-fast",

@@ -12,6 +12,9 @@ from pathlib import Path
 
 SERVER_CORE = 0
 LOAD_CORE = 1
+ALL_CORES = "0,1"
+"""For a server of several processes, which needs more than the server's core; the
+harness pins itself to the load core, so a child must be given both explicitly."""
 
 
 def can_pin() -> bool:
@@ -19,8 +22,9 @@ def can_pin() -> bool:
     return (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
 
 
-def pinned(cmd: list[str], core: int) -> list[str]:
-    """Prefix ``cmd`` with ``taskset -c core`` when pinning is possible."""
+def pinned(cmd: list[str], core: int | str) -> list[str]:
+    """Prefix ``cmd`` with ``taskset -c core`` when pinning is possible (``core`` may be a
+    list such as ``"0,1"``)."""
     if not can_pin():
         return cmd
     return ["taskset", "-c", str(core), *cmd]

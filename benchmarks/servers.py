@@ -34,6 +34,9 @@ class ServerSpec:
     env: dict[str, str] = field(default_factory=dict, compare=False)
     start_timeout_s: float = 30.0
     stale_files: tuple[str, ...] = ()
+    cores: int | str = SERVER_CORE
+    listeners: int = 1
+    """Processes that each listen on the port (SO_REUSEPORT): readiness waits for all."""
 
     def command(self, port: int) -> list[str]:
         return [arg.replace("{port}", str(port)) for arg in self.argv]
@@ -115,6 +118,21 @@ def port_open(port: int, host: str = HOST) -> bool:
         return False
 
 
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on ``port`` (IPv4), from /proc/net/tcp: with SO_REUSEPORT
+    each process of a server has its own."""
+    count = 0
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return 0
+    for line in lines:
+        fields = line.split()
+        if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+            count += 1
+    return count
+
+
 def group_members(pgid: int) -> list[tuple[int, str]]:
     """(pid, state) of the live (non-zombie) processes in process group ``pgid``."""
     members = []
@@ -173,6 +191,18 @@ class RunningServer:
             return 0.0
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def group_cpu_seconds(self) -> float:
+        """Processor time used so far by the live processes of the server's group (the
+        main process and its workers)."""
+        total = 0
+        for pid, _ in group_members(self.pgid):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def log_tail(self, lines: int = 15) -> str:
         try:
             text = self.log_path.read_text(errors="replace")
@@ -192,7 +222,7 @@ def _start(spec: ServerSpec) -> RunningServer:
     port = free_port()
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            pinned(spec.command(port), SERVER_CORE),
+            pinned(spec.command(port), spec.cores),
             cwd=spec.run_dir,
             env=spec.env or None,
             stdin=subprocess.DEVNULL,
@@ -209,7 +239,7 @@ def _start(spec: ServerSpec) -> RunningServer:
                 f"{spec.name} exited with code {proc.returncode} before listening:\n"
                 f"{server.log_tail()}"
             )
-        if port_open(port):
+        if port_open(port) and (spec.listeners <= 1 or listening_sockets(port) >= spec.listeners):
             return server
         time.sleep(POLL_S)
     _stop(server)

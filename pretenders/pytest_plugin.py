@@ -2,7 +2,9 @@
 
 - ``pretenders_server``: one server for the session; the embedded server by default, or an
   external one given with ``--pretenders-url`` or ``PRETENDERS_URL`` (and its admin token,
-  if it has one, with ``--pretenders-token`` or ``PRETENDERS_ADMIN_TOKEN``).
+  if it has one, with ``--pretenders-token`` or ``PRETENDERS_ADMIN_TOKEN``). The embedded
+  server keeps its state in memory, or in the store ``--pretenders-store`` or
+  ``PRETENDERS_STORE`` names (a Redis URL: every xdist worker's server shares it).
 - ``http_mock`` and ``smtp_mock``: a fresh mock per test, deleted after it.
 - ``make_http_mock`` and ``make_smtp_mock``: factories for tests that need several.
 
@@ -28,8 +30,10 @@ from pretenders.client._unmatched import find_unmatched
 from pretenders.client.http import HTTPMock
 from pretenders.client.smtp import SMTPMock
 from pretenders.common.exceptions import HistoryLimitWarning, PretendersError
-from pretenders.common.wire_names import TOKEN_VARIABLE
+from pretenders.common.wire_names import STORE_VARIABLE, TOKEN_VARIABLE
+from pretenders.server.core.errors import CoreError
 from pretenders.server.embedded import EmbeddedServer
+from pretenders.server.settings import check_store_url
 
 URL_VARIABLE = "PRETENDERS_URL"
 ALLOW_UNMATCHED_MARKER = "pretenders_allow_unmatched"
@@ -72,6 +76,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"${TOKEN_VARIABLE})",
     )
     group.addoption(
+        "--pretenders-store",
+        default=None,
+        help="keep the embedded server's mocks in this store, e.g. a Redis URL that "
+        f"every xdist worker's server shares (default: memory; also ${STORE_VARIABLE})",
+    )
+    group.addoption(
         "--pretenders-allow-unmatched",
         action="store_true",
         help="do not fail tests whose HTTP mocks received requests that matched no preset",
@@ -108,8 +118,16 @@ def pretenders_server(pytestconfig: pytest.Config) -> Iterator[ServerAddress]:
     if url:
         yield _address(url, _token(pytestconfig))
         return
-    with EmbeddedServer() as server:
+    with EmbeddedServer(store=_store(pytestconfig)) as server:
         yield ServerAddress(server.host, server.port)
+
+
+def _store(config: pytest.Config) -> str:
+    url = config.getoption("--pretenders-store") or os.environ.get(STORE_VARIABLE) or "memory"
+    try:
+        return check_store_url(url)
+    except CoreError as error:
+        raise pytest.UsageError(f"--pretenders-store / {STORE_VARIABLE}: {error}") from None
 
 
 Client = TypeVar("Client", HTTPMock, SMTPMock)

@@ -22,6 +22,8 @@ from pretenders.common.exceptions import (
 )
 from pretenders.server.embedded import EmbeddedServer
 
+pytestmark = pytest.mark.deployments
+
 T = TypeVar("T")
 
 

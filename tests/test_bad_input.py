@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+pytestmark = pytest.mark.deployments
+
 
 @pytest.fixture
 def recorded_mock(admin: httpx.Client, new_mock: Callable[..., str]) -> Iterator[str]:

@@ -15,3 +15,10 @@ def test_ci_runs_the_readme_test_command() -> None:
     command = found.group(1).strip()
     assert "\n" not in command, "the README's test command is not one line"
     assert command in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+def test_the_test_command_installs_what_the_tests_start() -> None:
+    run = (ROOT / ".ci" / "run").read_text()
+    for program in ("chromium", "redis-server"):
+        assert f"command -v {program} >/dev/null" in run, program
+    assert "apt-get install -y chromium redis-server" in run

@@ -1,4 +1,5 @@
-"""The Dockerfile and compose example: linted, and their commands run as the image would."""
+"""The Dockerfile: linted, and its command run as the image would (compose.yaml: see
+tests/shared_store/test_compose.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 from pretenders.server.server import parse_args
 
@@ -48,18 +48,6 @@ def test_image_runs_as_a_non_root_user_with_a_health_check() -> None:
     assert (arguments.host, arguments.port) == ("0.0.0.0", 8000)
     allowed = image_environment(found["ENV"])["PRETENDERS_ALLOWED_HOSTS"]
     assert "pretenders" in allowed.split(",")
-
-
-def test_compose_command_is_one_the_server_takes() -> None:
-    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
-    service = compose["services"]["pretenders"]
-    arguments = parse_args(service["command"])
-    assert arguments.load == ["/mocks/mocks.yaml"]
-    assert "PRETENDERS_ADMIN_TOKEN" in service["environment"]
-    # Other services reach it by its service name: the admin API must answer to it.
-    assert "pretenders" in service["environment"]["PRETENDERS_ALLOWED_HOSTS"].split(",")
-    source = service["volumes"][0].split(":")[0]
-    assert (ROOT / source).exists()
 
 
 @pytest.mark.slow

@@ -83,14 +83,15 @@ def test_timeout_must_be_positive_and_finite(registry: Registry, timeout: float)
 
 
 def test_observers_see_every_record_until_they_unsubscribe(registry: Registry) -> None:
-    seen: list[tuple[str, object]] = []
-    stop = registry.observe(lambda mock, record: seen.append((mock.id, record)))
+    seen: list[tuple[str, int, object]] = []
+    stop = registry.observe(lambda mock, seq, record: seen.append((mock.id, seq, record)))
     mock, _ = registry.create_or_join("http", "watched", "default")
     mock.record("first")  # type: ignore[arg-type]
-    stop()
     mock.record("second")  # type: ignore[arg-type]
-    assert seen == [("watched", "first")]
-    assert list(mock.history) == ["first", "second"]
+    stop()
+    mock.record("third")  # type: ignore[arg-type]
+    assert seen == [("watched", 0, "first"), ("watched", 1, "second")]
+    assert list(mock.history) == ["first", "second", "third"]  # type: ignore[comparison-overlap]
 
 
 def test_max_mocks_refuses_new_mocks_but_lets_callers_join(clock: Clock) -> None:

@@ -1,4 +1,4 @@
-"""Unit tests of the waiters, on an event loop of their own."""
+"""Unit tests of the waiters over the in-memory store, on an event loop of their own."""
 
 from __future__ import annotations
 
@@ -12,17 +12,18 @@ from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock, Registry
 from pretenders.server.core.waiting import Outcome, Waiters, check_wait
+from pretenders.server.store.memory import MemoryStore
 
 
 def get(url: str) -> RequestRecord:
     return RequestRecord("GET", url, (), b"", 0.0, status=404)
 
 
-def setup() -> tuple[Registry, Waiters, Mock]:
-    registry = Registry()
-    waiters = Waiters(registry)
-    mock, _ = registry.create_or_join("http", None, "default")
-    return registry, waiters, mock
+async def setup() -> tuple[MemoryStore, Waiters, Mock]:
+    store = MemoryStore(Registry(), regex_timeout=1.0)
+    waiters = Waiters(store)
+    mock, _ = await store.create_or_join("http", None, "default")
+    return store, waiters, mock
 
 
 WANTED = RequestFilter(MatchRule("GET /wanted"))
@@ -30,8 +31,8 @@ WANTED = RequestFilter(MatchRule("GET /wanted"))
 
 def test_records_already_there_count() -> None:
     async def main() -> None:
-        _, waiters, mock = setup()
-        mock.record(get("/wanted"))
+        store, waiters, mock = await setup()
+        await store.record(mock, get("/wanted"))
         result = await waiters.wait(mock, WANTED, 1, 5)
         assert result.met
         assert waiters.pending == 0
@@ -41,17 +42,17 @@ def test_records_already_there_count() -> None:
 
 def test_resolves_on_the_record_that_completes_the_count() -> None:
     async def main() -> None:
-        registry, waiters, mock = setup()
-        other, _ = registry.create_or_join("http", None, "default")
+        store, waiters, mock = await setup()
+        other, _ = await store.create_or_join("http", None, "default")
         task = asyncio.ensure_future(waiters.wait(mock, WANTED, 2, 5))
         await asyncio.sleep(0)
         assert waiters.pending == 1
         for record in (get("/wanted"), get("/other")):
-            mock.record(record)
-        other.record(get("/wanted"))
+            await store.record(mock, record)
+        await store.record(other, get("/wanted"))
         await asyncio.sleep(0)
         assert not task.done()
-        mock.record(get("/wanted/again"))
+        await store.record(mock, get("/wanted/again"))
         result = await asyncio.wait_for(task, 1)
         assert result.outcome is Outcome.MET
         assert [r.url for r in result.records] == ["/wanted", "/wanted/again"]  # type: ignore[union-attr]
@@ -62,8 +63,8 @@ def test_resolves_on_the_record_that_completes_the_count() -> None:
 
 def test_times_out_with_what_was_seen() -> None:
     async def main() -> None:
-        _, waiters, mock = setup()
-        mock.record(get("/wanted"))
+        store, waiters, mock = await setup()
+        await store.record(mock, get("/wanted"))
         result = await waiters.wait(mock, WANTED, 2, 0.05)
         assert result.outcome is Outcome.TIMED_OUT
         assert len(result.records) == 1
@@ -74,10 +75,10 @@ def test_times_out_with_what_was_seen() -> None:
 
 def test_a_removed_mock_ends_its_waits() -> None:
     async def main() -> None:
-        registry, waiters, mock = setup()
+        store, waiters, mock = await setup()
         task = asyncio.ensure_future(waiters.wait(mock, WANTED, 1, 5))
         await asyncio.sleep(0)
-        registry.delete("http", mock.id)
+        assert await store.delete(mock)
         assert (await asyncio.wait_for(task, 1)).outcome is Outcome.GONE
 
     asyncio.run(main())
@@ -85,14 +86,15 @@ def test_a_removed_mock_ends_its_waits() -> None:
 
 def test_cancelling_a_wait_forgets_it() -> None:
     async def main() -> None:
-        _, waiters, mock = setup()
+        store, waiters, mock = await setup()
         task = asyncio.ensure_future(waiters.wait(mock, WANTED, 1, 5))
         await asyncio.sleep(0)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
         assert waiters.pending == 0
-        mock.record(get("/wanted"))  # no waiter left to tell
+        assert store.registry.get("http", mock.id).followers == []  # unfollowed
+        await store.record(mock, get("/wanted"))  # no waiter left to tell
 
     asyncio.run(main())
 

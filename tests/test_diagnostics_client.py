@@ -25,6 +25,8 @@ from pretenders.common.exceptions import (
 )
 from pretenders.server.embedded import EmbeddedServer
 
+pytestmark = pytest.mark.deployments
+
 
 def call(mock: HTTPMock, method: str, path: str, **kwargs: object) -> httpx.Response:
     return httpx.request(method, mock.pretend_url + path, **kwargs)  # type: ignore[arg-type]

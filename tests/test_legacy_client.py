@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pretenders.server.embedded import EmbeddedServer
 from tests.legacy14 import legacy_client, run_legacy
+
+pytestmark = pytest.mark.deployments
 
 __all__ = ["legacy_client"]  # the fixture, imported for pytest to find
 

@@ -11,6 +11,8 @@ import pytest
 
 from tests.waiting import wait_until
 
+pytestmark = pytest.mark.deployments
+
 
 @pytest.mark.slow
 def test_idle_mock_is_gone_within_3_seconds_of_its_last_request(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 import httpx
 import pytest
@@ -13,19 +14,23 @@ from pretenders.client.aio import AsyncHTTPMock, AsyncSMTPMock
 from pretenders.client.http import HistoryStats, HTTPMock
 from pretenders.client.smtp import SMTPMock
 from pretenders.common.exceptions import HistoryLimitWarning, VerificationError, WaitTimeout
-from pretenders.server.embedded import EmbeddedServer
+from tests.deployments.matrix import Deployed
+
+pytestmark = pytest.mark.deployments
 
 LIMIT = 3
 
 
 @pytest.fixture(scope="module")
-def limited() -> Iterator[EmbeddedServer]:
-    with EmbeddedServer(history_limit=LIMIT) as server:
+def limited(
+    deployment: str, start_deployment: Callable[..., AbstractContextManager[Deployed]]
+) -> Iterator[Deployed]:
+    with start_deployment(deployment, history_limit=LIMIT) as server:
         yield server
 
 
 @pytest.fixture
-def flooded(limited: EmbeddedServer) -> Iterator[HTTPMock]:
+def flooded(limited: Deployed) -> Iterator[HTTPMock]:
     """A mock that answered GET /0 ... /4 with 200: the first two were dropped."""
     with HTTPMock(limited.host, limited.port) as mock:
         mock.reply("ok", times=5)
@@ -89,7 +94,7 @@ def test_assert_no_unmatched_warns_about_the_unchecked_ones(flooded: HTTPMock) -
     )
 
 
-def test_smtp_mock_stats_and_wait_message(limited: EmbeddedServer) -> None:
+def test_smtp_mock_stats_and_wait_message(limited: Deployed) -> None:
     with SMTPMock(limited.host, limited.port) as mock:
         with smtplib.SMTP("127.0.0.1", mock.pretend_port, timeout=10) as smtp:
             for n in range(LIMIT + 2):
@@ -100,7 +105,7 @@ def test_smtp_mock_stats_and_wait_message(limited: EmbeddedServer) -> None:
         mock.delete_mock()
 
 
-def test_async_clients(limited: EmbeddedServer) -> None:
+def test_async_clients(limited: Deployed) -> None:
     async def scenario() -> None:
         async with AsyncHTTPMock(limited.host, limited.port) as mock, httpx.AsyncClient() as http:
             for n in range(LIMIT + 1):
@@ -139,7 +144,7 @@ def test_flood_without_misses(http_mock):
 
 
 def test_the_plugin_says_which_requests_went_unchecked(
-    pytester: pytest.Pytester, limited: EmbeddedServer
+    pytester: pytest.Pytester, limited: Deployed
 ) -> None:
     pytester.makepyfile(test_user=PLUGIN_TESTS)
     result = pytester.runpytest_subprocess(

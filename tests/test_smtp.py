@@ -17,6 +17,8 @@ from pretenders.common.constants import FOREVER
 from pretenders.common.exceptions import ConfigurationError, ResourceNotFound
 from tests.waiting import wait_until
 
+pytestmark = pytest.mark.deployments
+
 UNVERIFIED = ssl._create_unverified_context()
 
 

@@ -8,6 +8,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+pytestmark = pytest.mark.deployments
+
 
 @pytest.fixture
 def traffic(admin: httpx.Client, new_mock: Callable[..., str]) -> str:

@@ -15,6 +15,8 @@ from pretenders.server.embedded import EmbeddedServer
 from pretenders.server.state import STATE
 from tests.waiting import wait_until
 
+pytestmark = pytest.mark.deployments
+
 
 def pending_waits(server: EmbeddedServer) -> int:
     return server.app[STATE].mocks.waiters.pending
@@ -119,6 +121,7 @@ async def raw_call(
     return int(status_line.split()[1]), rest
 
 
+@pytest.mark.memory_only  # counts the waits held in one server's state
 def test_two_hundred_waits_held_at_once(server: EmbeddedServer, mock_id: str) -> None:
     total = 200
 
@@ -149,6 +152,7 @@ def test_two_hundred_waits_held_at_once(server: EmbeddedServer, mock_id: str) ->
     assert pending_waits(server) == 0
 
 
+@pytest.mark.memory_only  # counts the waits held in one server's state
 def test_a_client_that_goes_away_leaves_no_waiter(
     server: EmbeddedServer, admin: httpx.Client, mock_id: str
 ) -> None:
@@ -157,6 +161,7 @@ def test_a_client_that_goes_away_leaves_no_waiter(
     wait_until(lambda: pending_waits(server) == 0, timeout=5)
 
 
+@pytest.mark.memory_only  # counts the waits held in one server's state
 def test_a_wait_ends_with_404_when_its_mock_is_deleted(
     server: EmbeddedServer, admin: httpx.Client, new_mock: Callable[..., str]
 ) -> None:

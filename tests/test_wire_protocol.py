@@ -7,6 +7,9 @@ import re
 from collections.abc import Callable
 
 import httpx
+import pytest
+
+pytestmark = pytest.mark.deployments
 
 TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from benchmarks.scenarios import cycle, delays, history, presets, smtp, throughput
+from benchmarks.scenarios import cycle, delays, history, presets, smtp, stores, throughput
 
 ALL: dict[str, ModuleType] = {
-    module.NAME: module for module in (throughput, presets, history, cycle, delays, smtp)
+    module.NAME: module for module in (throughput, presets, history, cycle, delays, smtp, stores)
 }

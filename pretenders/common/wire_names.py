@@ -18,3 +18,6 @@ TOKEN_HEADER: Final = "X-Pretenders-Token"
 
 TOKEN_VARIABLE: Final = "PRETENDERS_ADMIN_TOKEN"
 """The environment variable the server and the clients take the admin token from."""
+
+STORE_VARIABLE: Final = "PRETENDERS_STORE"
+"""The environment variable naming the store (``--store``) when no option names it."""

@@ -138,14 +138,16 @@ def _mock_routes(protocol: Protocol) -> list[Route]:
         return json_response(mocks.describe(mock))
 
     async def list_all(request: web.Request) -> web.StreamResponse:
-        return json_response([wire.mock_info(m) for m in _mocks(request).list_mocks(protocol)])
+        return json_response(
+            [wire.mock_info(m) for m in await _mocks(request).list_mocks(protocol)]
+        )
 
     async def inspect(request: web.Request) -> web.StreamResponse:
-        mock = _mocks(request).get(protocol, request.match_info["id"])
+        mock = await _mocks(request).get(protocol, request.match_info["id"])
         return json_response(wire.mock_info(mock))
 
     async def delete(request: web.Request) -> web.StreamResponse:
-        _mocks(request).delete(protocol, request.match_info["id"])
+        await _mocks(request).delete(protocol, request.match_info["id"])
         return web.Response()
 
     async def prune(request: web.Request) -> web.StreamResponse:
@@ -155,7 +157,7 @@ def _mock_routes(protocol: Protocol) -> list[Route]:
                 f"to delete one mock use DELETE /{protocol}/<id>",
                 field="stale",
             )
-        _mocks(request).prune()
+        await _mocks(request).prune()
         return web.Response()
 
     created_type = wire.CreatedHttpMock if protocol == "http" else wire.CreatedSmtpMock
@@ -203,32 +205,32 @@ def _mock_routes(protocol: Protocol) -> list[Route]:
     ]
 
 
-def _mock_or_none(request: web.Request) -> Mock | None:
-    return _mocks(request).find(request.match_info["id"])
+async def _mock_or_none(request: web.Request) -> Mock | None:
+    return await _mocks(request).find(request.match_info["id"])
 
 
 async def add_preset(request: web.Request) -> web.StreamResponse:
     mocks = _mocks(request)
-    mock = _mock_or_none(request)
+    mock = await _mock_or_none(request)
     if mock is None:
         raise UnknownMock("http", request.match_info["id"])
     if mock.protocol == "smtp":
         smtp = await _payload(request, wire.SmtpPresetIn)
-        return json_response(wire.smtp_preset_out(mocks.add_smtp_reply(mock, smtp)))
+        return json_response(wire.smtp_preset_out(await mocks.add_smtp_reply(mock, smtp)))
     http = await _payload(request, wire.PresetIn)
-    return json_response(wire.preset_out(mocks.add_http_preset(mock, http)))
+    return json_response(wire.preset_out(await mocks.add_http_preset(mock, http)))
 
 
-def _live_mock(request: web.Request) -> Mock:
+async def _live_mock(request: web.Request) -> Mock:
     """The mock named in the path, of either protocol, or UnknownMock."""
-    return _mocks(request).get_any(request.match_info["id"])
+    return await _mocks(request).get_any(request.match_info["id"])
 
 
 async def list_presets(request: web.Request) -> web.StreamResponse:
     page = page_of(request.query)
     unused = request.query.get("unused")
     only_unused = unused is not None and wire.flag(unused, "unused")
-    mock = _mock_or_none(request)
+    mock = await _mock_or_none(request)
     if mock is None:
         return json_response([])
     presets, more = await _mocks(request).list_presets(mock, page, only_unused)
@@ -243,9 +245,9 @@ def _next_offset(page: Page, answered: int, more: bool) -> dict[str, str]:
 
 
 async def clear_presets(request: web.Request) -> web.StreamResponse:
-    mock = _mock_or_none(request)
+    mock = await _mock_or_none(request)
     if mock is not None:
-        _mocks(request).clear_presets(mock)
+        await _mocks(request).clear_presets(mock)
     return web.Response()
 
 
@@ -272,7 +274,7 @@ PAGE_HEADERS = {
 
 async def list_history(request: web.Request) -> web.StreamResponse:
     page = page_of(request.query)
-    mock = _mock_or_none(request)
+    mock = await _mock_or_none(request)
     wanted = wire.history_filter(
         without_paging(request.query),
         mock.protocol if mock else None,
@@ -283,18 +285,20 @@ async def list_history(request: web.Request) -> web.StreamResponse:
         response.headers.update(_totals(None))
         return response
     mocks = _mocks(request)
-    totals = _totals(mocks.history_stats(mock))
+    totals = _totals(await mocks.history_stats(mock))
     records, more = await mocks.list_history(mock, page, wanted)
     headers = {**totals, **_next_offset(page, len(records), more)}
     return await stream_json_list(request, records, wire.record_out, headers)
 
 
 async def history_stats(request: web.Request) -> web.StreamResponse:
-    return json_response(wire.history_stats(_mocks(request).history_stats(_live_mock(request))))
+    return json_response(
+        wire.history_stats(await _mocks(request).history_stats(await _live_mock(request)))
+    )
 
 
 async def count_records(request: web.Request) -> web.StreamResponse:
-    mock = _live_mock(request)
+    mock = await _live_mock(request)
     payload = await _payload(request, wire.FilterIn)
     wanted = wire.filter_of(payload, mock.protocol, timeout=_state(request).settings.regex_timeout)
     count, dropped = await _mocks(request).count(mock, wanted)
@@ -308,10 +312,10 @@ async def get_history(request: web.Request) -> web.StreamResponse:
     except ValueError:
         raise InvalidInput(f"position must be an integer, got {text!r}", field="position") from None
     mocks = _mocks(request)
-    mock = _mock_or_none(request)
+    mock = await _mock_or_none(request)
     # -1 is the latest, as 1.4 allowed
-    record = mocks.record_at(mock, position) if mock is not None else None
-    stats = mocks.history_stats(mock) if mock is not None else None
+    record = await mocks.record_at(mock, position) if mock is not None else None
+    stats = await mocks.history_stats(mock) if mock is not None else None
     if record is None:
         dropped = stats.dropped if stats is not None else 0
         raise NotRecorded(
@@ -330,9 +334,9 @@ def _dropped_note(dropped: int) -> str:
 
 
 async def clear_history(request: web.Request) -> web.StreamResponse:
-    mock = _mock_or_none(request)
+    mock = await _mock_or_none(request)
     if mock is not None:
-        _mocks(request).clear_history(mock)
+        await _mocks(request).clear_history(mock)
     return web.Response()
 
 
@@ -409,7 +413,7 @@ def _preset_routes() -> list[Route]:
 
 async def wait_records(request: web.Request) -> web.StreamResponse:
     mocks = _mocks(request)
-    mock = _live_mock(request)
+    mock = await _live_mock(request)
     payload = await _payload(request, wire.WaitIn)
     wanted = wire.filter_of(payload, mock.protocol, timeout=mocks.regex_timeout)
     task = asyncio.ensure_future(mocks.wait(mock, wanted, payload.count, payload.timeout))
@@ -454,7 +458,11 @@ def _verify_routes() -> list[Route]:
 
 
 async def health(request: web.Request) -> web.StreamResponse:
-    return json_response(wire.HealthOut())
+    mocks = _mocks(request)
+    problem = await mocks.health()
+    if problem is None:
+        return json_response(wire.HealthOut("ok"))
+    return json_response(wire.HealthOut("degraded", mocks.store.name, problem), status=503)
 
 
 def admin_routes() -> list[Route]:
@@ -465,7 +473,7 @@ def admin_routes() -> list[Route]:
             "/health",
             health,
             "Whether the server is up, for container health checks (never asks for the "
-            "admin token)",
+            "admin token); 503 and degraded when its store does not answer",
             response=wire.HealthOut,
             public=True,
         ),

@@ -25,6 +25,7 @@ from pretenders.server.connections import (
     default_max_connections,
     open_file_limit,
 )
+from pretenders.server.core.errors import CoreError
 from pretenders.server.http_protocol import AnyMethodAppRunner
 from pretenders.server.loader import load_mock_files
 from pretenders.server.mocks import MockService
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     smtp = smtp_mock.SmtpMockAdapter(settings, mocks, connections)
     mocks.adapters.update(http=http_mock.HttpMockAdapter(), smtp=smtp)
     mocks.on_removed(smtp.close)
+    app.on_startup.append(lambda _: mocks.start())
     app.on_startup.append(lambda _: _prepare_tls(smtp))
     app.on_startup.append(_load_mock_files)
     app.on_cleanup.append(_remove_all_mocks)
@@ -129,7 +131,10 @@ async def _load_mock_files(app: web.Application) -> None:
 
 async def _remove_all_mocks(app: web.Application) -> None:
     """Close every mock's listeners when the server stops."""
-    app[STATE].mocks.delete_all()
+    mocks = app[STATE].mocks
+    with contextlib.suppress(CoreError):  # a shared store away: its mocks expire there
+        await mocks.delete_all()
+    await mocks.close()
 
 
 async def _prune_idle_mocks(app: web.Application) -> AsyncIterator[None]:
@@ -139,7 +144,12 @@ async def _prune_idle_mocks(app: web.Application) -> AsyncIterator[None]:
     async def loop() -> None:
         while True:
             await asyncio.sleep(state.settings.prune_interval)
-            for mock in state.mocks.prune():
+            try:
+                pruned = await state.mocks.prune()
+            except CoreError as error:  # the store is away: try again at the next interval
+                logger.debug("pruning idle mocks: %s", error)
+                continue
+            for mock in pruned:
                 logger.info("%s mock %s timed out", mock.protocol.upper(), mock.id)
 
     task = asyncio.create_task(loop())
@@ -182,10 +192,11 @@ async def start_server(settings: Settings) -> RunningServer:
     )
     try:
         await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
+        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=settings.reuse_port)
         await site.start()
     except BaseException:
-        app[STATE].mocks.delete_all()  # mocks a --load file opened before failing
+        with contextlib.suppress(CoreError):
+            await app[STATE].mocks.delete_all()  # mocks a --load file opened before failing
         await runner.cleanup()
         raise
     port = runner.addresses[0][1]

@@ -12,7 +12,7 @@ import asyncio
 import concurrent.futures
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -67,6 +67,21 @@ class EmbeddedServer:
 
         async def call() -> Result:
             return function()
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout)
+
+    def await_in_loop(
+        self, function: Callable[[], Awaitable[Result]], timeout: float = 10.0
+    ) -> Result:
+        """Await ``function()`` on the server's loop and return its result: the state is
+        behind the async :class:`~pretenders.server.mocks.MockService` (e.g. to fill a
+        history quickly in a test through ``add_to_history``)."""
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("the embedded server is not running: call start() first")
+
+        async def call() -> Result:
+            return await function()
 
         return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout)
 

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from urllib.parse import unquote
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
 from pretenders.server import wire
+from pretenders.server.core.errors import Unavailable
 from pretenders.server.core.matching import MatchSubject
 from pretenders.server.core.near_miss import explain_miss
-from pretenders.server.core.patterns import milliseconds
+from pretenders.server.core.patterns import Pattern, milliseconds
+from pretenders.server.core.presets import Preset
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock
+from pretenders.server.core.store import Served
 from pretenders.server.http_protocol import on_disconnect, unreadable_body
 from pretenders.server.limits import refused_body
 from pretenders.server.mocks import MockService
@@ -34,8 +36,9 @@ ROUTE = PREFIX + "{id}{path:.*}"
 class HttpMockAdapter:
     """HTTP mocks live in the admin server itself, below ``/mockhttp/<id>``."""
 
-    async def open(self, mock: Mock, options: wire.CreateMock) -> None:
+    async def open(self, mock: Mock, options: wire.CreateMock) -> dict[str, object]:
         """Nothing to open: the mock is reachable as soon as it is registered."""
+        return {}
 
     def describe(self, mock: Mock) -> wire.CreatedHttpMock:
         return wire.CreatedHttpMock(id=mock.id, path=PREFIX + mock.id)
@@ -67,6 +70,7 @@ class MockEndpoint:
         # Bound once: the hot path pays one call each, no attribute lookups.
         self._arrived = mocks.arrived
         self._serve = mocks.serve
+        self._clock = mocks.store.clock
         self.max_body_size = max_body_size
         """Larger request bodies get a 413 (the application's ``client_max_size`` must be
         at least this, so that aiohttp reads bodies this large)."""
@@ -77,19 +81,22 @@ class MockEndpoint:
             query = request.query_string
             raw_path = f"{request.path}?{query}" if query else request.path
         mock_id, url = split_mock_path(raw_path)
-        now = time.time()
-        mock = self._arrived("http", mock_id, now)
+        now = self._clock()
+        try:
+            mock = await self._arrived("http", mock_id, now)
+        except Unavailable as error:
+            return _unavailable(error)
         if mock is None:
             return web.Response(status=404, text=f"No matching http mock: {mock_id}")
 
         limit = self.max_body_size
         size = request.content_length
         if size is not None and size > limit:
-            return _refuse_body(self.mocks, mock, request, url, now, size, limit)
+            return await _refuse_body(self.mocks, mock, request, url, now, size, limit)
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:  # a chunked body, over client_max_size
-            return _refuse_body(self.mocks, mock, request, url, now, None, limit)
+            return await _refuse_body(self.mocks, mock, request, url, now, None, limit)
         except RequestPayloadError as error:  # e.g. "Content-Encoding: gzip" on plain bytes
             refused = web.Response(status=400, text=unreadable_body(error))
             refused.force_close()  # the connection cannot be read past that body
@@ -97,7 +104,7 @@ class MockEndpoint:
         except ConnectionResetError:  # the client left before sending the whole body
             return web.Response(status=499)
         if len(body) > limit:  # a chunked body, between the limit and client_max_size
-            return _refuse_body(self.mocks, mock, request, url, now, None, limit)
+            return await _refuse_body(self.mocks, mock, request, url, now, None, limit)
         record = RequestRecord(
             method=request.method,
             url=url,
@@ -106,11 +113,17 @@ class MockEndpoint:
             time=now,
         )
         subject = MatchSubject(record)
-        preset = self._serve(mock, subject, record)
+        try:
+            served = await self._serve(mock, subject, record)
+        except Unavailable as error:  # not recorded: no reply but this one
+            return _unavailable(error)
+        if served.gave_up:
+            _report_gave_up(mock, served.gave_up, subject)
+        preset = served.preset
         if preset is None:
-            return _no_match(self.mocks, mock, record, subject)
-        if subject.gave_up is not None:
-            _report_gave_up(self.mocks, mock, subject)
+            if served.gone:
+                return web.Response(status=404, text=f"No matching http mock: {mock_id}")
+            return _no_match(mock, record, served)
         reply = preset.reply
         if reply.after > 0:
             await _delay(request, reply.after)
@@ -129,7 +142,12 @@ async def _delay(request: web.BaseRequest, seconds: float) -> None:
             forget()
 
 
-def _refuse_body(
+def _unavailable(error: Unavailable) -> web.Response:
+    """A 503 naming what is missing (the shared store): nothing was recorded."""
+    return web.Response(status=503, text=f"{error}\n", headers={"Retry-After": "1"})
+
+
+async def _refuse_body(
     mocks: MockService,
     mock: Mock,
     request: web.BaseRequest,
@@ -148,23 +166,19 @@ def _refuse_body(
         status=413,
         body_too_large=True,
     )
-    mocks.add_to_history(mock, record)
+    try:
+        await mocks.add_to_history(mock, record)
+    except Unavailable as error:
+        return _unavailable(error)
     return web.Response(
         status=413, body=refused_body(size, limit), content_type="text/plain", charset="utf-8"
     )
 
 
-def _no_match(
-    mocks: MockService, mock: Mock, record: RequestRecord, subject: MatchSubject
-) -> web.Response:
-    """Record the miss with its closest presets, and answer 404 saying why they missed."""
-    record.status = 404
-    comparison = mocks.compare_presets(mock, subject)
-    record.near_misses = comparison.misses
-    if subject.gave_up is not None:
-        _report_gave_up(mocks, mock, subject)
-    mocks.add_to_history(mock, record)
-    text = explain_miss(record, mocks.preset_count(mock), mock.id, comparison.compared)
+def _no_match(mock: Mock, record: RequestRecord, served: Served) -> web.Response:
+    """Answer 404 saying why the closest presets missed (recorded with the request)."""
+    compared = served.comparison.compared if served.comparison is not None else None
+    text = explain_miss(record, served.preset_count, mock.id, compared)
     return web.Response(
         status=404,
         body=text.encode("utf-8", errors="replace"),
@@ -173,9 +187,11 @@ def _no_match(
     )
 
 
-def _report_gave_up(mocks: MockService, mock: Mock, subject: MatchSubject) -> None:
+def _report_gave_up(
+    mock: Mock, gave_up: list[tuple[Preset, Pattern]], subject: MatchSubject
+) -> None:
     """Log each preset regex that gave up on a request, the first time it does."""
-    for preset, pattern in mocks.newly_gave_up(mock, subject):
+    for preset, pattern in gave_up:
         logger.warning(
             "HTTP mock %s, preset %d: the regular expression %r (%s) gave up after %s on "
             "%r; the preset is a miss for any request it gives up on (logged once per "

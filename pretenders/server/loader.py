@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +33,8 @@ from pretenders.server import wire
 from pretenders.server.core.errors import CoreError
 from pretenders.server.core.registry import check_name, check_timeout
 from pretenders.server.state import ServerState
+
+logger = logging.getLogger("pretenders.server")
 
 
 class LoadError(Exception):
@@ -187,10 +190,14 @@ async def _create(state: ServerState, loaded: Loaded) -> list[str]:
         else:
             options = wire.CreateMock(name=spec.name, pretender_timeout=spec.timeout)
         try:
-            mock = await state.mocks.open_mock(spec.protocol, options)
+            mock, created = await state.mocks.open_or_join(spec.protocol, options)
+            if not created:  # kept in a shared store from an earlier start: as it is
+                logger.info("%s: mock %s is already in the store, kept as it is", label, mock.id)
+                names.append(mock.id)
+                continue
             for index, preset in enumerate(presets, start=1):
                 try:
-                    state.mocks.add_any_preset(mock, _payload(preset))
+                    await state.mocks.add_any_preset(mock, _payload(preset))
                 except CoreError as error:
                     raise LoadError(f"{label}, preset #{index}: {error.message}") from None
         except CoreError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import logging
 import math
@@ -15,10 +16,11 @@ from typing import Any
 
 from pretenders import __version__
 from pretenders.common.constants import FOREVER
-from pretenders.common.wire_names import TOKEN_VARIABLE
+from pretenders.common.wire_names import STORE_VARIABLE, TOKEN_VARIABLE
 from pretenders.server.app import start_server
 from pretenders.server.browser_guard import ALLOWED_HOSTS_VARIABLE
 from pretenders.server.connections import raise_open_file_limit
+from pretenders.server.core.errors import CoreError
 from pretenders.server.core.registry import MIN_TIMEOUT
 from pretenders.server.loader import LoadError
 from pretenders.server.settings import (
@@ -36,8 +38,12 @@ from pretenders.server.settings import (
     DEFAULT_REGEX_TIMEOUT,
     DEFAULT_SHUTDOWN_TIMEOUT,
     DEFAULT_SMTP_SIZE_LIMIT,
+    DEFAULT_STORE,
+    DEFAULT_STORE_TIMEOUT,
     Settings,
+    check_store_url,
 )
+from pretenders.server.workers import start_workers, stop_workers
 
 logger = logging.getLogger("pretenders.server")
 
@@ -268,8 +274,41 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "-d", "--debug", action="store_true", help="same as --log-level debug (1.4 option)"
     )
+    parser.add_argument(
+        "--store",
+        default=os.environ.get(STORE_VARIABLE, DEFAULT_STORE),
+        type=_store,
+        metavar="URL",
+        help="where mocks, presets and history are kept: memory (default: this process "
+        "alone, nothing to install) or a Redis URL such as redis://127.0.0.1:6379/0, which "
+        f"every process and host given the same URL shares (also ${STORE_VARIABLE})",
+    )
+    parser.add_argument(
+        "--store-timeout",
+        type=_seconds(),
+        default=DEFAULT_STORE_TIMEOUT,
+        metavar="SECONDS",
+        help="how long a shared store may take to answer before a call gets a 503 naming "
+        f"it (default {DEFAULT_STORE_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_count(1),
+        default=1,
+        metavar="N",
+        help="serve the port with N processes (default 1); more than one needs a shared "
+        "--store, since the memory store lives in one process",
+    )
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"pretenders {__version__}")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.workers > 1 and args.store == "memory":
+        parser.error(
+            f"--workers {args.workers} needs a shared store: the memory store lives in one "
+            "process, so the workers would not see each other's mocks. Add --store "
+            "redis://HOST:PORT/DB (e.g. redis://127.0.0.1:6379/0), or use --workers 1"
+        )
+    return args
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -295,6 +334,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         regex_timeout=args.regex_timeout,
         admin_token=args.admin_token or None,
         allowed_hosts=allowed_hosts(args.allowed_host),
+        store=args.store,
+        store_timeout=args.store_timeout,
+        workers=args.workers,
+        reuse_port=args.workers > 1 or args.worker,
     )
 
 
@@ -305,10 +348,22 @@ def allowed_hosts(given: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in names if name))
 
 
-async def serve_until_stopped(settings: Settings) -> None:
+def _store(text: str) -> str:
+    try:
+        return check_store_url(text)
+    except CoreError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
+
+
+async def serve_until_stopped(settings: Settings, argv: Sequence[str] = ()) -> None:
     """Serve until SIGINT or SIGTERM; then stop listening, let replies under way finish
-    (for ``shutdown_timeout`` seconds at most) and close every HTTP and SMTP listener."""
+    (for ``shutdown_timeout`` seconds at most) and close every HTTP and SMTP listener.
+
+    With ``settings.workers`` above 1, this process binds the port first (learning it,
+    when 0 asked for a free one), then starts the other workers on it (``argv`` is this
+    process's command line) and stops them when it stops."""
     server = await start_server(settings)
+    workers = start_workers(argv, settings.workers - 1, server.port)
     # Everything made so far (modules, routes, templates) lives as long as the process;
     # kept out of the collector's sight, it no longer makes each full collection a pause
     # of several milliseconds under load.
@@ -323,6 +378,7 @@ async def serve_until_stopped(settings: Settings) -> None:
         await stop.wait()
     finally:
         logger.info("stopping")
+        await stop_workers(workers, settings.shutdown_timeout + 5)
         await server.stop()
 
 
@@ -350,7 +406,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("mail.log").setLevel(logging.WARNING)
     raise_open_file_limit()
     try:
-        run(serve_until_stopped(settings_from(args)))
+        settings = settings_from(args)
+        if args.worker:
+            settings = dataclasses.replace(settings, load=())  # the first process loads them
+        run(serve_until_stopped(settings, sys.argv[1:] if argv is None else argv))
     except LoadError as error:
         logger.error("%s", error)
         return 2

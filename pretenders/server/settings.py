@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pretenders.server.core.errors import InvalidInput
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MOCK_TIMEOUT = 120.0
@@ -18,6 +20,8 @@ DEFAULT_HISTORY_BYTES = 512 * 1024 * 1024
 DEFAULT_MAX_PRESETS = 10_000
 DEFAULT_PRESET_BYTES = 256 * 1024 * 1024
 DEFAULT_REGEX_TIMEOUT = 0.05
+DEFAULT_STORE = "memory"
+DEFAULT_STORE_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,15 @@ class Settings:
     admin_token: str | None = None
     """When set, the admin API and the UI answer 401 to requests without it; the mock
     endpoints stay open."""
+    store: str = DEFAULT_STORE
+    """Where the state is kept: ``memory`` (this process alone), or a Redis URL such as
+    ``redis://127.0.0.1:6379/0`` that several processes and hosts share."""
+    store_timeout: float = DEFAULT_STORE_TIMEOUT
+    """Seconds a shared store may take to answer before a call gets a 503 naming it."""
+    workers: int = 1
+    """Processes serving the same port (more than one needs a shared store)."""
+    reuse_port: bool = False
+    """Bind with SO_REUSEPORT, so that several workers share the port."""
     allowed_hosts: tuple[str, ...] = ()
     """Names (in the ``Host`` header) the admin API and the UI answer to, besides loopback
     names, IP addresses, ``host`` and this machine's name; ``"*"``: any name."""
@@ -79,3 +92,16 @@ class Settings:
         """Largest admin call body: a preset whose reply body, base64-encoded, is as large as
         ``max_body_size`` allows, with room to spare for its rule and headers."""
         return (self.max_body_size + 2) // 3 * 4 + 1024 * 1024
+
+
+SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def check_store_url(url: str) -> str:
+    """``memory`` or a Redis URL; anything else is refused, saying what is accepted."""
+    if url == "memory" or url.startswith(SCHEMES):
+        return url
+    raise InvalidInput(
+        f"store must be 'memory' or a Redis URL such as redis://127.0.0.1:6379/0, got {url!r}",
+        field="store",
+    )

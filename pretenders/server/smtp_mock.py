@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-import time
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -59,6 +58,11 @@ def _peer(session: Session) -> tuple[str, int]:
     return str(peer), 0
 
 
+def store_unavailable(error: Unavailable) -> str:
+    """The SMTP reply when the store cannot be reached: try again later (nothing kept)."""
+    return f"451 4.3.0 {str(error).splitlines()[0][:400]}"
+
+
 def _report_gave_up(mock: Mock, presets: list[SmtpPreset]) -> None:
     """Log each scripted reply whose regex gave up, once; the session goes on without it."""
     while presets:
@@ -88,7 +92,10 @@ class MailHandler:
 
         A scripted hang-up closes the connection and answers None.
         """
-        reply, gave_up = self.mocks.claim_smtp_reply(self.mock, stage, argument)
+        try:
+            reply, gave_up = await self.mocks.claim_smtp_reply(self.mock, stage, argument)
+        except Unavailable as error:
+            return store_unavailable(error)
         if gave_up:
             _report_gave_up(self.mock, gave_up)
         if reply is None:
@@ -153,24 +160,25 @@ class MailHandler:
         if line is not None and not line.startswith("2"):
             return line
         credentials = session.auth_data if isinstance(session.auth_data, LoginPassword) else None
-        now = time.time()
-        self.mocks.keep_alive(self.mock, now)
-        self.mocks.add_to_history(
-            self.mock,
-            MailRecord(
-                peer=_peer(session),
-                mail_from=envelope.mail_from or "",
-                rcpt_tos=tuple(envelope.rcpt_tos),
-                data=raw,
-                time=now,
-                helo=session.host_name,
-                tls=session.ssl is not None,
-                login=_text(credentials.login) if credentials else None,
-                password=_text(credentials.password) if credentials else None,
-                mail_options=tuple(envelope.mail_options),
-                rcpt_options=tuple(envelope.rcpt_options),
-            ),
+        now = self.mocks.store.clock()
+        record = MailRecord(
+            peer=_peer(session),
+            mail_from=envelope.mail_from or "",
+            rcpt_tos=tuple(envelope.rcpt_tos),
+            data=raw,
+            time=now,
+            helo=session.host_name,
+            tls=session.ssl is not None,
+            login=_text(credentials.login) if credentials else None,
+            password=_text(credentials.password) if credentials else None,
+            mail_options=tuple(envelope.mail_options),
+            rcpt_options=tuple(envelope.rcpt_options),
         )
+        try:
+            await self.mocks.keep_alive(self.mock, now)
+            await self.mocks.add_to_history(self.mock, record)
+        except Unavailable as error:  # not recorded: not accepted either
+            return store_unavailable(error)
         return line or "250 OK"
 
 
@@ -255,7 +263,7 @@ class SmtpMockAdapter:
             self._tls = server_identity(self.settings.smtp_tls_cert, self.settings.smtp_tls_key)
         return self._tls
 
-    async def open(self, mock: Mock, options: wire.CreateMock) -> None:
+    async def open(self, mock: Mock, options: wire.CreateMock) -> dict[str, object]:
         handler = MailHandler(mock, self.mocks)
         size_limit = self.settings.smtp_size_limit
         if isinstance(options, wire.CreateSmtpMock) and options.size_limit is not None:
@@ -286,11 +294,15 @@ class SmtpMockAdapter:
             raise Unavailable(f"cannot open a port for the SMTP mock: {budget.message()}")
         server = await _listen(loop, new_session, self.settings.host)
         port = server.sockets[0].getsockname()[1]
-        mock.details["port"] = port
         budget.open += 1  # its listening socket holds a descriptor too
         self._servers[mock.id] = server
         self._sessions[mock.id] = sessions
         logger.info("SMTP mock %s listening on port %s", mock.id, port)
+        return {"port": port, "host": self._shown_host()}
+
+    def _shown_host(self) -> str:
+        host = self.settings.host
+        return "localhost" if host in WILDCARD_HOSTS else host
 
     def close(self, mock: Mock) -> None:
         """Stop listening and hang up on the mock's open sessions."""
@@ -302,8 +314,7 @@ class SmtpMockAdapter:
             session.hang_up()
 
     def describe(self, mock: Mock) -> wire.CreatedSmtpMock:
-        host = self.settings.host
-        shown = "localhost" if host in WILDCARD_HOSTS else host
+        shown = mock.details.get("host") or self._shown_host()
         return wire.CreatedSmtpMock(id=mock.id, full_host=f"{shown}:{mock.details['port']}")
 
 

@@ -35,14 +35,16 @@ def filled() -> Iterator[tuple[EmbeddedServer, str]]:
         httpx.post(f"{server.url}/http", json={"name": "other"})
         httpx.post(f"{server.url}/preset/other", json={"rule": "GET /ping", "times": "FOREVER"})
 
-        def fill(start: int, stop: int) -> None:
-            mock = server.app[STATE].mocks.registry.get("http", "big")
+        async def fill(start: int, stop: int) -> None:
+            mocks = server.app[STATE].mocks
+            mock = await mocks.get("http", "big")
             headers = (("Host", "127.0.0.1"), ("User-Agent", "test"))
             for n in range(start, stop):
-                mock.record(RequestRecord("GET", f"/{n}", headers, b"", 0.0, status=404))
+                record = RequestRecord("GET", f"/{n}", headers, b"", 0.0, status=404)
+                await mocks.add_to_history(mock, record)
 
         for start in range(0, RECORDS, 50_000):
-            server.call_in_loop(lambda start=start: fill(start, start + 50_000))  # type: ignore[misc]
+            server.await_in_loop(lambda start=start: fill(start, start + 50_000))  # type: ignore[misc]
         yield server, "big"
 
 

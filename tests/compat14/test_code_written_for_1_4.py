@@ -11,9 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pretenders import __version__
 from pretenders.server.embedded import EmbeddedServer
 from tests.legacy14 import legacy_client, run_legacy
+
+pytestmark = pytest.mark.deployments
 
 __all__ = ["legacy_client"]  # the fixture, imported for pytest to find
 

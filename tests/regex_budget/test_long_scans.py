@@ -116,12 +116,16 @@ def test_count_over_a_long_history_lets_the_server_answer_meanwhile(
     server: EmbeddedServer, admin: httpx.Client, new_mock: Callable[..., str]
 ) -> None:
     mock_id = new_mock()
-    mock = server.app[STATE].mocks.registry.find(mock_id)
-    assert mock is not None
-    # 200,000 requests over HTTP would take minutes: the records are put in place directly
-    # (the server's loop is idle meanwhile; a deque append is atomic).
-    for number in range(200_000):
-        mock.history.append(RequestRecord("GET", f"/item/{number}", (), b"", 0.0))
+
+    async def fill() -> None:
+        mocks = server.app[STATE].mocks
+        mock = await mocks.get("http", mock_id)
+        for number in range(200_000):
+            await mocks.add_to_history(mock, RequestRecord("GET", f"/item/{number}", (), b"", 0.0))
+
+    # 200,000 requests over HTTP would take minutes: the records are put in place directly,
+    # on the server's loop.
+    server.await_in_loop(fill, timeout=60)
 
     with RawProbe(server.port) as probe:
         started = time.monotonic()

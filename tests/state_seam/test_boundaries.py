@@ -2,8 +2,9 @@
 
 An AST walk over every module of ``pretenders/server``: a mock's presets, history and SMTP
 script, its ``touch`` and ``record``, the registry and the ``Mock`` constructor are used
-only by :mod:`pretenders.server.core` and :mod:`pretenders.server.mocks`. Everything
-else goes through :class:`~pretenders.server.mocks.MockService`.
+only by :mod:`pretenders.server.core`, the stores (:mod:`pretenders.server.store`) and
+:mod:`pretenders.server.mocks`. Everything else goes through
+:class:`~pretenders.server.mocks.MockService`.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ import pytest
 
 SERVER = Path(__file__).resolve().parents[2] / "pretenders" / "server"
 
-ALLOWED = {"core", "mocks.py"}
-"""The core (the memory store and its data structures) and the facade over it."""
+ALLOWED = {"core", "store", "mocks.py"}
+"""The core (the store protocol and the data structures), the stores, and the facade."""
 
-STATE_ATTRIBUTES = {"presets", "history", "script", "registry"}
+STATE_ATTRIBUTES = {"presets", "history", "script", "registry", "followers"}
 """A mock's state, and the store itself: read or written only behind the facade."""
 STATE_METHODS = {"touch", "record", "create_or_join"}
 """A mock's (and the registry's) own writes."""
-STATE_NAMES = {"Registry", "Mock", "PresetQueue", "History", "SmtpScript"}
+STATE_NAMES = {"Registry", "LiveMock", "Mock", "PresetQueue", "History", "SmtpScript"}
 """The store's classes: made and called only behind the facade (``Mock`` as a type is fine)."""
+
+STORES = "pretenders.server.store"
+"""The stores' package, imported only behind the facade."""
 
 EXCEPTIONS = {
     ("loader.py", "spec.presets"),  # a --load file's list of presets, not a mock's
@@ -34,6 +38,23 @@ EXCEPTIONS = {
 def _outside_modules() -> list[Path]:
     return sorted(
         path for path in SERVER.rglob("*.py") if path.relative_to(SERVER).parts[0] not in ALLOWED
+    )
+
+
+def _is_stores(module: str) -> bool:
+    """The stores' package: opened by the facade (``MockService.from_settings``) only."""
+    return module == STORES or module.startswith(STORES + ".")
+
+
+def _imports_state(node: ast.ImportFrom | ast.Import) -> bool:
+    """An import of the store's classes (``Mock`` as a type is fine) or of the stores."""
+    if isinstance(node, ast.Import):
+        return any(_is_stores(alias.name) for alias in node.names)
+    names = {alias.name for alias in node.names}
+    return (
+        bool(names & (STATE_NAMES - {"Mock"}))
+        or _is_stores(node.module or "")
+        or (node.module == "pretenders.server" and "store" in names)
     )
 
 
@@ -53,9 +74,7 @@ def trespasses(source: str, module: str) -> list[str]:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             if node.func.id in STATE_NAMES:
                 expression = node.func
-        elif isinstance(node, ast.ImportFrom) and any(
-            alias.name in STATE_NAMES - {"Mock"} for alias in node.names
-        ):
+        elif isinstance(node, ast.ImportFrom | ast.Import) and _imports_state(node):
             expression = node
         if expression is None:
             continue
@@ -69,7 +88,7 @@ def test_the_walk_covers_the_server() -> None:
     names = {path.relative_to(SERVER).as_posix() for path in _outside_modules()}
     assert {"admin.py", "http_mock.py", "smtp_mock.py", "loader.py", "app.py"} <= names
     assert "ui/actions.py" in names
-    assert not any(name.startswith("core/") for name in names)
+    assert not any(name.startswith(("core/", "store/")) for name in names)
     assert "mocks.py" not in names
 
 
@@ -85,6 +104,13 @@ def test_the_walk_covers_the_server() -> None:
         "registry = Registry()",
         "from pretenders.server.core.registry import Registry",
         "scratch = Mock(id='x', protocol='http', timeout=None, start=0, last_call=0)",
+        "live = LiveMock(id='x', protocol='http', timeout=None, start=0, last_call=0)",
+        "from pretenders.server.core.registry import LiveMock",
+        "from pretenders.server.store.memory import MemoryStore",
+        "from pretenders.server.store import open_store",
+        "from pretenders.server import store",
+        "import pretenders.server.store.memory",
+        "store.followers.append(observer)",
     ],
 )
 def test_each_kind_of_trespass_is_caught(line: str) -> None:
@@ -94,11 +120,13 @@ def test_each_kind_of_trespass_is_caught(line: str) -> None:
 def test_calls_through_the_facade_pass() -> None:
     source = (
         "from pretenders.server.core.registry import Mock\n"
-        "def f(mocks, mock: Mock, subject, record):\n"
-        "    mocks.keep_alive(mock)\n"
-        "    mocks.claim_preset(mock, subject)\n"
-        "    mocks.add_to_history(mock, record)\n"
-        "    return mocks.history_stats(mock), mocks.presets_of(mock)\n"
+        "from pretenders.server.core.store import Served\n"
+        "async def f(mocks, mock: Mock, subject, record) -> Served:\n"
+        "    await mocks.keep_alive(mock, mocks.store.clock())\n"
+        "    served = await mocks.serve(mock, subject, record)\n"
+        "    await mocks.add_to_history(mock, record)\n"
+        "    await mocks.history_stats(mock), await mocks.presets_of(mock)\n"
+        "    return served\n"
     )
     assert trespasses(source, "example.py") == []
 

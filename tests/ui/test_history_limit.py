@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -12,6 +14,7 @@ from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Registry
 from pretenders.server.embedded import EmbeddedServer
 from pretenders.server.mocks import MockService
+from pretenders.server.store.memory import MemoryStore
 from pretenders.server.ui.live import encode_event
 from tests.ui.conftest import SmtpMockInfo, send_mail
 
@@ -84,12 +87,22 @@ def test_smtp_page_notes_the_dropped_mails(client: httpx.Client) -> None:
 
 
 def test_live_rows_are_numbered_like_the_page() -> None:
-    mocks = MockService(Registry(history_limit=2))
-    mock, _ = mocks.registry.create_or_join("http", "live", "default")
-    for n in range(4):
-        record = RequestRecord(method="GET", url=f"/{n}", headers=(), body=b"", time=0.0)
-        mocks.add_to_history(mock, record)
-    event = encode_event(mocks, mock, record)
-    data = json.loads(event.split(b"data: ", 1)[1])
-    assert data["row"]["index"] == 3
-    assert data["row"]["href"].endswith("/requests/3")
+    async def scenario() -> list[bytes]:
+        mocks = MockService(MemoryStore(Registry(history_limit=2), regex_timeout=1.0))
+        mock, _ = await mocks.store.create_or_join("http", "live", "default")
+        records = [
+            RequestRecord(method="GET", url=f"/{n}", headers=(), body=b"", time=0.0)
+            for n in range(4)
+        ]
+        for record in records:
+            await mocks.add_to_history(mock, record)
+        # The live feed encodes rows after they arrived: later records must not shift them.
+        return [await encode_event(mocks, mock, seq, records[seq]) for seq in (2, 3)]
+
+    # On a thread of its own: Playwright may hold an event loop on this one.
+    with ThreadPoolExecutor(1) as executor:
+        events = executor.submit(asyncio.run, scenario()).result(timeout=10)
+    rows = [json.loads(event.split(b"data: ", 1)[1])["row"] for event in events]
+    assert [row["index"] for row in rows] == [2, 3]
+    assert rows[0]["href"].endswith("/requests/2")
+    assert rows[1]["href"].endswith("/requests/3")

@@ -63,6 +63,19 @@ class Unavailable(CoreError):
     code = "unavailable"
 
 
+class StoreUnavailable(Unavailable):
+    """The shared store (Redis) does not answer: 503, naming it; nothing was changed."""
+
+    code = "store_unavailable"
+
+    def __init__(self, store: str, problem: object) -> None:
+        super().__init__(
+            f"the store {store} is unavailable ({problem or type(problem).__name__}): "
+            "nothing was recorded or changed; retry once it is back"
+        )
+        self.store = store
+
+
 class TooManyPresets(CoreError):
     """One more preset would pass the server's --max-presets for this mock.
 

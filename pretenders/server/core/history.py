@@ -71,6 +71,11 @@ class History(Generic[Record]):
             budget.charge(self, self._next - 1, size)
 
     @property
+    def next_seq(self) -> int:
+        """The sequence number the next record will get (never reset)."""
+        return self._next
+
+    @property
     def first_seq(self) -> int:
         """The sequence number of the oldest kept record (``_next`` when none is kept)."""
         return self._next - len(self._records)

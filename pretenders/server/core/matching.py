@@ -9,33 +9,19 @@ with the matching itself.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 from typing import Protocol
 from urllib.parse import parse_qsl
 
 from pretenders.server.core.patterns import DEFAULT_TIMEOUT, GaveUp, Pattern, milliseconds
-from pretenders.server.core.records import RequestRecord
+from pretenders.server.core.records import Difference, RequestRecord, RuleSpec
 
 ABSENT = "(absent)"
 NOT_TEXT = "(a body that is not UTF-8 text)"
 NO_FORM = "(no form could be read from the body)"
 DESCRIPTIONS = frozenset({ABSENT, NOT_TEXT, NO_FORM})
 """``actual`` values that describe what was sent instead of quoting it."""
-
-
-@dataclass(frozen=True, slots=True)
-class Difference:
-    """One part of a request that did not match a rule."""
-
-    field: str
-    """``rule``, ``header <Name>``, ``body`` or ``data``."""
-    expected: str
-    actual: str
-    """What was sent, or one of :data:`DESCRIPTIONS` when there is nothing to quote."""
-    gave_up: bool = False
-    """The regex ``expected`` gave up on this request (``actual`` says after how long)."""
 
 
 class MatchSubject:
@@ -178,7 +164,7 @@ class FormMatcher:
 class MatchRule:
     """The request side of a preset: a rule regex plus optional headers, body or form data."""
 
-    __slots__ = ("body", "data", "headers", "matchers", "rule")
+    __slots__ = ("body", "data", "headers", "matchers", "rule", "spec")
 
     def __init__(
         self,
@@ -201,6 +187,13 @@ class MatchRule:
         elif body:
             matchers.append(BodyMatcher(body, timeout))
         self.matchers: Sequence[Matcher] = tuple(matchers)
+        self.spec = RuleSpec(self.rule, self.headers, self.body, self.data)
+        """The rule as plain data, to store or quote."""
+
+    @classmethod
+    def of(cls, spec: RuleSpec, timeout: float = DEFAULT_TIMEOUT) -> MatchRule:
+        """The rule ``spec`` describes, compiled."""
+        return cls(spec.rule, spec.headers, spec.body, spec.data, timeout)
 
     @property
     def patterns(self) -> list[Pattern]:

@@ -14,21 +14,18 @@ import heapq
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
 
 from pretenders.server.core.errors import InvalidInput
-from pretenders.server.core.matching import DESCRIPTIONS, Difference, MatchRule, MatchSubject
+from pretenders.server.core.matching import DESCRIPTIONS, MatchSubject
 from pretenders.server.core.patterns import GaveUp, Pattern, milliseconds
-from pretenders.server.core.presets import Preset, Times
-from pretenders.server.core.records import RequestRecord
+from pretenders.server.core.presets import Preset
+from pretenders.server.core.records import Difference, NearMiss, RequestRecord, RuleMiss
 
 CLOSEST = 3
 """How many near misses an unmatched request keeps."""
 COMPARE_BUDGET = 0.05
 """Seconds spent comparing an unmatched request with presets; the rest are not compared."""
 
-RuleMiss = Literal["method", "path"]
-"""The half of ``"METHOD /path"`` that alone made a rule miss."""
 
 # A rule miss outweighs any header or body miss: the right endpoint with a wrong header is
 # closer than the wrong endpoint. Within rule misses, a wrong method on the right path is
@@ -39,21 +36,6 @@ _WRONG_BOTH = 30.0
 _FIELD_WEIGHTS = {"body": 2.0, "data": 2.0}
 _HEADER_WEIGHT = 1.0
 _COMPARED_LENGTH = 200
-
-
-@dataclass(frozen=True, slots=True)
-class NearMiss:
-    """One preset that did not match a request, and how far it was."""
-
-    preset_id: int
-    rule: MatchRule
-    times_left: Times
-    """The preset's uses left when the request came."""
-    differences: tuple[Difference, ...]
-    distance: float
-    """Lower is closer; only meaningful against other near misses of the same request."""
-    rule_miss: RuleMiss | None = None
-    """``"method"`` or ``"path"`` when the rule missed on that half alone, else None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +85,9 @@ def near_miss(preset: Preset, subject: MatchSubject) -> NearMiss:
             distance += _HEADER_WEIGHT
         else:
             distance += _FIELD_WEIGHTS.get(difference.field, 1.0)
-    return NearMiss(preset.id, preset.rule, preset.times_left, differences, distance, rule_miss)
+    return NearMiss(
+        preset.id, preset.rule.spec, preset.times_left, differences, distance, rule_miss
+    )
 
 
 def _rule_distance(

@@ -234,6 +234,19 @@ class PresetQueue:
         self._index.add(preset)
         return preset
 
+    def put(self, preset: Preset) -> None:
+        """Hold a preset built elsewhere, with its own id (a shared store's copy; no limits)."""
+        self._presets[preset.id] = preset
+        self._index.add(preset)
+        self._next_id = max(self._next_id, preset.id + 1)
+
+    def first(self, subject: MatchSubject) -> Preset | None:
+        """The first preset matching the request, nothing counted; None if none."""
+        for preset in self._index.candidates(subject.rule_line):
+            if preset.rule.matches(subject):
+                return preset
+        return None
+
     def take(self, subject: MatchSubject) -> Preset | None:
         """The first preset matching the request, with one use counted; None if none."""
         for preset in self._index.candidates(subject.rule_line):

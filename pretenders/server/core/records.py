@@ -1,16 +1,58 @@
-"""What a protocol adapter records: one type per protocol, the same for history, API and UI."""
+"""What a protocol adapter records: one type per protocol, the same for history, API and UI.
+
+Plain data only (msgspec structs of strings, bytes, numbers and tuples), so that a store
+can keep records as they are: a near miss quotes the preset's rule as a :class:`RuleSpec`.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Literal
 
 import msgspec
 
-if TYPE_CHECKING:
-    from pretenders.server.core.near_miss import NearMiss
+from pretenders.common.constants import Forever
 
 Headers = tuple[tuple[str, str], ...]
 """Header (name, value) pairs in the order received, names in the case they were sent."""
+
+
+class Difference(msgspec.Struct, frozen=True, gc=False):
+    """One part of a request that did not match a rule (plain data, kept in records)."""
+
+    field: str
+    """``rule``, ``header <Name>``, ``body`` or ``data``."""
+    expected: str
+    actual: str
+    """What was sent, or one of :data:`DESCRIPTIONS` when there is nothing to quote."""
+    gave_up: bool = False
+    """The regex ``expected`` gave up on this request (``actual`` says after how long)."""
+
+
+class RuleSpec(msgspec.Struct, frozen=True, gc=False):
+    """A match rule as data: what a preset is stored as, and what a near miss quotes."""
+
+    rule: str = ""
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
+    body: str | None = None
+    data: dict[str, str] | None = None
+
+
+RuleMiss = Literal["method", "path"]
+"""The half of ``"METHOD /path"`` that alone made a rule miss."""
+
+
+class NearMiss(msgspec.Struct, frozen=True, gc=False):
+    """One preset that did not match a request, and how far it was (plain data)."""
+
+    preset_id: int
+    rule: RuleSpec
+    times_left: int | Forever
+    """The preset's uses left when the request came."""
+    differences: tuple[Difference, ...]
+    distance: float
+    """Lower is closer; only meaningful against other near misses of the same request."""
+    rule_miss: RuleMiss | None = None
+    """``"method"`` or ``"path"`` when the rule missed on that half alone, else None."""
 
 
 class RequestRecord(msgspec.Struct, gc=False):

@@ -17,8 +17,9 @@ from pretenders.server.core.smtp_script import SmtpScript
 
 Protocol = Literal["http", "smtp"]
 Record = RequestRecord | MailRecord
-Observer = Callable[["Mock", Record], None]
-"""Called with each record as it is added to any mock's history."""
+Observer = Callable[["Mock", int, Record], None]
+"""Called with each record as it is added to a mock's history: the mock, the record's
+sequence number in that mock, the record."""
 Timeout = float | None
 """Seconds a mock may stay idle before it is removed; None for never."""
 
@@ -34,39 +35,53 @@ _FORBIDDEN_NAME_CHARACTERS = frozenset("/?#%\\") | frozenset(" \t\r\n")
 
 @dataclass(eq=False)
 class Mock:
-    """One fake service: its presets and what it received."""
+    """One fake service, as a handle: what it is and when it was used, no state."""
 
     id: str
     protocol: Protocol
     timeout: Timeout
     start: float
     last_call: float
-    presets: PresetQueue = field(default_factory=PresetQueue)
-    history: History[Record] = field(default_factory=History)
-    script: SmtpScript = field(default_factory=SmtpScript)
-    """Scripted replies of an SMTP mock."""
     details: dict[str, object] = field(default_factory=dict)
     """Protocol-specific facts, e.g. the SMTP listener's host and port."""
-    observers: list[Observer] = field(default_factory=list)
-    """The registry's observers (the same list object), told of every record."""
 
     @property
     def name(self) -> str:
         """Mocks are addressed by name: a mock created without one is named by its id."""
         return self.id
 
+    def expired(self, now: float) -> bool:
+        return self.timeout is not None and now - self.last_call > self.timeout
+
+
+@dataclass(eq=False)
+class LiveMock(Mock):
+    """A mock of the in-memory store, with its state: presets, history, SMTP script."""
+
+    presets: PresetQueue = field(default_factory=PresetQueue)
+    history: History[Record] = field(default_factory=History)
+    script: SmtpScript = field(default_factory=SmtpScript)
+    """Scripted replies of an SMTP mock."""
+    observers: list[Observer] = field(default_factory=list)
+    """The registry's observers (the same list object), told of every record."""
+    followers: list[Observer] = field(default_factory=list)
+    """Observers of this mock alone."""
+    removed: bool = False
+    """Deleted or expired: a request that arrived before is not served nor recorded."""
+
     def record(self, record: Record) -> None:
         """Add a complete record (served or not) to the history and tell the observers."""
-        self.history.append(record)
+        history = self.history
+        history.append(record)
+        seq = history.next_seq - 1
         for observer in self.observers:
-            observer(self, record)
+            observer(self, seq, record)
+        for follower in self.followers:
+            follower(self, seq, record)
 
     def touch(self, now: float) -> None:
         """Note a use, which keeps the mock alive."""
         self.last_call = now
-
-    def expired(self, now: float) -> bool:
-        return self.timeout is not None and now - self.last_call > self.timeout
 
 
 def check_name(name: str) -> str:
@@ -120,7 +135,7 @@ class Registry:
         """The bytes all histories together keep (None: no limit); oldest dropped first."""
         self.preset_limits = preset_limits or PresetLimits()
         """The caps on presets, shared by every mock."""
-        self._mocks: dict[str, Mock] = {}
+        self._mocks: dict[str, LiveMock] = {}
         self._on_removed: list[Callable[[Mock], None]] = []
         self._observers: list[Observer] = []
 
@@ -135,7 +150,7 @@ class Registry:
 
     def create_or_join(
         self, protocol: Protocol, name: str | None, timeout: Timeout | Literal["default"]
-    ) -> tuple[Mock, bool]:
+    ) -> tuple[LiveMock, bool]:
         """The mock called ``name`` (created if needed), and whether it was created."""
         now = self.clock()
         if name:
@@ -153,7 +168,7 @@ class Registry:
             mock_id = str(uuid.uuid4())
         self._check_room()
         chosen = self.default_timeout if timeout == "default" else check_timeout(timeout)
-        mock = Mock(
+        mock = LiveMock(
             id=mock_id,
             protocol=protocol,
             timeout=chosen,
@@ -179,14 +194,14 @@ class Registry:
                 "ones) or start the server with a higher --max-mocks"
             )
 
-    def get(self, protocol: Protocol, mock_id: str) -> Mock:
+    def get(self, protocol: Protocol, mock_id: str) -> LiveMock:
         """The live mock with that id, or UnknownMock."""
         mock = self._live(mock_id, self.clock())
         if mock is None or mock.protocol != protocol:
             raise UnknownMock(protocol, mock_id)
         return mock
 
-    def find(self, mock_id: str) -> Mock | None:
+    def find(self, mock_id: str) -> LiveMock | None:
         """The live mock with that id, of any protocol."""
         return self._live(mock_id, self.clock())
 
@@ -198,7 +213,7 @@ class Registry:
         for mock in list(self._mocks.values()):
             self._remove(mock)
 
-    def prune(self) -> list[Mock]:
+    def prune(self) -> list[LiveMock]:
         """Remove every expired mock; return them."""
         now = self.clock()
         expired = [mock for mock in self._mocks.values() if mock.expired(now)]
@@ -206,22 +221,23 @@ class Registry:
             self._remove(mock)
         return expired
 
-    def all(self, protocol: Protocol) -> Iterator[Mock]:
+    def all(self, protocol: Protocol) -> Iterator[LiveMock]:
         now = self.clock()
         return iter(
             [m for m in self._mocks.values() if m.protocol == protocol and not m.expired(now)]
         )
 
-    def _live(self, mock_id: str, now: float) -> Mock | None:
+    def _live(self, mock_id: str, now: float) -> LiveMock | None:
         mock = self._mocks.get(mock_id)
         if mock is not None and mock.expired(now):
             self._remove(mock)
             return None
         return mock
 
-    def _remove(self, mock: Mock) -> None:
+    def _remove(self, mock: LiveMock) -> None:
         if self._mocks.get(mock.id) is mock:
             del self._mocks[mock.id]
+            mock.removed = True
             # Give its bytes back to the server's budgets.
             mock.history.clear()
             mock.presets.clear()

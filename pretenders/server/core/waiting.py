@@ -1,7 +1,7 @@
 """Waiting on the server: resolve when enough matching records have arrived, or time out.
 
-One registry observer serves every waiter, dispatching by mock id: a waiter is a future
-and a timer on the event loop, never a thread or a poll loop.
+Each waiter follows its mock in the store: a waiter is a future and a timer on the
+event loop, never a thread or a poll loop.
 
 A filter regex that gives up (:class:`RegexGaveUp`) ends the wait with that error, whether
 on a record already there or on one that arrives later: the filter cannot tell whether
@@ -15,11 +15,15 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.patterns import RegexGaveUp
-from pretenders.server.core.registry import Mock, Record, Registry
+from pretenders.server.core.registry import Mock, Record
 from pretenders.server.core.scanning import select
+
+if TYPE_CHECKING:
+    from pretenders.server.core.store import Store
 
 MAX_WAIT = 300.0
 """The longest wait one call may ask for, in seconds."""
@@ -54,6 +58,22 @@ class _Waiter:
     mock: Mock = field(repr=False)
     earlier: int = 0
     """Matching records found among those already there when the wait began."""
+    first_new: int = 0
+    """The number of the first record the snapshot of the history did not hold."""
+
+    def on_record(self, mock: Mock, seq: int, record: Record) -> None:
+        """A new record of the mock: count it if it matches (and is not in the snapshot)."""
+        if self.future.done() or seq < self.first_new:
+            return
+        try:
+            matches = self.predicate(record)
+        except RegexGaveUp as error:
+            self.fail(error)
+            return
+        if matches:
+            self.seen.append(record)
+            if self.earlier + len(self.seen) >= self.wanted:
+                self.resolve(Outcome.MET)
 
     def resolve(self, outcome: Outcome) -> None:
         if not self.future.done():
@@ -76,13 +96,13 @@ def check_wait(count: int, timeout: float) -> None:
 
 
 class Waiters:
-    """Every pending wait of one registry."""
+    """Every pending wait on one store."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, store: Store) -> None:
+        self._store = store
         self._by_mock: dict[str, set[_Waiter]] = {}
         self._pending = 0
-        registry.observe(self._on_record)
-        registry.on_removed(self._on_removed)
+        store.on_removed(self._on_removed)
 
     @property
     def pending(self) -> int:
@@ -95,7 +115,8 @@ class Waiters:
         """Wait until ``count`` records of ``mock`` match, counting those already there.
 
         Cancelling the call (the client went away) removes the waiter. The records already
-        there are read in slices (see :mod:`scanning`), while new ones are watched for.
+        there are read in slices (see :mod:`scanning`), while new ones are watched for:
+        from the snapshot's end on, by record number, so none is missed or counted twice.
         """
         check_wait(count, timeout)
         loop = asyncio.get_running_loop()
@@ -103,8 +124,11 @@ class Waiters:
         self._by_mock.setdefault(mock.id, set()).add(waiter)
         self._pending += 1
         timer = loop.call_later(timeout, waiter.resolve, Outcome.TIMED_OUT) if timeout else None
+        unfollow: Callable[[], None] | None = None
         try:
-            earlier = await select(list(mock.history), predicate)
+            records, waiter.first_new = await self._store.records(mock)
+            unfollow = self._store.follow(mock, waiter.on_record, waiter.first_new)
+            earlier = await select(records, predicate)
             waiter.earlier = len(earlier)
             if len(earlier) + len(waiter.seen) >= count:
                 outcome = Outcome.MET
@@ -113,32 +137,16 @@ class Waiters:
             else:
                 outcome = await waiter.future
         finally:
+            if unfollow is not None:
+                unfollow()
             if timer is not None:
                 timer.cancel()
             self._forget(waiter)
         return WaitResult(outcome, earlier + waiter.seen)
 
-    def _on_record(self, mock: Mock, record: Record) -> None:
-        waiters = self._by_mock.get(mock.id)
-        if not waiters:
-            return
-        for waiter in waiters:
-            if waiter.mock is not mock or waiter.future.done():
-                continue
-            try:
-                matches = waiter.predicate(record)
-            except RegexGaveUp as error:
-                waiter.fail(error)
-                continue
-            if matches:
-                waiter.seen.append(record)
-                if waiter.earlier + len(waiter.seen) >= waiter.wanted:
-                    waiter.resolve(Outcome.MET)
-
     def _on_removed(self, mock: Mock) -> None:
         for waiter in self._by_mock.get(mock.id, ()):
-            if waiter.mock is mock:
-                waiter.resolve(Outcome.GONE)
+            waiter.resolve(Outcome.GONE)
 
     def _forget(self, waiter: _Waiter) -> None:
         future = waiter.future

@@ -57,43 +57,45 @@ async def create_mock(request: web.Request) -> web.StreamResponse:
             raise FormError(f"this server has no {form.protocol.upper()} mocks", "protocol")
         mock = await mocks.open_mock(form.protocol, form.options())
     except CoreError as error:
-        return render_index(request, form, error=error.message, status=error.status)
+        return await render_index(request, form, error=error.message, status=error.status)
     raise _back_to(mock)
 
 
 async def add_preset(request: web.Request) -> web.StreamResponse:
-    mock = mock_of(request, "http")
+    mock = await mock_of(request, "http")
     form = PresetForm.from_post(await _form(request))
     mocks = request.app[STATE].mocks
     try:
         rule, reply, times = form.build(mocks.regex_timeout)
-        mocks.add_preset(mock, rule, reply, times)  # past --max-presets or --preset-bytes: refused
+        await mocks.add_preset(
+            mock, rule, reply, times
+        )  # past --max-presets or --preset-bytes: refused
     except CoreError as error:
-        return render_http_mock(
+        return await render_http_mock(
             request, mock, form, error=error.message, error_field=error.field, status=error.status
         )
     raise _back_to(mock, "#presets")
 
 
 async def delete_preset(request: web.Request) -> web.StreamResponse:
-    mock = mock_of(request, "http")
+    mock = await mock_of(request, "http")
     await _form(request)
     text = request.match_info["preset"]
     if text.isdigit():
         # Already gone (used up) is fine: it is gone.
-        request.app[STATE].mocks.remove_preset(mock, int(text))
+        await request.app[STATE].mocks.remove_preset(mock, int(text))
     raise _back_to(mock, "#presets")
 
 
 async def reset_mock(request: web.Request) -> web.StreamResponse:
-    mock = mock_of(request, _protocol(request))
+    mock = await mock_of(request, _protocol(request))
     await _form(request)
-    request.app[STATE].mocks.reset(mock)
+    await request.app[STATE].mocks.reset(mock)
     raise _back_to(mock)
 
 
 async def delete_mock(request: web.Request) -> web.StreamResponse:
-    mock = mock_of(request, _protocol(request))
+    mock = await mock_of(request, _protocol(request))
     await _form(request)
-    request.app[STATE].mocks.delete(mock.protocol, mock.id)
+    await request.app[STATE].mocks.delete(mock.protocol, mock.id)
     raise web.HTTPSeeOther("/")

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from pretenders.server.core.errors import CoreError
 from pretenders.server.core.records import MailRecord, RequestRecord
 from pretenders.server.core.registry import Mock, Record
 from pretenders.server.mocks import MockService
@@ -75,7 +76,12 @@ class Subscriber:
 
 
 class LiveFeed:
-    """The server-sent event stream at ``/ui/events`` (``?mock=<id>`` for one mock)."""
+    """The server-sent event stream at ``/ui/events`` (``?mock=<id>`` for one mock).
+
+    It observes the store only while a page is open (a shared store then tells this
+    process of every process's records). Records are encoded in arrival order by one
+    task; if they come faster than it keeps up, the pages are told to reload.
+    """
 
     def __init__(self, mocks: MockService, limit: int = 500, heartbeat: float = 15.0) -> None:
         self.mocks = mocks
@@ -85,16 +91,20 @@ class LiveFeed:
         self._subscribers: set[Subscriber] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self._closed = False
+        self._arrived: deque[tuple[Mock, int, Record]] = deque()
+        self._wake = asyncio.Event()
+        self._pump: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._unsubscribe = self.mocks.observe(self._on_record)
+        """Nothing to do until a page opens."""
 
     def close(self) -> None:
         """Stop observing and end every open stream (so that shutdown does not wait on them)."""
         self._closed = True
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        self._stop_observing()
+        if self._pump is not None:
+            self._pump.cancel()
+            self._pump = None
         for subscriber in self._subscribers:
             subscriber.close(CLOSED)
         self._subscribers.clear()
@@ -103,18 +113,40 @@ class LiveFeed:
     def subscribers(self) -> int:
         return len(self._subscribers)
 
-    def _on_record(self, mock: Mock, record: Record) -> None:
-        # On the hot path of every mock: nothing is computed unless a page is watching.
+    def _stop_observing(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._arrived.clear()
+
+    def _on_record(self, mock: Mock, seq: int, record: Record) -> None:
         if not self._subscribers:
             return
-        chunk: bytes | None = None
-        for subscriber in list(self._subscribers):
-            if not subscriber.wants(mock):
-                continue
-            if chunk is None:
-                chunk = encode_event(self.mocks, mock, record)
-            if not subscriber.offer(chunk):
-                self._subscribers.discard(subscriber)
+        if len(self._arrived) >= self.limit:  # encoding falls behind: every page reloads
+            self._arrived.clear()
+            for subscriber in self._subscribers:
+                subscriber.close(OVERFLOW)
+            self._subscribers.clear()
+            return
+        self._arrived.append((mock, seq, record))
+        self._wake.set()
+
+    async def _encode_all(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._arrived:
+                mock, seq, record = self._arrived.popleft()
+                wanting = [s for s in self._subscribers if s.wants(mock)]
+                if not wanting:
+                    continue
+                try:
+                    chunk = await encode_event(self.mocks, mock, seq, record)
+                except CoreError:  # the mock went, or the store is away: skip the row
+                    continue
+                for subscriber in wanting:
+                    if not subscriber.offer(chunk):
+                        self._subscribers.discard(subscriber)
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(
@@ -126,6 +158,10 @@ class LiveFeed:
             return response
         subscriber = Subscriber(request.query.get("mock") or None, self.limit)
         self._subscribers.add(subscriber)
+        if self._unsubscribe is None:
+            self._unsubscribe = self.mocks.observe(self._on_record)
+        if self._pump is None:
+            self._pump = asyncio.create_task(self._encode_all())
         try:
             await response.prepare(request)
             await response.write(RETRY)
@@ -135,40 +171,49 @@ class LiveFeed:
             pass  # the page went away
         finally:
             self._subscribers.discard(subscriber)
+            if not self._subscribers:
+                self._stop_observing()
         return response
 
 
-def encode_event(mocks: MockService, mock: Mock, record: Record) -> bytes:
+async def encode_event(mocks: MockService, mock: Mock, seq: int, record: Record) -> bytes:
     """One ``record`` event: the new row, and the mock's counts to update on the page.
+
+    ``seq`` is the record's sequence number in its mock, as the store told it: records
+    that arrived after it (before this one was encoded) do not shift its row's number.
 
     Small whatever the number of presets: only the preset that served the request is
     described (its uses, or that it is gone), never the whole list; a page whose list
     no longer agrees with the count offers a reload.
     """
-    stats = mocks.history_stats(mock)
-    index = stats.total - 1  # the UI numbers records from the last reset
+    stats = await mocks.history_stats(mock)
+    _, next_seq = await mocks.store_records(mock, 0, 0)
+    # The UI numbers records from the last reset: this one, less those that came after it.
+    index = stats.total - (next_seq - seq)
     data: dict[str, Any] = {
         "mock": present.clean(mock.id),
         "protocol": mock.protocol,
         "records": stats.kept,
-        "presets": mocks.preset_count(mock),
+        "presets": await mocks.preset_count(mock),
         "last_call": present.clock(mock.last_call),
         "last_call_title": present.precise(mock.last_call),
         "href": present.ui_path(mock.protocol, mock.id),
     }
     if isinstance(record, RequestRecord):
         data["row"] = asdict(present.request_row(mock, index, record))
-        data["preset"] = _served_preset(mocks, mock, record.preset_id)
+        data["preset"] = await _served_preset(mocks, mock, record.preset_id)
     elif isinstance(record, MailRecord):
         data["row"] = asdict(mail_row(mock, index, record))
     return b"event: record\ndata: " + json.dumps(data).encode() + b"\n\n"
 
 
-def _served_preset(mocks: MockService, mock: Mock, preset_id: int | None) -> dict[str, Any] | None:
+async def _served_preset(
+    mocks: MockService, mock: Mock, preset_id: int | None
+) -> dict[str, Any] | None:
     """What the page shows of the preset that served a request: its uses, or that it went."""
     if preset_id is None:
         return None
-    preset = mocks.preset(mock, preset_id)
+    preset = await mocks.preset(mock, preset_id)
     if preset is None:  # used up, or removed meanwhile
         return {"id": str(preset_id), "gone": True}
     return {

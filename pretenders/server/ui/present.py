@@ -13,9 +13,8 @@ from urllib.parse import quote
 
 from pretenders.common.constants import FOREVER
 from pretenders.server.core.history import HistoryStats
-from pretenders.server.core.near_miss import NearMiss
 from pretenders.server.core.presets import Preset
-from pretenders.server.core.records import RequestRecord
+from pretenders.server.core.records import NearMiss, RequestRecord
 from pretenders.server.core.registry import Mock, Protocol, Timeout
 from pretenders.server.core.smtp_script import SmtpPreset
 

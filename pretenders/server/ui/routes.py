@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
+
 from aiohttp import web
 
+from pretenders.server.core.errors import CoreError
 from pretenders.server.state import STATE
 from pretenders.server.ui import actions, views
 from pretenders.server.ui.live import LiveFeed
@@ -53,6 +57,19 @@ async def static_file(request: web.Request) -> web.StreamResponse:
 
 async def _start_live(app: web.Application) -> None:
     app[UI].live.start()
+    store = app[STATE].mocks.store
+    if store.shared:
+        try:
+            app[UI].csrf.use_secret(await store.shared_secret("ui-csrf", _new_secret))
+        except CoreError as error:  # the store is away: forms work on this process alone
+            logger.warning("the UI's forms are signed per process: %s", error)
+
+
+logger = logging.getLogger("pretenders.server")
+
+
+def _new_secret() -> bytes:
+    return secrets.token_bytes(32)
 
 
 async def _stop_live(app: web.Application) -> None:

@@ -85,6 +85,11 @@ class Csrf:
     def __init__(self, secret: bytes | None = None) -> None:
         self._secret = secret or secrets.token_bytes(32)
 
+    def use_secret(self, secret: bytes) -> None:
+        """Sign with ``secret`` from now on: with a shared store, every process's, so that
+        a form served by one process is accepted by another behind a load balancer."""
+        self._secret = secret
+
     def token(self, action: str) -> str:
         """The token for a form posting to ``action`` (a path, percent-encoded or not)."""
         path = unquote(urlsplit(action).path)

@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 from aiohttp import web
 
+from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.records import MailRecord, RequestRecord
 from pretenders.server.core.registry import Mock, Protocol, Record
 from pretenders.server.http_mock import PREFIX
@@ -28,12 +29,12 @@ def _mocks(request: web.Request) -> MockService:
     return request.app[STATE].mocks
 
 
-def mock_of(request: web.Request, protocol: Protocol) -> Mock:
+async def mock_of(request: web.Request, protocol: Protocol) -> Mock:
     """The mock named in the URL; UnknownMock (a 404 page) when it is gone."""
-    return _mocks(request).get(protocol, request.match_info["id"])
+    return await _mocks(request).get(protocol, request.match_info["id"])
 
 
-def _numbered(request: web.Request, mock: Mock) -> tuple[int, Record | None]:
+async def _numbered(request: web.Request, mock: Mock) -> tuple[int, Record | None]:
     """The record number in the URL, counted from the first record since the last reset,
     and the record it names.
 
@@ -42,7 +43,7 @@ def _numbered(request: web.Request, mock: Mock) -> tuple[int, Record | None]:
     """
     text = request.match_info["n"]
     mocks = _mocks(request)
-    stats = mocks.history_stats(mock)
+    stats = await mocks.history_stats(mock)
     if not text.isdigit() or int(text) >= stats.total:
         raise web.HTTPNotFound(
             text=f"Nothing recorded at position {text} of {mock.id} "
@@ -54,7 +55,14 @@ def _numbered(request: web.Request, mock: Mock) -> tuple[int, Record | None]:
             f"keeps the newest {stats.limit} records of each mock."
         )
     n = int(text)
-    return n, mocks.record_at(mock, n - stats.dropped)
+    return n, await mocks.record_at(mock, n - stats.dropped)
+
+
+async def _newest(mocks: MockService, mock: Mock, stats: HistoryStats) -> tuple[list[Record], int]:
+    """The newest records a page lists (up to LIST_LIMIT), and the number of the first."""
+    start = max(stats.kept - LIST_LIMIT, 0)
+    records, _ = await mocks.store_records(mock, start)
+    return records[:LIST_LIMIT], stats.dropped + start
 
 
 def http_endpoint(request: web.Request, mock: Mock) -> str:
@@ -69,15 +77,21 @@ def smtp_endpoint(request: web.Request, mock: Mock) -> str:
 
 
 async def index(request: web.Request) -> web.StreamResponse:
-    return render_index(request, MockForm())
+    return await render_index(request, MockForm())
 
 
-def render_index(
+async def render_index(
     request: web.Request, form: MockForm, error: str = "", status: int = 200
 ) -> web.Response:
     mocks = _mocks(request)
-    http = [_row(mocks, mock, http_endpoint(request, mock)) for mock in mocks.list_mocks("http")]
-    smtp = [_row(mocks, mock, smtp_endpoint(request, mock)) for mock in mocks.list_mocks("smtp")]
+    http = [
+        await _row(mocks, mock, http_endpoint(request, mock))
+        for mock in await mocks.list_mocks("http")
+    ]
+    smtp = [
+        await _row(mocks, mock, smtp_endpoint(request, mock))
+        for mock in await mocks.list_mocks("smtp")
+    ]
     return render(
         request,
         "index.html",
@@ -90,16 +104,16 @@ def render_index(
     )
 
 
-def _row(mocks: MockService, mock: Mock, address: str) -> present.MockRow:
-    stats = mocks.history_stats(mock)
-    return present.mock_row(mock, address, mocks.preset_count(mock), stats.kept)
+async def _row(mocks: MockService, mock: Mock, address: str) -> present.MockRow:
+    stats = await mocks.history_stats(mock)
+    return present.mock_row(mock, address, await mocks.preset_count(mock), stats.kept)
 
 
 async def http_mock(request: web.Request) -> web.StreamResponse:
-    return render_http_mock(request, mock_of(request, "http"), PresetForm())
+    return await render_http_mock(request, await mock_of(request, "http"), PresetForm())
 
 
-def render_http_mock(
+async def render_http_mock(
     request: web.Request,
     mock: Mock,
     form: PresetForm,
@@ -108,25 +122,24 @@ def render_http_mock(
     status: int = 200,
 ) -> web.Response:
     mocks = _mocks(request)
-    stats = mocks.history_stats(mock)
-    records = mocks.records(mock)
-    first = stats.dropped
-    shown = range(len(records) - 1, max(len(records) - LIST_LIMIT, 0) - 1, -1)
+    stats = await mocks.history_stats(mock)
+    records, first = await _newest(mocks, mock, stats)
+    shown = range(len(records) - 1, -1, -1)
     rows = [
         present.request_row(mock, first + n, record)
         for n in shown
         if isinstance(record := records[n], RequestRecord)
     ]
-    presets = mocks.presets_of(mock)
+    presets = await mocks.presets_of(mock)
     return render(
         request,
         "http_mock.html",
         status=status,
         mock=mock,
-        row=present.mock_row(mock, http_endpoint(request, mock), len(presets), len(records)),
+        row=present.mock_row(mock, http_endpoint(request, mock), len(presets), stats.kept),
         presets=[present.preset_view(mock, preset) for preset in presets],
         requests=rows,
-        total=len(records),
+        total=stats.kept,
         dropped=present.dropped_note(stats, "request"),
         form=form,
         error=error,
@@ -135,17 +148,17 @@ def render_http_mock(
     )
 
 
-def _request(request: web.Request) -> tuple[Mock, int, RequestRecord]:
-    mock = mock_of(request, "http")
-    n, record = _numbered(request, mock)
+async def _request(request: web.Request) -> tuple[Mock, int, RequestRecord]:
+    mock = await mock_of(request, "http")
+    n, record = await _numbered(request, mock)
     if not isinstance(record, RequestRecord):
         raise web.HTTPNotFound(text=f"Position {n} of {mock.id} is not an HTTP request.")
     return mock, n, record
 
 
 async def http_request(request: web.Request) -> web.StreamResponse:
-    mock, n, record = _request(request)
-    stats = _mocks(request).history_stats(mock)
+    mock, n, record = await _request(request)
+    stats = await _mocks(request).history_stats(mock)
     content_type = present.header_value(record.headers, "Content-Type")
     query = urlsplit(record.url).query
     return render(
@@ -168,17 +181,16 @@ async def http_request(request: web.Request) -> web.StreamResponse:
 
 
 async def http_request_body(request: web.Request) -> web.StreamResponse:
-    _, n, record = _request(request)
+    _, n, record = await _request(request)
     return download(record.body, f"request-{n}")
 
 
 async def smtp_mock(request: web.Request) -> web.StreamResponse:
-    mock = mock_of(request, "smtp")
+    mock = await mock_of(request, "smtp")
     mocks = _mocks(request)
-    stats = mocks.history_stats(mock)
-    records = mocks.records(mock)
-    first = stats.dropped
-    shown = range(len(records) - 1, max(len(records) - LIST_LIMIT, 0) - 1, -1)
+    stats = await mocks.history_stats(mock)
+    records, first = await _newest(mocks, mock, stats)
+    shown = range(len(records) - 1, -1, -1)
     rows = [
         mail_row(mock, first + n, record)
         for n in shown
@@ -188,25 +200,25 @@ async def smtp_mock(request: web.Request) -> web.StreamResponse:
         request,
         "smtp_mock.html",
         mock=mock,
-        row=_row(mocks, mock, smtp_endpoint(request, mock)),
-        script=[present.script_view(preset) for preset in mocks.scripted_replies(mock)],
+        row=await _row(mocks, mock, smtp_endpoint(request, mock)),
+        script=[present.script_view(preset) for preset in await mocks.scripted_replies(mock)],
         mails=rows,
-        total=len(records),
+        total=stats.kept,
         dropped=present.dropped_note(stats, "mail"),
     )
 
 
-def _mail(request: web.Request) -> tuple[Mock, int, MailRecord]:
-    mock = mock_of(request, "smtp")
-    n, record = _numbered(request, mock)
+async def _mail(request: web.Request) -> tuple[Mock, int, MailRecord]:
+    mock = await mock_of(request, "smtp")
+    n, record = await _numbered(request, mock)
     if not isinstance(record, MailRecord):
         raise web.HTTPNotFound(text=f"Position {n} of {mock.id} is not a mail.")
     return mock, n, record
 
 
 async def smtp_mail(request: web.Request) -> web.StreamResponse:
-    mock, n, record = _mail(request)
-    stats = _mocks(request).history_stats(mock)
+    mock, n, record = await _mail(request)
+    stats = await _mocks(request).history_stats(mock)
     mail = parse_mail(record)
     default = "html" if mail.html is not None else "text"
     view = request.query.get("view", default)
@@ -232,14 +244,14 @@ async def smtp_mail(request: web.Request) -> web.StreamResponse:
 
 async def mail_html(request: web.Request) -> web.StreamResponse:
     """The mail's HTML, for the sandboxed frame of the mail page (its own, stricter policy)."""
-    _, _, record = _mail(request)
+    _, _, record = await _mail(request)
     html = parse_mail(record).html or ""
     response = web.Response(text=html, content_type="text/html", charset="utf-8")
     return secure(response, MAIL_FRAME_POLICY, framing="SAMEORIGIN")
 
 
 async def mail_attachment(request: web.Request) -> web.StreamResponse:
-    _, _, record = _mail(request)
+    _, _, record = await _mail(request)
     attachments = parse_mail(record).attachments
     text = request.match_info["k"]
     if not text.isdigit() or not 0 < int(text) <= len(attachments):
@@ -249,7 +261,7 @@ async def mail_attachment(request: web.Request) -> web.StreamResponse:
 
 
 async def mail_source(request: web.Request) -> web.StreamResponse:
-    _, n, record = _mail(request)
+    _, n, record = await _mail(request)
     return download(record.data, f"mail-{n}.eml")
 
 

@@ -13,9 +13,9 @@ import msgspec
 
 from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.matching import MatchRule
-from pretenders.server.core.near_miss import NearMiss, describe_near_miss
+from pretenders.server.core.near_miss import describe_near_miss
 from pretenders.server.core.presets import Preset
-from pretenders.server.core.records import MailRecord, RequestRecord
+from pretenders.server.core.records import MailRecord, NearMiss, RequestRecord, RuleSpec
 from pretenders.server.core.registry import Mock
 from pretenders.server.core.smtp_script import SmtpPreset
 from pretenders.server.core.waiting import WaitResult
@@ -183,10 +183,14 @@ class MailOut(msgspec.Struct):
     """Always empty: 1.4 recorded mails with an empty rule, and kept the key."""
 
 
-class HealthOut(msgspec.Struct):
-    """``GET /health``: the server is up."""
+class HealthOut(msgspec.Struct, omit_defaults=True):
+    """``GET /health``: the server is up (200, ``ok``), or up but its store does not
+    answer (503, ``degraded``, with the store and the problem)."""
 
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "degraded"]
+    """No default: ``omit_defaults`` would leave ``ok`` out, and health checks read it."""
+    store: str | None = None
+    problem: str | None = None
 
 
 class ErrorItem(msgspec.Struct):
@@ -221,7 +225,7 @@ def mock_info(mock: Mock) -> MockInfo:
     )
 
 
-def rule_out(rule: MatchRule) -> RuleOut:
+def rule_out(rule: MatchRule | RuleSpec) -> RuleOut:
     return RuleOut(rule=rule.rule, headers=rule.headers or None, body=rule.body, data=rule.data)
 
 

@@ -1,0 +1,255 @@
+"""The Redis store's Lua scripts: each store operation on a mock is one atomic script.
+
+Every script gets the mock's five keys, which share the hash tag ``{<id>}`` (so a Redis
+Cluster keeps a mock on one shard), and ``id``, ``gen`` and ``now`` first in ARGV:
+
+- ``pt:{id}:m`` hash: protocol, timeout ('' for none), start, last (its last use), gen
+  (a random token per creation: a handle of a deleted mock never reaches a new one of the
+  same name), ver (bumped whenever the preset set changes), pid and seq (the next preset
+  id and record number), dropped, hbytes and pbytes (history and preset bytes), details;
+- ``pt:{id}:p`` hash: preset id -> its definition (msgpack); ``:l`` uses left (-1:
+  FOREVER); ``:s`` requests served;
+- ``pt:{id}:h`` list: the kept records (msgpack), oldest first.
+
+A mock idle past its timeout is deleted by the first script that sees it so (and the
+deletion published on ``pt:removed`` as ``"<id> <gen>"``), once. New records are
+published on ``pt:{<id>}:e`` with their number.
+"""
+
+from __future__ import annotations
+
+_PREAMBLE = """
+local M, P, L, S, H = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local id, gen, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local function remove(g)
+  redis.call('DEL', M, P, L, S, H)
+  redis.call('PUBLISH', 'pt:removed', id .. ' ' .. g)
+end
+local function live()
+  local m = redis.call('HMGET', M, 'gen', 'timeout', 'last')
+  if not m[1] then return nil end
+  if m[2] ~= '' and now - tonumber(m[3]) > tonumber(m[2]) then
+    remove(m[1])
+    return nil
+  end
+  if gen ~= '' and m[1] ~= gen then return nil end
+  return m[1]
+end
+"""
+
+CREATE = (
+    _PREAMBLE
+    + """
+-- ARGV[4] protocol, ARGV[5] timeout; gen is the new mock's
+local m = redis.call('HMGET', M, 'gen', 'timeout', 'last', 'protocol')
+if m[1] then
+  if m[2] ~= '' and now - tonumber(m[3]) > tonumber(m[2]) then
+    remove(m[1])
+  else
+    if m[4] ~= ARGV[4] then return {'conflict', m[4]} end
+    redis.call('HSET', M, 'last', ARGV[3])
+    return {'joined', redis.call('HGETALL', M)}
+  end
+end
+redis.call('DEL', P, L, S, H)
+redis.call('HSET', M, 'protocol', ARGV[4], 'timeout', ARGV[5], 'start', ARGV[3],
+  'last', ARGV[3], 'gen', gen, 'ver', 0, 'pid', 0, 'seq', 0, 'dropped', 0,
+  'hbytes', 0, 'pbytes', 0, 'details', '{}')
+return {'created', redis.call('HGETALL', M)}
+"""
+)
+
+META = (
+    _PREAMBLE
+    + """
+if not live() then return {} end
+return redis.call('HGETALL', M)
+"""
+)
+
+TOUCH = (
+    _PREAMBLE
+    + """
+if not live() then return 0 end
+redis.call('HSET', M, 'last', ARGV[3])
+return 1
+"""
+)
+
+DETAILS = (
+    _PREAMBLE
+    + """
+if not live() then return 0 end
+redis.call('HSET', M, 'details', ARGV[4])
+return 1
+"""
+)
+
+DELETE = (
+    _PREAMBLE
+    + """
+-- ARGV[4]: 'expired' to delete only a mock idle past its timeout
+local m = redis.call('HMGET', M, 'gen', 'timeout', 'last')
+if not m[1] or (gen ~= '' and m[1] ~= gen) then return 0 end
+if ARGV[4] == 'expired' and (m[2] == '' or now - tonumber(m[3]) <= tonumber(m[2])) then
+  return 0
+end
+remove(m[1])
+return 1
+"""
+)
+
+SERVE = (
+    _PREAMBLE
+    + """
+-- ARGV[4] the preset version the caller matched against ('' to skip the check),
+-- ARGV[5] the preset to claim ('' none), ARGV[6] the record ('' none),
+-- ARGV[7] the most records kept ('' no limit), ARGV[8] the most history bytes (''),
+-- ARGV[9] 'touch' to note a use of the mock (a request; not a mail or an SMTP stage)
+if not live() then return {0} end
+local ver = redis.call('HGET', M, 'ver')
+if ARGV[4] ~= '' and ver ~= ARGV[4] then return {1, ver} end
+local pid = ARGV[5]
+if pid ~= '' then
+  local left = tonumber(redis.call('HGET', L, pid))
+  if not left then return {1, ver} end
+  redis.call('HINCRBY', S, pid, 1)
+  if left == 1 then
+    local size = redis.call('HSTRLEN', P, pid)
+    redis.call('HDEL', P, pid)
+    redis.call('HDEL', L, pid)
+    redis.call('HDEL', S, pid)
+    redis.call('HINCRBY', M, 'ver', 1)
+    redis.call('HINCRBY', M, 'pbytes', -size)
+  elseif left > 1 then
+    redis.call('HINCRBY', L, pid, -1)
+  end
+end
+if ARGV[9] == 'touch' then redis.call('HSET', M, 'last', ARGV[3]) end
+local blob = ARGV[6]
+if blob == '' then return {2, -1} end
+local seq = redis.call('HINCRBY', M, 'seq', 1) - 1
+local kept = redis.call('RPUSH', H, blob)
+local bytes = redis.call('HINCRBY', M, 'hbytes', #blob)
+local dropped = 0
+local limit = tonumber(ARGV[7])
+if limit then
+  while kept > limit do
+    bytes = bytes - #redis.call('LPOP', H)
+    kept = kept - 1
+    dropped = dropped + 1
+  end
+end
+local budget = tonumber(ARGV[8])
+if budget then
+  while bytes > budget and kept > 1 do
+    bytes = bytes - #redis.call('LPOP', H)
+    kept = kept - 1
+    dropped = dropped + 1
+  end
+end
+if dropped > 0 then
+  redis.call('HINCRBY', M, 'dropped', dropped)
+  redis.call('HSET', M, 'hbytes', bytes)
+end
+redis.call('PUBLISH', 'pt:{' .. id .. '}:e', seq)
+return {2, seq}
+"""
+)
+
+LOAD = (
+    _PREAMBLE
+    + """
+if not live() then return {0} end
+return {1, redis.call('HGET', M, 'ver'), redis.call('HGETALL', P),
+  redis.call('HGETALL', L), redis.call('HGETALL', S)}
+"""
+)
+
+ADD = (
+    _PREAMBLE
+    + """
+-- ARGV[4] the definition, ARGV[5] uses (-1: FOREVER), ARGV[6] the most presets a mock
+-- holds (''), ARGV[7] the most preset bytes ('')
+if not live() then return {0} end
+local held = redis.call('HLEN', P)
+local most = tonumber(ARGV[6])
+if most and held >= most then return {2, held} end
+local size = #ARGV[4]
+local used = tonumber(redis.call('HGET', M, 'pbytes'))
+local budget = tonumber(ARGV[7])
+if budget and used + size > budget then return {3, used, size} end
+local pid = redis.call('HINCRBY', M, 'pid', 1) - 1
+redis.call('HSET', P, pid, ARGV[4])
+redis.call('HSET', L, pid, ARGV[5])
+redis.call('HSET', S, pid, 0)
+redis.call('HINCRBY', M, 'ver', 1)
+redis.call('HINCRBY', M, 'pbytes', size)
+redis.call('HSET', M, 'last', ARGV[3])
+return {1, pid}
+"""
+)
+
+REMOVE = (
+    _PREAMBLE
+    + """
+-- ARGV[4] the preset id, or '' for all of them
+if not live() then return -1 end
+if ARGV[4] == '' then
+  redis.call('DEL', P, L, S)
+  redis.call('HSET', M, 'pbytes', 0)
+  redis.call('HINCRBY', M, 'ver', 1)
+  return 1
+end
+if redis.call('HEXISTS', P, ARGV[4]) == 0 then return 0 end
+local size = redis.call('HSTRLEN', P, ARGV[4])
+redis.call('HDEL', P, ARGV[4])
+redis.call('HDEL', L, ARGV[4])
+redis.call('HDEL', S, ARGV[4])
+redis.call('HINCRBY', M, 'pbytes', -size)
+redis.call('HINCRBY', M, 'ver', 1)
+return 1
+"""
+)
+
+CLEAR_HISTORY = (
+    _PREAMBLE
+    + """
+if not live() then return 0 end
+redis.call('DEL', H)
+redis.call('HSET', M, 'hbytes', 0, 'dropped', 0)
+return 1
+"""
+)
+
+RECORDS = (
+    _PREAMBLE
+    + """
+-- ARGV[4] the first position, ARGV[5] the last (inclusive; -1 the latest)
+if not live() then return {} end
+local m = redis.call('HMGET', M, 'seq', 'dropped')
+return {m[1], m[2], redis.call('LLEN', H), redis.call('LRANGE', H, ARGV[4], ARGV[5])}
+"""
+)
+
+RECORD_AT = (
+    _PREAMBLE
+    + """
+-- ARGV[4] the position (negative: from the latest)
+if not live() then return {} end
+return {redis.call('LINDEX', H, ARGV[4]) or ''}
+"""
+)
+
+SINCE = (
+    _PREAMBLE
+    + """
+-- ARGV[4] the first record number wanted, ARGV[5] the most records to answer
+if not live() then return {} end
+local seq = tonumber(redis.call('HGET', M, 'seq'))
+local first = seq - redis.call('LLEN', H)
+local start = tonumber(ARGV[4]) - first
+if start < 0 then start = 0 end
+return {first + start, redis.call('LRANGE', H, start, start + tonumber(ARGV[5]) - 1)}
+"""
+)

@@ -1,0 +1,1 @@
+"""Deployments the HTTP and SMTP tests run against: in memory, on Redis, two servers on Redis."""
