@@ -15,8 +15,10 @@ from pretenders.server.embedded import EmbeddedServer
 from tests.deployments.redis_server import RedisServer
 from tests.waiting import wait_until
 
-STORE_TIMEOUT = 0.5
-BOUND = 5.0
+STORE_TIMEOUT = 2.0
+"""The server's --store-timeout: short enough for the test, long enough that a loaded
+machine does not make a Redis that is there look away."""
+BOUND = 10.0
 """Seconds within which a request must get its 503 once Redis is away (store timeout,
 one retry on a new connection, and slack for a loaded machine)."""
 
@@ -97,7 +99,7 @@ def test_a_paused_redis_gives_503s_naming_it_then_service_resumes(
         assert health.json()["store"] == redis.url(0)
     finally:
         redis.resume()
-    wait_until(lambda: traffic.send().status_code == 200, timeout=10)
+    wait_until(lambda: traffic.send().status_code == 200, timeout=30)
     assert _health(server).json() == {"status": "ok"}
     for _ in range(20):
         assert traffic.send().status_code == 200
@@ -116,7 +118,7 @@ def test_a_killed_redis_gives_503s_then_restarted_from_its_file_loses_nothing(
     _refused_naming_the_store(traffic.client.get("/history/faulty"), redis)
     assert _health(server).json()["status"] == "degraded"
     redis.start()
-    wait_until(lambda: traffic.send().status_code == 200, timeout=10)
+    wait_until(lambda: traffic.send().status_code == 200, timeout=30)
     for _ in range(20):
         response = traffic.send()
         assert response.status_code == 200, response.text
@@ -135,6 +137,6 @@ def test_a_request_refused_for_want_of_the_store_is_not_recorded(
     refused = [traffic.send() for _ in range(3)]
     assert all(response.status_code == 503 for response in refused)
     redis.start()
-    wait_until(lambda: traffic.send().status_code == 200, timeout=10)
+    wait_until(lambda: traffic.send().status_code == 200, timeout=30)
     recorded = traffic.recorded_tags()
     assert recorded == traffic.acknowledged  # the three refused ones are not there
