@@ -74,6 +74,6 @@ def test_delayed_replies_hold_up_nothing_else(
     last_slow = max(done for _, done in slow_results) - start
     assert first_slow >= 2.0, "a delayed reply came early"
     assert slowest_fast < first_slow - 1, f"plain requests waited {slowest_fast:.2f} s"
-    assert last_slow - first_slow < 0.5, "the delays ran one after another, not at once"
+    assert last_slow - first_slow < 1.0, "the delays ran one after another, not at once"
     # 20 one after another would take 40 s: a second of slack for a loaded machine.
     assert last_slow < 3.0, f"20 delayed replies took {last_slow:.2f} s"
