@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
 from pretenders.server import wire
-from pretenders.server.core.errors import Unavailable
+from pretenders.server.core.errors import Unavailable, UnknownMock
 from pretenders.server.core.matching import MatchSubject
 from pretenders.server.core.near_miss import explain_miss
 from pretenders.server.core.patterns import Pattern, milliseconds
@@ -170,6 +170,8 @@ async def _refuse_body(
         await mocks.add_to_history(mock, record)
     except Unavailable as error:
         return _unavailable(error)
+    except UnknownMock:  # deleted meanwhile, through another process
+        return web.Response(status=404, text=f"No matching http mock: {mock.id}")
     return web.Response(
         status=413, body=refused_body(size, limit), content_type="text/plain", charset="utf-8"
     )

@@ -18,7 +18,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from pretenders.server import wire
 from pretenders.server.connections import ConnectionBudget, Refusal, smtp_refusal
-from pretenders.server.core.errors import Unavailable
+from pretenders.server.core.errors import Unavailable, UnknownMock
 from pretenders.server.core.patterns import milliseconds
 from pretenders.server.core.records import MailRecord
 from pretenders.server.core.registry import Mock
@@ -56,6 +56,10 @@ def _peer(session: Session) -> tuple[str, int]:
     if isinstance(peer, tuple) and len(peer) >= 2:
         return str(peer[0]), int(peer[1])
     return str(peer), 0
+
+
+MOCK_GONE = "421 4.3.0 This SMTP mock was deleted; closing connection"
+"""The reply when the mock went (through another process) while a session was open."""
 
 
 def store_unavailable(error: Unavailable) -> str:
@@ -96,6 +100,8 @@ class MailHandler:
             reply, gave_up = await self.mocks.claim_smtp_reply(self.mock, stage, argument)
         except Unavailable as error:
             return store_unavailable(error)
+        except UnknownMock:
+            return MOCK_GONE
         if gave_up:
             _report_gave_up(self.mock, gave_up)
         if reply is None:
@@ -179,6 +185,8 @@ class MailHandler:
             await self.mocks.add_to_history(self.mock, record)
         except Unavailable as error:  # not recorded: not accepted either
             return store_unavailable(error)
+        except UnknownMock:  # deleted meanwhile, through another process
+            return MOCK_GONE
         return line or "250 OK"
 
 
