@@ -8,14 +8,15 @@ with the matching itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from email import policy
 from email.parser import BytesParser
 from typing import Protocol
 from urllib.parse import parse_qsl
 
 from pretenders.server.core.patterns import DEFAULT_TIMEOUT, GaveUp, Pattern, milliseconds
-from pretenders.server.core.records import Difference, RequestRecord, RuleSpec
+from pretenders.server.core.records import Difference, RequestRecord
+from pretenders.server.core.rule_spec import RuleSpec
 
 ABSENT = "(absent)"
 NOT_TEXT = "(a body that is not UTF-8 text)"
@@ -27,7 +28,15 @@ DESCRIPTIONS = frozenset({ABSENT, NOT_TEXT, NO_FORM})
 class MatchSubject:
     """A request seen by the matchers, with the derived views computed at most once."""
 
-    __slots__ = ("_form", "_headers", "_text", "gave_up", "record", "rule_line")
+    __slots__ = (
+        "_form",
+        "_headers",
+        "_text",
+        "gave_up",
+        "record",
+        "rule_line",
+        "views",
+    )
 
     _UNSET: object = object()
 
@@ -39,6 +48,19 @@ class MatchSubject:
         self._form: object = self._UNSET
         self.gave_up: dict[Pattern, Difference] | None = None
         """The patterns that gave up on this request, so that none is run twice on it."""
+        self.views: dict[str, object] | None = None
+        """Other views of the request (its query, cookies, JSON or XML body...), each made
+        once, when a matcher first asks for it (see :meth:`view`)."""
+
+    def view(self, name: str, make: Callable[[RequestRecord], object]) -> object:
+        """The view ``name`` of this request, made with ``make(record)`` the first time."""
+        views = self.views
+        if views is None:
+            views = self.views = {}
+        elif name in views:
+            return views[name]
+        made = views[name] = make(self.record)
+        return made
 
     def note_gave_up(self, pattern: Pattern, field: str) -> Difference:
         """Remember that ``pattern`` gave up on this request; the difference to report."""
@@ -162,9 +184,10 @@ class FormMatcher:
 
 
 class MatchRule:
-    """The request side of a preset: a rule regex plus optional headers, body or form data."""
+    """The request side of a preset: a rule regex plus optional headers, body or form data
+    (1.4), and any of the fields of :class:`RuleSpec`, compiled once."""
 
-    __slots__ = ("body", "data", "headers", "matchers", "rule", "spec")
+    __slots__ = ("body", "data", "headers", "matchers", "prefix", "rule", "spec")
 
     def __init__(
         self,
@@ -173,27 +196,32 @@ class MatchRule:
         body: str | None = None,
         data: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        *,
+        spec: RuleSpec | None = None,
     ) -> None:
-        """``timeout``: seconds one evaluation of the rule or body regex may take."""
-        self.rule = rule
-        self.headers = dict(headers or {})
-        self.body = body
-        self.data = dict(data) if data else None
-        matchers: list[Matcher] = [RuleMatcher(rule, "rule.rule", timeout)]
-        matchers.extend(HeaderMatcher(name, value) for name, value in self.headers.items())
-        if self.data is not None:
-            # Form data replaces the body rule: both describe the same bytes.
-            matchers.append(FormMatcher(self.data))
-        elif body:
-            matchers.append(BodyMatcher(body, timeout))
-        self.matchers: Sequence[Matcher] = tuple(matchers)
-        self.spec = RuleSpec(self.rule, self.headers, self.body, self.data)
+        """``timeout``: seconds one evaluation of a regex of the rule may take. Given a
+        ``spec``, the 1.4 arguments are ignored and every field of the spec is compiled."""
+        if spec is None:
+            spec = RuleSpec(
+                rule, dict(headers) if headers else None, body, dict(data) if data else None
+            )
+        self.spec = spec
         """The rule as plain data, to store or quote."""
+        self.rule = spec.rule or ""
+        self.headers = {
+            name: value for name, value in (spec.headers or {}).items() if isinstance(value, str)
+        }
+        """The 1.4 headers: exact values."""
+        self.body = spec.body
+        self.data = {k: _text(v) for k, v in spec.data.items()} if spec.data else None
+        self.matchers: Sequence[Matcher] = tuple(compile_rule(spec, timeout))
+        self.prefix = rule_prefix(spec)
+        """Text every request line this rule matches starts with (see preset_index)."""
 
     @classmethod
     def of(cls, spec: RuleSpec, timeout: float = DEFAULT_TIMEOUT) -> MatchRule:
         """The rule ``spec`` describes, compiled."""
-        return cls(spec.rule, spec.headers, spec.body, spec.data, timeout)
+        return cls(timeout=timeout, spec=spec)
 
     @property
     def patterns(self) -> list[Pattern]:
@@ -208,6 +236,56 @@ class MatchRule:
         """Every part of the request that does not match this rule."""
         found = (matcher.difference(subject) for matcher in self.matchers)
         return [difference for difference in found if difference is not None]
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def compile_1_4(spec: RuleSpec, timeout: float) -> list[Matcher]:
+    """The matchers of 1.4's fields: rule regex, exact headers, form data or body regex."""
+    matchers: list[Matcher] = [RuleMatcher(spec.rule or "", "rule.rule", timeout)]
+    matchers.extend(
+        HeaderMatcher(name, _text(value))
+        for name, value in (spec.headers or {}).items()
+        if isinstance(value, (str, int, float))
+    )
+    if spec.data:
+        # Form data replaces the body rule: both describe the same bytes.
+        matchers.append(FormMatcher({k: _text(v) for k, v in spec.data.items()}))
+    elif spec.body:
+        matchers.append(BodyMatcher(spec.body, timeout))
+    return matchers
+
+
+def compile_rule(spec: RuleSpec, timeout: float) -> list[Matcher]:
+    """Every matcher of ``spec``: 1.4's, then one per other field given."""
+    from pretenders.server.core.rule_fields import compile_fields  # they build on this module
+
+    return compile_1_4(spec, timeout) + compile_fields(spec, timeout)
+
+
+def rule_prefix(spec: RuleSpec) -> str:
+    """The text every request line ``spec`` matches starts with ("" if none is known)."""
+    from pretenders.server.core.preset_index import literal_prefix
+
+    prefix = literal_prefix(spec.rule or "")
+    if prefix or spec.method is None or spec.not_ is not None:
+        return prefix
+    method = spec.method.upper()
+    if spec.path is None:
+        return method + " "
+    literal = []
+    for character in spec.path:
+        if character not in _SENT_AS_IS:  # "{" (a parameter) or a character sent encoded
+            break
+        literal.append(character)
+    return f"{method} {''.join(literal)}"
+
+
+_SENT_AS_IS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/!$&'()*+,;=:@"
+)
 
 
 def parse_form(body: bytes, content_types: Sequence[str]) -> dict[str, str] | None:

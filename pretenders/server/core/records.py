@@ -11,6 +11,7 @@ from typing import Literal
 import msgspec
 
 from pretenders.common.constants import Forever
+from pretenders.server.core.rule_spec import RuleSpec
 
 Headers = tuple[tuple[str, str], ...]
 """Header (name, value) pairs in the order received, names in the case they were sent."""
@@ -26,15 +27,6 @@ class Difference(msgspec.Struct, frozen=True, gc=False):
     """What was sent, or one of :data:`DESCRIPTIONS` when there is nothing to quote."""
     gave_up: bool = False
     """The regex ``expected`` gave up on this request (``actual`` says after how long)."""
-
-
-class RuleSpec(msgspec.Struct, frozen=True, gc=False):
-    """A match rule as data: what a preset is stored as, and what a near miss quotes."""
-
-    rule: str = ""
-    headers: dict[str, str] = msgspec.field(default_factory=dict)
-    body: str | None = None
-    data: dict[str, str] | None = None
 
 
 RuleMiss = Literal["method", "path"]
