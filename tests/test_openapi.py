@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import httpx
+import msgspec
 
 from pretenders.server.app import create_app
+from pretenders.server.core.rule_spec import RuleSpec
 
 
 def served_routes() -> set[tuple[str, str]]:
@@ -46,7 +48,7 @@ def test_schemas_are_resolvable(admin: httpx.Client) -> None:
     for name in set(re.findall(r"#/components/schemas/(\w+)", text)):
         assert name in document["components"]["schemas"]
     preset = document["components"]["schemas"]["PresetIn"]["properties"]
-    assert set(preset) == {"rule", "status", "headers", "body", "times", "after"}
+    assert set(preset) == {"rule", "status", "headers", "body", "times", "after", "priority"}
 
 
 def test_diagnostics_routes_and_filters_are_documented(admin: httpx.Client) -> None:
@@ -63,4 +65,6 @@ def test_diagnostics_routes_and_filters_are_documented(admin: httpx.Client) -> N
         "limit": False,
     }
     wait = document["components"]["schemas"]["WaitIn"]["properties"]
-    assert set(wait) == {"rule", "headers", "body", "data", "to", "subject", "count", "timeout"}
+    rule_fields = {field.encode_name for field in msgspec.structs.fields(RuleSpec)}
+    assert {"rule", "headers", "body", "data", "query", "json", "not"} <= rule_fields
+    assert set(wait) == rule_fields | {"to", "subject", "count", "timeout"}

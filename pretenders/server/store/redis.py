@@ -47,7 +47,7 @@ from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.near_miss import compare_presets
 from pretenders.server.core.presets import Preset, PresetQueue, Reply, check_times
-from pretenders.server.core.records import Headers, MailRecord, RequestRecord, RuleSpec
+from pretenders.server.core.records import Headers, MailRecord, RequestRecord
 from pretenders.server.core.registry import (
     Mock,
     Protocol,
@@ -56,6 +56,7 @@ from pretenders.server.core.registry import (
     check_name,
     check_timeout,
 )
+from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpPreset, SmtpReply
 from pretenders.server.core.store import RecordObserver, RemovedObserver, Served, Store
 from pretenders.server.settings import Settings

@@ -162,7 +162,7 @@ def near_misses(record: RequestRecord) -> list[NearMissView]:
     return [
         NearMissView(
             preset_id=miss.preset_id,
-            rule=clean(miss.rule.rule),
+            rule=clean(miss.rule.rule or ""),
             times_left="∞" if miss.times_left == FOREVER else str(miss.times_left),
             hint=_RULE_HINTS.get(miss.rule_miss or "", ""),
             differences=tuple(

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import msgspec
+
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.filters import MailFilter, RecordFilter, RequestFilter
 from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.patterns import Pattern
-from pretenders.server.wire.inputs import FilterIn, flag, texts
+from pretenders.server.core.rule_spec import RuleSpec
+from pretenders.server.wire.inputs import FilterIn, flag
 
 
 def filter_of(payload: FilterIn, protocol: str, *, timeout: float) -> RecordFilter:
     """The filter a payload describes, for a mock of that protocol; ``timeout``: the
     server's ``--regex-timeout``."""
-    request_fields = [
-        name for name in ("rule", "headers", "body", "data") if getattr(payload, name) is not None
-    ]
+    request_fields = rule_fields_given(payload)
     mail_fields = [name for name in ("to", "subject") if getattr(payload, name) is not None]
     if protocol == "smtp":
         if request_fields:
@@ -34,20 +35,27 @@ def filter_of(payload: FilterIn, protocol: str, *, timeout: float) -> RecordFilt
         )
     if not request_fields:
         return RequestFilter()
+    spec = RuleSpec(**{name: getattr(payload, name) for name in request_fields})
     try:
-        rule = MatchRule(
-            payload.rule or "",
-            headers=texts(payload.headers),
-            body=payload.body,
-            data=texts(payload.data),
-            timeout=timeout,
-        )
+        rule = MatchRule.of(spec, timeout)
     except InvalidInput as error:
         # MatchRule names fields as nested in a preset ("rule.body"); here they are flat.
         nested = error.field or ""
         flat = nested.removeprefix("rule.")
         raise InvalidInput(error.message.replace(nested, flat, 1), field=flat) from None
     return RequestFilter(rule)
+
+
+_RULE_DEFAULTS = {field.name: field.default for field in msgspec.structs.fields(RuleSpec)}
+
+
+def rule_fields_given(payload: FilterIn) -> list[str]:
+    """The rule fields a filter sets (those not left at their default)."""
+    return [
+        name
+        for name, default in _RULE_DEFAULTS.items()
+        if getattr(payload, name) not in (default, None)
+    ]
 
 
 HISTORY_FILTERS = {

@@ -17,6 +17,7 @@ from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.presets import Reply
 from pretenders.server.core.registry import Timeout
+from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpReply, check_stage
 from pretenders.server.wire.text import field_of_error
 
@@ -72,13 +73,8 @@ class SmtpPresetIn(msgspec.Struct, forbid_unknown_fields=True):
     times: int | str = 1
 
 
-class RuleIn(msgspec.Struct, forbid_unknown_fields=True):
-    """The request side of a preset."""
-
-    rule: str | None = ""
-    headers: dict[str, ScalarValue] | None = None
-    body: str | None = None
-    data: dict[str, ScalarValue] | None = None
+RuleIn = RuleSpec
+"""The request side of a preset: the rule language's one model, as it is."""
 
 
 class PresetIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -93,21 +89,20 @@ class PresetIn(msgspec.Struct, forbid_unknown_fields=True):
     """A positive count, or ``"FOREVER"``."""
     after: float = 0.0
     """Seconds to wait before answering, at most 3600; a client that leaves cancels it."""
+    priority: int | None = None
+    """Tried before presets of a larger number (1 first); presets without one come after
+    every preset with one. Ties: first added, first tried."""
 
 
-class FilterIn(msgspec.Struct, forbid_unknown_fields=True):
+class FilterIn(RuleSpec, frozen=True, forbid_unknown_fields=True):
     """Which records to count: the preset rule language for HTTP requests, ``to`` and
     ``subject`` (regexes searched in recipients and Subject) for mails."""
 
-    rule: str | None = None
-    headers: dict[str, ScalarValue] | None = None
-    body: str | None = None
-    data: dict[str, ScalarValue] | None = None
     to: str | None = None
     subject: str | None = None
 
 
-class WaitIn(FilterIn, forbid_unknown_fields=True):
+class WaitIn(FilterIn, frozen=True, forbid_unknown_fields=True):
     """``POST /wait/<id>``: a filter, how many matching records to wait for, and how long."""
 
     count: int = 1
@@ -144,18 +139,12 @@ def timeout_of(payload: CreateMock) -> Timeout | Literal["default"]:
     return float(payload.pretender_timeout)
 
 
-def match_rule_of(rule: str | RuleIn | None, *, timeout: float) -> MatchRule:
+def match_rule_of(rule: str | RuleSpec | None, *, timeout: float) -> MatchRule:
     """Compile the request side of a preset (a bad regex fails here, not later);
     ``timeout``: the server's ``--regex-timeout``."""
     if rule is None or isinstance(rule, str):
         return MatchRule(rule or "", timeout=timeout)
-    return MatchRule(
-        rule.rule or "",
-        headers=texts(rule.headers),
-        body=rule.body,
-        data=texts(rule.data),
-        timeout=timeout,
-    )
+    return MatchRule.of(rule, timeout)
 
 
 def reply_of(payload: PresetIn) -> Reply:

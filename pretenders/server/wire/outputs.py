@@ -7,7 +7,7 @@ Base64 is encoded here and only here: the core sees and keeps bytes.
 from __future__ import annotations
 
 import base64
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -15,8 +15,9 @@ from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.near_miss import describe_near_miss
 from pretenders.server.core.presets import Preset
-from pretenders.server.core.records import MailRecord, NearMiss, RequestRecord, RuleSpec
+from pretenders.server.core.records import MailRecord, NearMiss, RequestRecord
 from pretenders.server.core.registry import Mock
+from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpPreset
 from pretenders.server.core.waiting import WaitResult
 from pretenders.server.wire.text import clean, format_time, format_timeout, wait_message
@@ -86,11 +87,29 @@ class MockInfo(msgspec.Struct):
     timeout: str
 
 
-class RuleOut(msgspec.Struct):
-    rule: str
-    headers: dict[str, str] | None
-    body: str | None
-    data: dict[str, str] | None
+ONE_FOUR_FIELDS = ("rule", "headers", "body", "data")
+"""Always in an answer (null when not set), as 1.4 answered them."""
+
+
+def _rule_out_type() -> Any:
+    """The rule as answered: :class:`RuleSpec`'s fields, 1.4's always there, the others
+    only when set (so that a new rule field is one change, in ``RuleSpec``)."""
+    fields: list[Any] = []
+    for field in msgspec.structs.fields(RuleSpec):
+        if field.name in ONE_FOUR_FIELDS:
+            fields.append((field.name, field.type))
+        else:
+            default = field.default if field.default is not msgspec.NODEFAULT else None
+            fields.append((field.name, field.type, default))
+    fields.sort(key=lambda item: len(item) == 3)  # required fields first
+    renamed = {f.name: f.encode_name for f in msgspec.structs.fields(RuleSpec)}
+    return msgspec.defstruct("RuleOut", fields, omit_defaults=True, rename=renamed, module=__name__)
+
+
+if TYPE_CHECKING:
+    RuleOut = RuleSpec
+else:
+    RuleOut = _rule_out_type()
 
 
 class PresetOut(msgspec.Struct):
@@ -225,8 +244,14 @@ def mock_info(mock: Mock) -> MockInfo:
     )
 
 
-def rule_out(rule: MatchRule | RuleSpec) -> RuleOut:
-    return RuleOut(rule=rule.rule, headers=rule.headers or None, body=rule.body, data=rule.data)
+def rule_out(rule: MatchRule | RuleSpec) -> Any:
+    """A preset's or a near miss's rule as answered."""
+    spec = rule.spec if isinstance(rule, MatchRule) else rule
+    values = {field.name: getattr(spec, field.name) for field in msgspec.structs.fields(spec)}
+    values["rule"] = spec.rule or ""
+    values["headers"] = spec.headers or None
+    values["data"] = spec.data or None
+    return RuleOut(**values)
 
 
 def preset_out(preset: Preset) -> PresetOut:
