@@ -188,12 +188,19 @@ class MockService:
         reply = wire.reply_of(payload)
         check_reply_body(reply.body, self.max_body_size)  # before compiling the regexes
         rule = wire.match_rule_of(payload.rule, timeout=self.regex_timeout)
-        return await self.add_preset(mock, rule, reply, payload.times)
+        return await self.add_preset(mock, rule, reply, payload.times, payload.priority)
 
-    async def add_preset(self, mock: Mock, rule: MatchRule, reply: Reply, times: object) -> Preset:
+    async def add_preset(
+        self,
+        mock: Mock,
+        rule: MatchRule,
+        reply: Reply,
+        times: object,
+        priority: int | None = None,
+    ) -> Preset:
         """Add a canned reply already built (past --max-presets or --preset-bytes: refused)."""
         check_reply_body(reply.body, self.max_body_size)
-        return await self.store.add_preset(mock, rule, reply, times)
+        return await self.store.add_preset(mock, rule, reply, times, priority)
 
     async def add_smtp_reply(self, mock: Mock, payload: wire.SmtpPresetIn) -> SmtpPreset:
         """Add a scripted SMTP reply."""
@@ -221,7 +228,7 @@ class MockService:
         http_reply = wire.reply_of(payload)
         check_reply_body(http_reply.body, self.max_body_size)
         rule = wire.match_rule_of(payload.rule, timeout=self.regex_timeout)
-        Preset(0, rule, http_reply, payload.times)
+        Preset(0, rule, http_reply, payload.times, priority=payload.priority)
 
     async def remove_preset(self, mock: Mock, preset_id: int) -> bool:
         """Remove one HTTP preset; False when it is not there (never added, or used up)."""

@@ -10,6 +10,7 @@ holds exactly as for a linear scan.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import heapq
 import re
@@ -43,9 +44,11 @@ def literal_prefix(pattern: str) -> str:
 
 
 class Indexed(Protocol):
-    """What the index needs of a preset: its id (the order it was added) and its prefix."""
+    """What the index needs of a preset: its place in the order presets are tried
+    (priority, then the order they were added) and its prefix."""
 
-    id: int
+    @property
+    def order(self) -> tuple[int, int]: ...
 
     @property
     def prefix(self) -> str: ...
@@ -69,7 +72,7 @@ class PresetIndex(Generic[P]):
         if length not in self._buckets:
             self._buckets[length] = {}
             self._lengths = sorted(self._buckets)
-        self._buckets[length].setdefault(prefix, []).append(preset)
+        bisect.insort(self._buckets[length].setdefault(prefix, []), preset, key=_in_order)
 
     def remove(self, preset: P) -> None:
         prefix = preset.prefix
@@ -87,7 +90,7 @@ class PresetIndex(Generic[P]):
         self._lengths = []
 
     def candidates(self, line: str) -> Iterator[P]:
-        """Presets whose prefix starts ``line``, oldest first."""
+        """Presets whose prefix starts ``line``, in the order they are tried."""
         found: list[list[P]] = []
         for length in self._lengths:
             if length > len(line):
@@ -98,8 +101,8 @@ class PresetIndex(Generic[P]):
         if len(found) == 1:
             return iter(found[0])
         # Callers stop at the first match before changing any bucket, so no copies.
-        return heapq.merge(*found, key=_by_id)
+        return heapq.merge(*found, key=_in_order)
 
 
-def _by_id(preset: Indexed) -> int:
-    return preset.id
+def _in_order(preset: Indexed) -> tuple[int, int]:
+    return preset.order

@@ -7,13 +7,14 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+import msgspec
 from multidict import CIMultiDict
 
 from pretenders.common.constants import FOREVER, Forever
 from pretenders.server.core.errors import InvalidInput, PresetBytesSpent, TooManyPresets
 from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.patterns import Pattern
-from pretenders.server.core.preset_index import PresetIndex, literal_prefix
+from pretenders.server.core.preset_index import PresetIndex
 from pretenders.server.core.records import Headers
 
 Times = int | Forever
@@ -117,6 +118,22 @@ def check_reply_header(name: str, value: str) -> None:
         )
 
 
+UNPRIORITISED = 2**31
+"""Where presets without a priority stand: after every one with one."""
+MIN_PRIORITY, MAX_PRIORITY = 1, 2**31 - 1
+
+
+def check_priority(priority: int | None) -> int | None:
+    """None, or a priority from 1 (tried first) up."""
+    if priority is None or MIN_PRIORITY <= priority <= MAX_PRIORITY:
+        return priority
+    raise InvalidInput(
+        f"priority must be a whole number from {MIN_PRIORITY} (tried first) to "
+        f"{MAX_PRIORITY}, got {priority}",
+        field="priority",
+    )
+
+
 def check_times(times: object) -> Times:
     """Return ``times`` if it is a positive int or FOREVER, else fail naming the field."""
     if times == FOREVER:
@@ -131,16 +148,36 @@ def check_times(times: object) -> Times:
 class Preset:
     """A match rule, the reply it serves, and the uses it has left."""
 
-    __slots__ = ("id", "prefix", "reply", "rule", "served", "size", "times_left")
+    __slots__ = (
+        "id",
+        "order",
+        "prefix",
+        "priority",
+        "reply",
+        "rule",
+        "served",
+        "size",
+        "times_left",
+    )
 
     def __init__(
-        self, preset_id: int, rule: MatchRule, reply: Reply, times: object, size: int = 0
+        self,
+        preset_id: int,
+        rule: MatchRule,
+        reply: Reply,
+        times: object,
+        size: int = 0,
+        priority: int | None = None,
     ) -> None:
         self.id = preset_id
+        self.priority = check_priority(priority)
+        self.order = (UNPRIORITISED if priority is None else priority, preset_id)
+        """Presets are tried in this order: priority (1 first; none: after all that have
+        one), then the order they were added."""
         self.size = size
         """Bytes it counts for against the server's --preset-bytes."""
         self.rule = rule
-        self.prefix = literal_prefix(rule.rule)
+        self.prefix = rule.prefix
         """Text every request line this preset matches starts with (see preset_index)."""
         self.reply = reply
         self.times_left: Times = check_times(times)
@@ -205,8 +242,10 @@ def preset_bytes(rule: MatchRule, reply: Reply) -> int:
     size = PRESET_OVERHEAD + len(reply.body) + len(rule.rule) + len(rule.body or "")
     for name, value in reply.headers:
         size += len(name) + len(value)
-    for name, value in (*rule.headers.items(), *(rule.data or {}).items()):
-        size += len(name) + len(value)
+    for name, text in (*rule.headers.items(), *(rule.data or {}).items()):
+        size += len(name) + len(text)
+    if not rule.spec.is_1_4:  # the fields past 1.4's, as stored
+        size += len(msgspec.msgpack.encode(rule.spec))
     return size
 
 
@@ -225,9 +264,11 @@ class PresetQueue:
         self._next_id = 0
         self._limits = limits or PresetLimits()
 
-    def add(self, rule: MatchRule, reply: Reply, times: object) -> Preset:
+    def add(
+        self, rule: MatchRule, reply: Reply, times: object, priority: int | None = None
+    ) -> Preset:
         size = preset_bytes(rule, reply)
-        preset = Preset(self._next_id, rule, reply, times, size)
+        preset = Preset(self._next_id, rule, reply, times, size, priority)
         self._limits.admit(len(self._presets), size)
         self._next_id += 1
         self._presets[preset.id] = preset
@@ -294,10 +335,15 @@ class PresetQueue:
         self._index.clear()
 
     def __iter__(self) -> Iterator[Preset]:
-        return iter(list(self._presets.values()))
+        """The presets in the order they are tried."""
+        return iter(sorted(self._presets.values(), key=_in_order))
 
     def __len__(self) -> int:
         return len(self._presets)
+
+
+def _in_order(preset: Preset) -> tuple[int, int]:
+    return preset.order
 
 
 def reply_headers(headers: Mapping[str, str] | None) -> Headers:

@@ -125,8 +125,16 @@ class Store(abc.ABC):
     # Presets
 
     @abc.abstractmethod
-    async def add_preset(self, mock: Mock, rule: MatchRule, reply: Reply, times: object) -> Preset:
-        """Add a canned reply, tried after every one added before it (limits: refused)."""
+    async def add_preset(
+        self,
+        mock: Mock,
+        rule: MatchRule,
+        reply: Reply,
+        times: object,
+        priority: int | None = None,
+    ) -> Preset:
+        """Add a canned reply, tried after every one of its priority added before it
+        (limits: refused)."""
 
     @abc.abstractmethod
     async def remove_preset(self, mock: Mock, preset_id: int) -> bool:

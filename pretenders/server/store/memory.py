@@ -81,9 +81,16 @@ class MemoryStore(Store):
 
     # Presets
 
-    async def add_preset(self, mock: Mock, rule: MatchRule, reply: Reply, times: object) -> Preset:
+    async def add_preset(
+        self,
+        mock: Mock,
+        rule: MatchRule,
+        reply: Reply,
+        times: object,
+        priority: int | None = None,
+    ) -> Preset:
         live = self._live(mock)
-        preset = live.presets.add(rule, reply, times)
+        preset = live.presets.add(rule, reply, times, priority)
         live.last_call = self.registry.clock()
         return preset
 

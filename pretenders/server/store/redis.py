@@ -46,7 +46,13 @@ from pretenders.server.core.errors import (
 from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.near_miss import compare_presets
-from pretenders.server.core.presets import Preset, PresetQueue, Reply, check_times
+from pretenders.server.core.presets import (
+    Preset,
+    PresetQueue,
+    Reply,
+    check_priority,
+    check_times,
+)
 from pretenders.server.core.records import Headers, MailRecord, RequestRecord
 from pretenders.server.core.registry import (
     Mock,
@@ -88,6 +94,7 @@ class StoredPreset(msgspec.Struct, array_like=True):
     headers: Headers
     body: bytes
     after: float
+    priority: int | None = None
 
 
 class StoredSmtpPreset(msgspec.Struct, array_like=True):
@@ -509,7 +516,7 @@ class RedisStore(Store):
         stored = _decode_preset(blob)
         rule = MatchRule.of(stored.rule, self.regex_timeout)
         http_reply = Reply(stored.status, stored.headers, stored.body, stored.after)
-        return Preset(pid, rule, http_reply, FOREVER, len(blob))
+        return Preset(pid, rule, http_reply, FOREVER, len(blob), stored.priority)
 
     async def _add(self, mock: Mock, blob: bytes, times: object) -> int:
         uses = check_times(times)
@@ -541,12 +548,20 @@ class RedisStore(Store):
         mock.last_call = self.clock()
         return int(answer[1])
 
-    async def add_preset(self, mock: Mock, rule: MatchRule, reply: Reply, times: object) -> Preset:
+    async def add_preset(
+        self,
+        mock: Mock,
+        rule: MatchRule,
+        reply: Reply,
+        times: object,
+        priority: int | None = None,
+    ) -> Preset:
+        check_priority(priority)
         blob = _encode(
-            StoredPreset(rule.spec, reply.status, reply.headers, reply.body, reply.after)
+            StoredPreset(rule.spec, reply.status, reply.headers, reply.body, reply.after, priority)
         )
         pid = await self._add(mock, blob, times)
-        return Preset(pid, rule, reply, times, len(blob))
+        return Preset(pid, rule, reply, times, len(blob), priority)
 
     async def remove_preset(self, mock: Mock, preset_id: int) -> bool:
         answer = await self._run("REMOVE", mock.id, _gen(mock), preset_id)

@@ -112,7 +112,7 @@ else:
     RuleOut = _rule_out_type()
 
 
-class PresetOut(msgspec.Struct):
+class PresetOut(msgspec.Struct, omit_defaults=True):
     rule: RuleOut
     status: int
     headers: dict[str, str]
@@ -123,6 +123,8 @@ class PresetOut(msgspec.Struct):
     id: int
     served: int
     """Requests this preset has answered so far."""
+    priority: int | None = None
+    """Only when given: tried before presets of a larger number or none."""
 
 
 class DifferenceOut(msgspec.Struct):
@@ -265,6 +267,7 @@ def preset_out(preset: Preset) -> PresetOut:
         after=reply.after,
         id=preset.id,
         served=preset.served,
+        priority=preset.priority,
     )
 
 
