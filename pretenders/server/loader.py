@@ -59,6 +59,7 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
     body_base64: str | None = None
     times: int | str = 1
     after: float = 0.0
+    priority: int | None = None
 
     def as_payload(self) -> wire.PresetIn:
         encoded = self.body_base64
@@ -71,6 +72,7 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
             body=encoded,
             times=self.times,
             after=self.after,
+            priority=self.priority,
         )
 
 
