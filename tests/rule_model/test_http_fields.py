@@ -189,3 +189,17 @@ mocks:
         assert client.get("/mockhttp/users-api/users/7").text == '{"name": "Ann"}'
         missed_text = client.get("/mockhttp/users-api/users/7?verbose=1").text
         assert "query verbose" in missed_text
+
+
+def test_the_ui_lists_the_new_fields_of_a_preset(admin: httpx.Client, mock_id: str) -> None:
+    rule = {
+        "rule": "GET /s",
+        "query": {"q": {"contains": "<b>"}},
+        "headers": {"X": {"absent": True}},
+    }
+    preset(admin, mock_id, rule, priority=3)
+    page = admin.get(f"/ui/http/{mock_id}").text
+    assert '<span class="label">query</span>' in page
+    assert "&lt;b&gt;" in page and "<b>" not in page  # shown, escaped
+    assert '<span class="label">headers</span>' in page
+    assert '<span class="label">priority</span> <code>3</code>' in page

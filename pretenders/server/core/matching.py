@@ -209,7 +209,9 @@ class MatchRule:
         """The rule as plain data, to store or quote."""
         self.rule = spec.rule or ""
         self.headers = {
-            name: value for name, value in (spec.headers or {}).items() if isinstance(value, str)
+            name: _text(value)
+            for name, value in (spec.headers or {}).items()
+            if isinstance(value, (str, int, float))
         }
         """The 1.4 headers: exact values."""
         self.body = spec.body

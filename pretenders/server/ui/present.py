@@ -6,16 +6,20 @@ added by the page's script reads exactly like one rendered on reload.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
+
+import msgspec
 
 from pretenders.common.constants import FOREVER
 from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.presets import Preset
 from pretenders.server.core.records import NearMiss, RequestRecord
 from pretenders.server.core.registry import Mock, Protocol, Timeout
+from pretenders.server.core.rule_spec import RuleSpec, ValueSpec
 from pretenders.server.core.smtp_script import SmtpPreset
 
 
@@ -235,6 +239,8 @@ class PresetView:
     rule: str
     match_headers: tuple[tuple[str, str], ...]
     body_rule: str
+    more_rules: tuple[tuple[str, str], ...]
+    """Rule fields past 1.4's, and the priority: (name, value as JSON)."""
     status: int
     status_class: str
     content_type: str
@@ -249,6 +255,33 @@ class PresetView:
 def times_text(preset: Preset) -> str:
     """The uses a preset has left: a count, or ∞ for FOREVER."""
     return "∞" if preset.times_left == FOREVER else str(preset.times_left)
+
+
+_SHOWN_APART = frozenset({"rule", "body", "data"})
+"""Rule fields the presets table has columns or lines of their own for (1.4's)."""
+
+
+def more_rules(spec: RuleSpec, priority: int | None = None) -> tuple[tuple[str, str], ...]:
+    """The rule's fields past 1.4's (and header conditions), each as (name, JSON text),
+    and the priority: what the presets table lists under a preset's rule."""
+    shown: list[tuple[str, str]] = []
+    for field in msgspec.structs.fields(spec):
+        value = getattr(spec, field.name)
+        if field.name in _SHOWN_APART or value in (field.default, None):
+            continue
+        if field.name == "headers":
+            value = {k: v for k, v in value.items() if isinstance(v, ValueSpec)}
+            if not value:
+                continue
+        text = json.dumps(msgspec.to_builtins(value), ensure_ascii=False, sort_keys=True)
+        shown.append((field.encode_name, clean(_shortened(text, 300))))
+    if priority is not None:
+        shown.append(("priority", str(priority)))
+    return tuple(shown)
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def preset_view(mock: Mock, preset: Preset) -> PresetView:
@@ -266,6 +299,7 @@ def preset_view(mock: Mock, preset: Preset) -> PresetView:
         rule=rule.rule,
         match_headers=tuple(rule.headers.items()),
         body_rule=body_rule,
+        more_rules=more_rules(rule.spec, preset.priority),
         status=reply.status,
         status_class=status_class(reply.status),
         content_type=header_value(reply.sent_headers, "Content-Type") or "",
