@@ -179,16 +179,31 @@ def test_a_load_file_with_the_new_fields(tmp_path: Path, server: EmbeddedServer)
 mocks:
   - name: users-api
     presets:
-      - rule: {method: GET, path: "/users/{id}", query: {verbose: {absent: true}}}
-        body: '{"name": "Ann"}'
+      - rule: {method: GET, path: "/users/{id}", path_params: {id: {matches: "[0-9]+"}},
+               query: {verbose: {absent: true}}}
+        body: user
         priority: 1
+        times: FOREVER
+      - rule: {rule: GET /me, headers: {Authorization: {matches: "Bearer .+"}},
+               cookies: {session: {contains: "s-"}}}
+        body: me
+        times: FOREVER
+      - rule: {rule: GET /either, any: [{query: {a: "1"}}, {query: {b: "1"}}],
+               not: {query: {c: {absent: false}}}, all: [{method: GET}]}
+        body: either
         times: FOREVER
 """
     )
     with EmbeddedServer(load=(str(file),)) as loaded, httpx.Client(base_url=loaded.url) as client:
-        assert client.get("/mockhttp/users-api/users/7").text == '{"name": "Ann"}'
-        missed_text = client.get("/mockhttp/users-api/users/7?verbose=1").text
-        assert "query verbose" in missed_text
+        base = "/mockhttp/users-api"
+        assert client.get(f"{base}/users/7").text == "user"
+        assert "query verbose" in client.get(f"{base}/users/7?verbose=1").text
+        assert "path parameter id" in client.get(f"{base}/users/ann").text
+        me = {"Authorization": "Bearer t", "Cookie": "session=s-1"}
+        assert client.get(f"{base}/me", headers=me).text == "me"
+        assert "cookie session" in client.get(f"{base}/me", headers={**me, "Cookie": "x=1"}).text
+        assert client.get(f"{base}/either?b=1").text == "either"
+        assert "not: expected" in client.get(f"{base}/either?b=1&c=").text
 
 
 def test_the_ui_lists_the_new_fields_of_a_preset(admin: httpx.Client, mock_id: str) -> None:
