@@ -9,11 +9,10 @@ with the matching itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from email import policy
-from email.parser import BytesParser
 from typing import Protocol
 from urllib.parse import parse_qsl
 
+from pretenders.server.core.multipart import Part, is_multipart_form, read_parts
 from pretenders.server.core.patterns import DEFAULT_TIMEOUT, GaveUp, Pattern, milliseconds
 from pretenders.server.core.records import Difference, RequestRecord
 from pretenders.server.core.rule_spec import RuleSpec
@@ -94,8 +93,21 @@ class MatchSubject:
     def form(self) -> dict[str, str] | None:
         """The posted form (multipart or urlencoded), or None when it cannot be read."""
         if self._form is self._UNSET:
-            self._form = parse_form(self.record.body, self.header_values("content-type"))
+            parts = self.parts
+            if parts is not None:
+                self._form = form_of(parts)
+            else:
+                self._form = parse_form(self.record.body, self.header_values("content-type"))
         return self._form  # type: ignore[return-value]
+
+    @property
+    def parts(self) -> list[Part] | None:
+        """The parts of a ``multipart/form-data`` body, read once; None for any other body."""
+        content_types = self.header_values("content-type")
+        content_type = content_types[0] if content_types else ""
+        if not is_multipart_form(content_type):
+            return None
+        return self.view("multipart", lambda record: read_parts(record.body, content_type))  # type: ignore[return-value]
 
 
 class Matcher(Protocol):
@@ -293,8 +305,9 @@ _SENT_AS_IS = frozenset(
 def parse_form(body: bytes, content_types: Sequence[str]) -> dict[str, str] | None:
     """Read form fields from a multipart or urlencoded body; None when it is neither."""
     content_type = content_types[0] if content_types else ""
-    if content_type.lower().startswith("multipart/form-data"):
-        return _parse_multipart(body, content_type)
+    if is_multipart_form(content_type):
+        parts = read_parts(body, content_type)
+        return form_of(parts) if parts is not None else None
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -302,25 +315,13 @@ def parse_form(body: bytes, content_types: Sequence[str]) -> dict[str, str] | No
     return dict(parse_qsl(text, keep_blank_values=True))
 
 
-def _parse_multipart(body: bytes, content_type: str) -> dict[str, str] | None:
-    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", errors="replace")
-    message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
-    if not message.is_multipart():
-        # A form with no fields is the closing delimiter alone, which the email parser
-        # does not take for a multipart message.
-        boundary = message.get_boundary()
-        closing = f"--{boundary}--".encode("latin-1", errors="replace") if boundary else None
-        return {} if closing is not None and body.strip() == closing else None
-    form: dict[str, str] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            continue
-        payload = part.get_payload(decode=True)
-        if not isinstance(payload, bytes):
-            payload = b""
-        form[name] = _decode(payload, part.get_content_charset() or "utf-8")
-    return form
+def form_of(parts: list[Part]) -> dict[str, str]:
+    """The form fields of a multipart body's parts: each named part's content as text."""
+    return {
+        part.name: _decode(part.content, part.charset or "utf-8")
+        for part in parts
+        if part.name is not None
+    }
 
 
 def _decode(payload: bytes, charset: str) -> str:
