@@ -73,11 +73,15 @@ def read_parts(body: bytes, content_type: str) -> list[Part] | None:
 def _part(part: MIMEPart) -> Part:
     name = part.get_param("name", header="content-disposition")
     payload = part.get_payload(decode=True)
-    content_type = part.get("content-type")
+    # As sent: the parsed header would be written back normalised (charset="utf-8").
+    content_type = next(
+        (str(value).strip() for key, value in part.raw_items() if key.lower() == "content-type"),
+        None,
+    )
     return Part(
         name if isinstance(name, str) else None,
         part.get_filename(),
-        str(content_type) if content_type is not None else None,
+        content_type,
         part.get_content_charset(),
         payload if isinstance(payload, bytes) else b"",
     )

@@ -6,7 +6,7 @@ The body is read into parts at most once per request (``MatchSubject.parts``, sh
 
 ``content_type`` is compared with the part's media type alone, lower-cased
 (``text/plain`` for ``text/plain; charset=utf-8``), unless the condition itself names
-parameters (a ``;`` in its text): then with the header as sent. A part without a
+parameters (a ``;`` or ``=`` in its text): then with the header as sent. A part without a
 Content-Type header has none (``{"absent": true}`` holds), whatever RFC 7578's default.
 """
 
@@ -101,15 +101,15 @@ def _content_type_reader(value: Value | None) -> Reader:
 
 
 def _names_parameters(value: Value) -> bool:
-    """Whether a condition's text has a ``;``: it is about the parameters too."""
+    """Whether a condition's text has a ``;`` or ``=``: it is about the parameters too."""
     if not isinstance(value, ValueSpec):
-        return ";" in str(value)
+        return ";" in str(value) or "=" in str(value)
     texts = [value.matches, value.contains]
     if value.equals is not msgspec.UNSET:
         texts.append(str(value.equals))
     nested = [*(value.any or ()), *(value.all or ())]
     if value.not_ is not None:
         nested.append(value.not_)
-    return any(text is not None and ";" in text for text in texts) or any(
+    return any(text is not None and (";" in text or "=" in text) for text in texts) or any(
         _names_parameters(inner) for inner in nested
     )

@@ -1,9 +1,10 @@
 """Reading XML safely: request bodies are untrusted, so no entity, DTD or network is read.
 
 One parser setting for every document, the request's and the preset's: entities are never
-expanded (no XXE, no "billion laughs"), no DTD is loaded, nothing is fetched, libxml2's
-default limits on depth and text size stay on (``huge_tree=False``). A document that
-declares entities is refused outright rather than read with its references left unexpanded.
+expanded (no XXE, no "billion laughs"), no DTD is loaded, nothing is fetched or opened,
+libxml2's default limits on depth and text size stay on (``huge_tree=False``). A document
+that declares entities or names an external DTD is refused outright rather than read with
+references left unexpanded.
 Comments and processing instructions are dropped: they are not content.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Final
+from typing import Any, Final
 
 from lxml import etree
 
@@ -37,7 +38,17 @@ def _parser() -> etree.XMLParser:
             strip_cdata=True,
             collect_ids=False,
         )
+        # load_dtd=False alone still lets libxml2 read an external DTD subset or parameter
+        # entity (a local file, or a FIFO that never ends): every such load gets nothing.
+        parser.resolvers.add(_Refuse())
     return parser
+
+
+class _Refuse(etree.Resolver):
+    """Answers every external DTD or entity libxml2 would load with nothing."""
+
+    def resolve(self, system_url: str | None, public_id: str | None, context: object) -> Any:
+        return self.resolve_string("", context)
 
 
 class NotXml:
@@ -68,7 +79,10 @@ def read_xml(data: bytes | str) -> etree._Element | NotXml:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as error:
         return NotXml(_first_line(str(error)) or "it could not be parsed")
-    dtd = root.getroottree().docinfo.internalDTD
+    docinfo = root.getroottree().docinfo
+    if docinfo.system_url is not None or docinfo.public_id is not None:
+        return NotXml("it names an external DTD, which is never read")
+    dtd = docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
         return NotXml("it declares entities, which are never read")
     return root

@@ -175,7 +175,10 @@ class XPathMatcher:
         document = _body_xml(subject)
         if isinstance(document, NotXml):  # a miss even for {"absent": true}
             return Difference(self.field, self.condition.description, document.description)
-        actual = first_result(self.xpath(document))
+        try:
+            actual = first_result(self.xpath(document))
+        except etree.XPathError as error:  # refused on this document, not on the probe
+            return Difference(self.field, self.condition.description, f"(XPath failed: {error})")
         problem = self.condition.problem(actual)
         if problem is None:
             return None
