@@ -316,3 +316,53 @@ def test_a_fifo_named_as_a_dtd_is_never_opened(tmp_path: Path) -> None:
     (parsed,) = results
     assert isinstance(parsed, NotXml)
     assert parsed.reason == "it names an external DTD, which is never read"
+
+
+@pytest.mark.parametrize(
+    ("namespaces", "message"),
+    [
+        ({"": "urn:x"}, "namespaces: '' is not a prefix"),
+        ({"a b": "urn:x"}, "namespaces: 'a b' is not a prefix"),
+        ({"1m": "urn:x"}, "namespaces: '1m' is not a prefix"),
+        ({"m": ""}, "namespaces: the URI of m must be printable text, not ''"),
+        ({"m": "urn:\x00"}, "namespaces: the URI of m must be printable text"),
+    ],
+    ids=["empty prefix", "space", "digit first", "empty URI", "NUL"],
+)
+def test_bad_namespaces_are_refused_naming_them(namespaces: dict[str, str], message: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        rule(xpath={"//m:a": "x"}, namespaces=namespaces)
+    assert raised.value.message.startswith(message)
+    assert raised.value.field == "namespaces"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"xml": "\ud800"}, "xml"),
+        ({"xml": ""}, "xml"),
+        ({"xml": '<!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>'}, "xml"),
+        ({"xpath": {"\ud800": "x"}}, "xpath"),
+        ({"xpath": {"\x00": "x"}}, "xpath"),
+        ({"xpath": {"//a": {"matches": "("}}}, "xpath.//a"),
+    ],
+    ids=[
+        "surrogate xml",
+        "empty xml",
+        "xml with entities",
+        "surrogate xpath",
+        "NUL xpath",
+        "regex",
+    ],
+)
+def test_text_xml_cannot_read_is_refused_not_a_crash(fields: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        rule(**fields)
+    assert raised.value.field == field
+
+
+def test_a_declaration_naming_another_encoding_in_the_preset_text_is_ignored() -> None:
+    compiled = rule(xml='<?xml version="1.0" encoding="ISO-8859-1"?><name>Zoë</name>')
+    assert compiled.matches(subject("<name>Zoë</name>".encode()))
+    latin = '<?xml version="1.0" encoding="ISO-8859-1"?><name>Zoë</name>'.encode("latin-1")
+    assert compiled.matches(subject(latin))

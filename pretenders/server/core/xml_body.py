@@ -74,7 +74,10 @@ def read_xml(data: bytes | str) -> etree._Element | NotXml:
         return NOT_XML
     if isinstance(data, str):
         # Text is already decoded: the encoding its declaration names no longer applies.
-        data = _DECLARATION.sub("", data, count=1).encode("utf-8")
+        try:
+            data = _DECLARATION.sub("", data, count=1).encode("utf-8")
+        except UnicodeEncodeError:
+            return NotXml("it is not valid Unicode text (a lone surrogate)")
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as error:

@@ -8,6 +8,7 @@ parser's safety settings.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lxml import etree
@@ -30,11 +31,36 @@ def compile_fields(spec: RuleSpec, timeout: float) -> list[Matcher]:
             "namespaces gives prefixes for xpath expressions: add xpath, or drop namespaces",
             field="namespaces",
         )
+    if spec.namespaces:
+        check_namespaces(spec.namespaces)
     if spec.xml is not None:
         matchers.append(XmlMatcher(spec.xml))
     for expression, value in (spec.xpath or {}).items():
         matchers.append(XPathMatcher(expression, value, spec.namespaces, timeout))
     return matchers
+
+
+_PREFIX = re.compile(r"[^\W\d][\w.-]*\Z")
+
+
+def check_namespaces(namespaces: dict[str, str]) -> None:
+    """Refuse a prefix XPath cannot use, or a URI that is empty or not text."""
+    for prefix, uri in namespaces.items():
+        if not _PREFIX.match(prefix):
+            raise InvalidInput(
+                f"namespaces: {_cut(prefix)} is not a prefix (a name such as m or soap)",
+                field="namespaces",
+            )
+        if not uri or not uri.isprintable():
+            raise InvalidInput(
+                f"namespaces: the URI of {prefix} must be printable text, not {_cut(uri)}",
+                field="namespaces",
+            )
+
+
+def _cut(text: str, limit: int = 100) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[:limit] + "..."
 
 
 def xml_of(record: RequestRecord) -> etree._Element | NotXml:
@@ -196,7 +222,7 @@ def compile_xpath(expression: str, namespaces: dict[str, str] | None) -> etree.X
         xpath(_PROBE)
     except (etree.XPathError, TypeError, ValueError) as error:
         raise InvalidInput(
-            f"xpath: invalid XPath expression {expression!r}: {error}", field="xpath"
+            f"xpath: invalid XPath expression {_cut(expression)}: {error}", field="xpath"
         ) from None
     return xpath
 
