@@ -170,3 +170,9 @@ def test_an_invalid_condition_regex_is_refused() -> None:
     with pytest.raises(InvalidInput) as raised:
         rule({"name": "file", "filename": {"matches": "("}})
     assert "parts.file.filename" in raised.value.message
+
+
+def test_a_near_miss_keeps_only_the_start_of_a_long_part() -> None:
+    body = multipart(('Content-Disposition: form-data; name="file"', b"z" * 10_000))
+    ((_, _, actual),) = differences(rule({"name": "file", "content": "short"}), subject(body))
+    assert actual == "z" * 200 + "..."

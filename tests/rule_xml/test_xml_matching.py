@@ -366,3 +366,11 @@ def test_a_declaration_naming_another_encoding_in_the_preset_text_is_ignored() -
     assert compiled.matches(subject("<name>Zoë</name>".encode()))
     latin = '<?xml version="1.0" encoding="ISO-8859-1"?><name>Zoë</name>'.encode("latin-1")
     assert compiled.matches(subject(latin))
+
+
+def test_a_near_miss_keeps_only_the_start_of_long_text() -> None:
+    body = "<doc><text>" + "y" * 10_000 + "</text></doc>"
+    (xml,) = differences(rule(xml="<doc><text>short</text></doc>"), body)
+    (xpath,) = differences(rule(xpath={"/doc/text": "short"}), body)
+    for _, _, actual in (xml, xpath):
+        assert actual == "y" * 200 + "..."

@@ -24,6 +24,12 @@ from pretenders.server.core.rule_spec import PartSpec, RuleSpec, Value, ValueSpe
 from pretenders.server.core.values import MISSING, ValueCondition, shown
 
 NOT_MULTIPART = "(not a multipart body)"
+_PREVIEW = 200
+
+
+def _preview(text: str) -> str:
+    """Text cut for a near miss, which history keeps (a whole upload would stay there)."""
+    return text if len(text) <= _PREVIEW else text[:_PREVIEW] + "..."
 
 
 def compile_fields(spec: RuleSpec, timeout: float) -> list[Matcher]:
@@ -75,7 +81,7 @@ class PartMatcher:
             actual = reader(part)
             problem = condition.problem(actual)
             if problem is not None:
-                return Difference(f"{self.field} {attribute}", problem, shown(actual))
+                return Difference(f"{self.field} {attribute}", problem, _preview(shown(actual)))
         return None
 
 

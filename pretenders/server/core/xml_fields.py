@@ -94,7 +94,7 @@ class XmlMatcher:
         if found is None:
             return None
         path, expected, got = found
-        return Difference(f"xml {path}", expected, got)
+        return Difference(f"xml {path}", _preview(expected), _preview(got))
 
 
 def first_difference(
@@ -177,6 +177,7 @@ def _step(element: etree._Element, siblings: list[etree._Element], number: int) 
 
 
 def _preview(text: str) -> str:
+    """Text cut for a near miss, which history keeps (a whole body would stay there)."""
     return text if len(text) <= _PREVIEW else text[:_PREVIEW] + "..."
 
 
@@ -208,7 +209,7 @@ class XPathMatcher:
         problem = self.condition.problem(actual)
         if problem is None:
             return None
-        return Difference(self.field, problem, shown(actual))
+        return Difference(self.field, problem, _preview(shown(actual)))
 
 
 def compile_xpath(expression: str, namespaces: dict[str, str] | None) -> etree.XPath:
