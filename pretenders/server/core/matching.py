@@ -93,11 +93,12 @@ class MatchSubject:
     def form(self) -> dict[str, str] | None:
         """The posted form (multipart or urlencoded), or None when it cannot be read."""
         if self._form is self._UNSET:
-            parts = self.parts
-            if parts is not None:
-                self._form = form_of(parts)
+            content_types = self.header_values("content-type")
+            if content_types and is_multipart_form(content_types[0]):
+                parts = self.parts  # read once, shared with the parts conditions
+                self._form = form_of(parts) if parts is not None else None
             else:
-                self._form = parse_form(self.record.body, self.header_values("content-type"))
+                self._form = parse_form(self.record.body, content_types)
         return self._form  # type: ignore[return-value]
 
     @property
