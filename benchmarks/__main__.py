@@ -53,7 +53,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=Path,
         metavar="DIR",
         help="also measure our server from DIR (e.g. a checkout of the commit before a "
-        "change) in the same rounds, interleaved, for the throughput, presets and stores scenarios",
+        "change) in the same rounds, interleaved, for the throughput, presets, stores and "
+        "rich-rules scenarios",
     )
     parser.add_argument(
         "--fail-fast",

@@ -96,18 +96,22 @@ class Api:
     def add_preset(
         self,
         mock_id: str,
-        rule: str,
+        rule: str | dict[str, Any],
         reply: bytes,
         *,
         times: int | str = FOREVER,
         after: float = 0,
         status: int = 200,
     ) -> None:
+        """Add a preset; ``rule`` is a 1.4 rule regex, or a whole rule object (whose fields
+        beyond 1.4's only a server of the rule language takes)."""
+        if isinstance(rule, str):
+            rule = {"rule": rule, "headers": None, "body": None, "data": None}
         self._expect(
             "POST",
             f"/preset/{mock_id}",
             {
-                "rule": {"rule": rule, "headers": None, "body": None, "data": None},
+                "rule": rule,
                 "status": status,
                 "headers": {},
                 "body": base64.b64encode(reply).decode("ascii"),

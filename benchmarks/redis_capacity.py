@@ -91,7 +91,7 @@ def set_up(redis: RunningRedis) -> tuple[str, list[str]]:
     SERVE script's SHA and its arguments after the command name."""
     import redis as redis_py
 
-    from pretenders.server.core.records import RuleSpec
+    from pretenders.server.core.rule_spec import RuleSpec
     from pretenders.server.store import redis_scripts as lua
     from pretenders.server.store.redis import StoredPreset, _encode, _keys
 

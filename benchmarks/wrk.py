@@ -13,12 +13,34 @@ from benchmarks.machine import LOAD_CORE, pinned
 from benchmarks.settings import BENCH_PKG, HOST
 
 REPORT_LUA = BENCH_PKG / "lua" / "report.lua"
+REQUEST_LUA = BENCH_PKG / "lua" / "request.lua"
 MARKER = "WRK_JSON "
 LIMIT_MARKER = "WRK_LIMIT_REACHED"
 
 
 class WrkError(RuntimeError):
     """wrk is missing, failed, or printed no result line."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request other than a plain GET, sent by lua/request.lua (which reports as
+    lua/report.lua does): its method, headers and body."""
+
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""
+
+    def env(self) -> dict[str, str]:
+        """The environment lua/request.lua reads the request from."""
+        for name, value in self.headers:
+            if "\n" in name + value or ":" in name:
+                raise WrkError(f"header not expressible for wrk: {name!r}: {value!r}")
+        return {
+            "WRK_METHOD": self.method,
+            "WRK_HEADERS": "\n".join(f"{name}: {value}" for name, value in self.headers),
+            "WRK_BODY": self.body,
+        }
 
 
 @dataclass(frozen=True)
@@ -85,7 +107,14 @@ def parse(output: str) -> WrkResult:
     )
 
 
-def _wrk(url: str, duration_s: float, connections: int, limit: int, timeout_s: float) -> str:
+def _wrk(
+    url: str,
+    duration_s: float,
+    connections: int,
+    limit: int,
+    timeout_s: float,
+    request: Request | None = None,
+) -> str:
     if shutil.which("wrk") is None:
         raise WrkError("wrk is not installed (apt-get install wrk)")
     if not url.startswith(f"http://{HOST}:"):
@@ -99,12 +128,14 @@ def _wrk(url: str, duration_s: float, connections: int, limit: int, timeout_s: f
             f"-d{seconds}s",
             f"--timeout={timeout_s:g}s",
             "-s",
-            str(REPORT_LUA),
+            str(REPORT_LUA if request is None else REQUEST_LUA),
             url,
         ],
         LOAD_CORE,
     )
     env = dict(os.environ, WRK_LIMIT=str(limit))
+    if request is not None:
+        env.update(request.env())
     try:
         proc = subprocess.run(
             cmd, capture_output=True, text=True, env=env, timeout=seconds + 30, check=False
@@ -116,9 +147,17 @@ def _wrk(url: str, duration_s: float, connections: int, limit: int, timeout_s: f
     return proc.stdout
 
 
-def run(url: str, duration_s: float, *, connections: int = 32, timeout_s: float = 2.0) -> WrkResult:
-    """One measured wrk run: 1 thread, ``connections`` keep-alive connections, ``duration_s``."""
-    return parse(_wrk(url, duration_s, connections, 0, timeout_s))
+def run(
+    url: str,
+    duration_s: float,
+    *,
+    connections: int = 32,
+    timeout_s: float = 2.0,
+    request: Request | None = None,
+) -> WrkResult:
+    """One measured wrk run: 1 thread, ``connections`` keep-alive connections, ``duration_s``;
+    a plain GET unless ``request`` says otherwise."""
+    return parse(_wrk(url, duration_s, connections, 0, timeout_s, request))
 
 
 def send(url: str, count: int, max_s: float, *, connections: int = 32) -> bool:
@@ -131,10 +170,15 @@ def send(url: str, count: int, max_s: float, *, connections: int = 32) -> bool:
 
 
 def measured(
-    url: str, duration_s: float, cpu_seconds: Callable[[], float], *, connections: int = 32
+    url: str,
+    duration_s: float,
+    cpu_seconds: Callable[[], float],
+    *,
+    connections: int = 32,
+    request: Request | None = None,
 ) -> WrkResult:
     """:func:`run`, with the processor time the server used meanwhile (``cpu_seconds``
     reads the server's total so far)."""
     start = cpu_seconds()
-    result = run(url, duration_s, connections=connections)
+    result = run(url, duration_s, connections=connections, request=request)
     return replace(result, server_cpu_s=cpu_seconds() - start)

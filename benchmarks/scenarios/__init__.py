@@ -4,8 +4,27 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from benchmarks.scenarios import cycle, delays, history, presets, smtp, stores, throughput
+from benchmarks.scenarios import (
+    cycle,
+    delays,
+    history,
+    presets,
+    rich_rules,
+    smtp,
+    stores,
+    throughput,
+)
 
 ALL: dict[str, ModuleType] = {
-    module.NAME: module for module in (throughput, presets, history, cycle, delays, smtp, stores)
+    module.NAME: module
+    for module in (
+        throughput,
+        presets,
+        history,
+        cycle,
+        delays,
+        smtp,
+        stores,
+        rich_rules,
+    )
 }
