@@ -4,15 +4,17 @@ conditions, the request matching the last one.
 Preset ``i`` is ``{"method": "POST", "path": "/orders/<i>", "query": {"v": "2", "lang":
 {"matches": "[a-z]{2}"}}, "json": {"sku": "A<i>"}, "json_ignore_extra": true}``; the request
 is ``POST /orders/999?lang=en&v=2`` with the JSON body ``{"sku": "A999", "qty": 1}`` (query
-parameters in another order than the rule's, a field the rule does not name). It is compared
-with the one-preset mock of scenario 2 (``GET /item/999$``, a plain GET) on the same server
-in the same round, and with a mock holding only the last rich preset.
+parameters in another order than the rule's, a field the rule does not name). On the same
+server in the same round it is compared with the one-preset mock of scenario 2 (``GET
+/item/999$``, a plain GET), with a mock holding only the last rich preset, and with the same
+POST through a 1.4 rule (``POST /orders/999``): what the request costs without the rule
+language.
 
 Before the load, a few requests check that the presets match what they say: the query's
 value and regex conditions, and whether a body whose JSON differs is told apart; when it is
 not (a server without JSON matching), the table says so. A server whose rule language lacks
 these fields (``--before-src`` of an older commit) refuses the presets with a 400: its rich
-rows are skipped with a note, its plain row is still measured.
+rows are skipped with a note, its plain rows are still measured.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ NAME = "rich-rules"
 TITLE = "8. Rule language"
 
 PLAIN = "1 plain preset"
+PLAIN_POST = "1 plain POST preset"
 RICH_ONE = "1 rich preset"
 RICH_MANY = "rich presets"
 QUERY = "?lang=en&v=2"
@@ -133,8 +136,12 @@ def measure(
         plain = api.create_http_mock()
         api.add_preset(plain.id, f"GET /item/{last}$", b"item")
         expect_reply(api, f"{plain.path}/item/{last}", b"item")
+        # The same POST through a 1.4 rule: what the request costs without the rule language.
+        plain_post = api.create_http_mock()
+        api.add_preset(plain_post.id, f"POST /orders/{last}", b"item")
         plan: list[tuple[str, str, wrk.Request | None, HttpMock]] = [
-            (PLAIN, f"{plain.path}/item/{last}", None, plain)
+            (PLAIN, f"{plain.path}/item/{last}", None, plain),
+            (PLAIN_POST, f"{plain_post.path}/orders/{last}{QUERY}", post, plain_post),
         ]
         if rich:
             try:
@@ -167,7 +174,12 @@ def run(ctx: Context) -> list[Row]:
     plain mock, one rich preset and N rich presets."""
     s = ctx.settings
     n = s.preset_count
-    labels = {PLAIN: PLAIN, RICH_ONE: RICH_ONE, RICH_MANY: f"{n} rich presets"}
+    labels = {
+        PLAIN: PLAIN,
+        PLAIN_POST: PLAIN_POST,
+        RICH_ONE: RICH_ONE,
+        RICH_MANY: f"{n} rich presets",
+    }
     rps = {
         (name, key): Series(f"{name}, {label}", "req/s")
         for name in ("ours", "before")
@@ -223,18 +235,19 @@ def run(ctx: Context) -> list[Row]:
         Row(TITLE, many, rps[("ours", RICH_MANY)], rps[("ours", PLAIN)], at_least_ratio(0.5)),
         Row(TITLE, many, rps[("ours", RICH_MANY)], rps[("ours", RICH_ONE)]),
         Row(TITLE, "req/s, 1 rich preset", rps[("ours", RICH_ONE)], rps[("ours", PLAIN)]),
+        Row(TITLE, "req/s, 1 rich preset", rps[("ours", RICH_ONE)], rps[("ours", PLAIN_POST)]),
         Row(TITLE, "server CPU per request", cpu[RICH_MANY], cpu[PLAIN]),
+        Row(TITLE, "server CPU per request", cpu[RICH_ONE], cpu[PLAIN]),
+        Row(TITLE, "server CPU per request", cpu[PLAIN_POST], cpu[PLAIN]),
     ]
     if ctx.before is not None:
         rows += [
             Row(
                 TITLE, f"{many}, ours before", rps[("ours", RICH_MANY)], rps[("before", RICH_MANY)]
             ),
-            Row(
-                TITLE,
-                "req/s, 1 plain preset, ours before",
-                rps[("ours", PLAIN)],
-                rps[("before", PLAIN)],
+            *(
+                Row(TITLE, f"req/s, {key}, ours before", rps[("ours", key)], rps[("before", key)])
+                for key in (PLAIN, PLAIN_POST)
             ),
         ]
     return rows
