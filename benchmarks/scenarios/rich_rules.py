@@ -128,7 +128,8 @@ def measure(
     connections: int,
     rich: bool,
 ) -> Outcome:
-    """Req/s against the plain one-preset mock, then (``rich``) one rich preset and ``count``."""
+    """Req/s against the plain GET and POST one-preset mocks, then (``rich``) one rich preset
+    and ``count``."""
     last = count - 1
     outcome = Outcome()
     post = wrk.Request("POST", (CONTENT_TYPE,), json.dumps(payload(last)))
@@ -139,6 +140,8 @@ def measure(
         # The same POST through a 1.4 rule: what the request costs without the rule language.
         plain_post = api.create_http_mock()
         api.add_preset(plain_post.id, f"POST /orders/{last}", b"item")
+        if _post(api, plain_post, last, QUERY, payload(last)) != b"item":
+            raise ApiError(f"POST /orders/{last}{QUERY} does not match the 1.4 rule")
         plan: list[tuple[str, str, wrk.Request | None, HttpMock]] = [
             (PLAIN, f"{plain.path}/item/{last}", None, plain),
             (PLAIN_POST, f"{plain_post.path}/orders/{last}{QUERY}", post, plain_post),
@@ -171,7 +174,7 @@ def measure(
 
 def run(ctx: Context) -> list[Row]:
     """Round by round: ours before a change (if given), then ours; each server measures the
-    plain mock, one rich preset and N rich presets."""
+    plain GET and POST mocks, one rich preset and N rich presets."""
     s = ctx.settings
     n = s.preset_count
     labels = {
