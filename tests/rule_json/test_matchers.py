@@ -4,6 +4,8 @@ what a near miss says, and what is refused when the preset is added."""
 from __future__ import annotations
 
 import http.server
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -356,3 +358,19 @@ def test_references_are_never_fetched(schema_host: tuple[str, list[str]]) -> Non
     with pytest.raises(InvalidInput, match="would be fetched"):
         compiled({"json_schema": {"$ref": f"{base}/string.json"}})
     assert asked == []
+
+
+def test_the_jsonpath_and_schema_libraries_load_only_for_rules_that_use_them() -> None:
+    script = (
+        "import sys, msgspec\n"
+        "from pretenders.server.core.matching import MatchRule\n"
+        "from pretenders.server.core.rule_spec import RuleSpec\n"
+        "MatchRule.of(RuleSpec(rule='POST /x', json={'a': 1}, query={'q': '1'}))\n"
+        "print(sorted(m for m in ('jsonpath', 'jsonschema') if m in sys.modules))\n"
+        "MatchRule.of(RuleSpec(jsonpath={'$.a': '1'}, json_schema={'type': 'object'}))\n"
+        "print(sorted(m for m in ('jsonpath', 'jsonschema') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.splitlines() == ["[]", "['jsonpath', 'jsonschema']"]

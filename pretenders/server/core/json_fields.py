@@ -1,5 +1,6 @@
 """Matchers of the JSON fields of the rule language: ``json`` (equality, optionally
-ignoring extra fields or array order), ``jsonpath`` and ``json_schema``.
+ignoring extra fields or array order) here, ``jsonpath`` in :mod:`.json_path` and
+``json_schema`` in :mod:`.json_schema`.
 
 The body is parsed as JSON at most once per request, and only when a preset has one of
 these fields (the view ``"json"`` of :class:`~.matching.MatchSubject`). Expressions and
@@ -13,32 +14,22 @@ differs (``json $.order.items[0].sku``); values are quoted as JSON, so that ``1`
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from typing import Any, Final
-from urllib.parse import urlsplit
 
-import jsonpath
 import msgspec
-from jsonpath.function_extensions import ExpressionType, FilterFunction
-from jsonschema import exceptions as schema_exceptions
-from jsonschema import validators
-from jsonschema.protocols import Validator
-from referencing import Registry
-from referencing.exceptions import NoSuchResource, Unresolvable
 
-from pretenders.server.core import patterns as _patterns
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import Matcher, MatchSubject
 from pretenders.server.core.patterns import GaveUp, Pattern, milliseconds
 from pretenders.server.core.records import Difference, RequestRecord
-from pretenders.server.core.rule_spec import RuleSpec, Value
-from pretenders.server.core.values import MISSING, ValueCondition, shown
+from pretenders.server.core.rule_spec import RuleSpec
+from pretenders.server.core.values import MISSING
 
 NOT_JSON: Final = "(a body that is not JSON)"
 TOO_DEEP: Final = "(JSON too deep or too large to compare)"
@@ -80,9 +71,16 @@ def compile_fields(spec: RuleSpec, timeout: float) -> list[Matcher]:
         for option in ("json_ignore_extra", "json_ignore_order"):
             if getattr(spec, option):
                 raise InvalidInput(f"{option} needs a json value to compare with", field=option)
-    for expression, value in (spec.jsonpath or {}).items():
-        matchers.append(JsonPathMatcher(expression, value, timeout))
+    if spec.jsonpath:
+        # The libraries are imported when a rule first needs them: they take a few tenths
+        # of a second, which a server whose rules use neither need not spend.
+        from pretenders.server.core.json_path import JsonPathMatcher
+
+        for expression, value in spec.jsonpath.items():
+            matchers.append(JsonPathMatcher(expression, value, timeout))
     if spec.json_schema is not None:
+        from pretenders.server.core.json_schema import JsonSchemaMatcher
+
         matchers.append(JsonSchemaMatcher(as_json(spec.json_schema, "json_schema"), timeout))
     return matchers
 
@@ -96,11 +94,16 @@ def as_json(value: object, field: str) -> Any:
         raise InvalidInput(f"{field}: not a JSON value: {error}", field=field) from None
 
 
+def cut(text: str) -> str:
+    """``text``, cut to :data:`SHOWN_LIMIT` characters."""
+    return text if len(text) <= SHOWN_LIMIT else text[:SHOWN_LIMIT] + "..."
+
+
 def shown_json(value: object) -> str:
     """A JSON value as a near miss quotes it: as JSON, cut when long."""
     if value is MISSING:
         return "(absent)"
-    return _cut(json.dumps(value, ensure_ascii=False, sort_keys=True))
+    return cut(json.dumps(value, ensure_ascii=False, sort_keys=True))
 
 
 # -- json: equality -----------------------------------------------------------------------
@@ -279,260 +282,3 @@ def gave_up_difference(field: str, error: GaveUp, what: str) -> Difference:
         f"(a regular expression of the {what} gave up after {milliseconds(error.pattern.timeout)})"
     )
     return Difference(field, error.pattern.source, actual, gave_up=True)
-
-
-# -- jsonpath -------------------------------------------------------------------------------
-
-
-class _BoundedRegex(FilterFunction):
-    """RFC 9535's ``match`` / ``search`` with the server's regex time limit (a filter's
-    regex may even come from the request body)."""
-
-    arg_types = [ExpressionType.VALUE, ExpressionType.VALUE]  # noqa: RUF012 - the library's API
-    return_type = ExpressionType.LOGICAL
-    CACHE_SIZE = 64
-
-    def __init__(self, whole: bool, budget: RegexBudget) -> None:
-        self.whole = whole
-        self.budget = budget
-        self.cache: dict[str, Pattern | None] = {}
-
-    def __call__(self, value: object, pattern: object) -> bool:
-        if not isinstance(value, str) or not isinstance(pattern, str):
-            return False
-        compiled = self.cache.get(pattern, MISSING)
-        if compiled is MISSING:
-            if len(self.cache) >= self.CACHE_SIZE:
-                self.cache.clear()
-            source = f"(?:{pattern})\\Z" if self.whole else pattern
-            try:
-                compiled = Pattern(source, "jsonpath", self.budget.timeout)
-            except InvalidInput:
-                compiled = None  # RFC 9535: a function with an invalid regex is false
-            self.cache[pattern] = compiled
-        if not isinstance(compiled, Pattern):
-            return False
-        test = compiled.match if self.whole else compiled.search
-        return self.budget.run(test, compiled, value)
-
-
-class _Environment(jsonpath.JSONPathEnvironment):
-    """RFC 9535 JSONPath (strict: no extensions), its regex functions time-limited."""
-
-    def __init__(self, timeout: float) -> None:
-        self.budget = RegexBudget(timeout)
-        super().__init__(strict=True)
-
-    def setup_function_extensions(self) -> None:
-        super().setup_function_extensions()
-        self.function_extensions["match"] = _BoundedRegex(whole=True, budget=self.budget)
-        self.function_extensions["search"] = _BoundedRegex(whole=False, budget=self.budget)
-
-
-_environments: dict[float, _Environment] = {}
-
-
-def _environment(timeout: float) -> _Environment:
-    environment = _environments.get(timeout)
-    if environment is None:
-        environment = _environments[timeout] = _Environment(timeout)
-    return environment
-
-
-def compile_jsonpath(expression: str, timeout: float) -> tuple[Any, RegexBudget]:
-    """An RFC 9535 JSONPath expression, compiled, and the budget of its regexes;
-    InvalidInput naming ``jsonpath`` if it is not one."""
-    environment = _environment(timeout)
-    try:
-        return environment.compile(expression), environment.budget
-    except (jsonpath.JSONPathError, RecursionError) as error:
-        why = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise InvalidInput(
-            f"jsonpath: invalid JSONPath {expression!r}: {why}", field="jsonpath"
-        ) from None
-
-
-class JsonPathMatcher:
-    """A JSONPath expression (RFC 9535, with `python-jsonpath`_) and a condition on the
-    first value it selects (:data:`~.values.MISSING` when it selects none).
-
-    python-jsonpath is chosen over jsonpath-ng for implementing RFC 9535 itself (its
-    strict mode refuses everything else), for its precise syntax errors and for the
-    standard filter functions, whose regexes can then be time-limited like every other.
-
-    .. _python-jsonpath: https://jg-rp.github.io/python-jsonpath/
-    """
-
-    __slots__ = ("budget", "condition", "expression", "path")
-
-    def __init__(self, expression: str, value: Value, timeout: float) -> None:
-        self.expression = expression
-        self.path, self.budget = compile_jsonpath(expression, timeout)
-        self.condition = ValueCondition(value, f"jsonpath.{expression}", timeout)
-
-    def difference(self, subject: MatchSubject) -> Difference | None:
-        field = f"jsonpath {self.expression}"
-        document = json_of(subject)
-        if document is NOT_JSON_BODY:
-            return Difference(field, self.condition.description, NOT_JSON)
-        self.budget.start()
-        try:
-            found = self.path.match(document)
-        except GaveUp as error:
-            return gave_up_difference(field, error, "filter")
-        except (RecursionError, jsonpath.JSONPathError):
-            return Difference(field, self.condition.description, TOO_DEEP)
-        actual: object = MISSING if found is None else found.obj
-        problem = self.condition.problem(actual)
-        if problem is None:
-            return None
-        return Difference(field, problem, _cut(shown(actual)))
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= SHOWN_LIMIT else text[:SHOWN_LIMIT] + "..."
-
-
-# -- json_schema -------------------------------------------------------------------------------
-
-
-def _no_retrieval(uri: str) -> Any:
-    raise NoSuchResource(uri)
-
-
-_OFFLINE: Final = Registry(retrieve=_no_retrieval)  # type: ignore[call-arg]
-"""References resolve within the schema (and the drafts' meta-schemas) only: nothing is
-ever fetched, from the network or the disk."""
-
-
-def _strings_under(schema: object, key: str) -> Iterator[str]:
-    """Every string given for ``key`` anywhere in a schema (a superset of keywords)."""
-    if isinstance(schema, dict):
-        for name, value in schema.items():
-            if name == key and isinstance(value, str):
-                yield value
-            else:
-                yield from _strings_under(value, key)
-    elif isinstance(schema, list):
-        for item in schema:
-            yield from _strings_under(item, key)
-
-
-def _keys_under(schema: object, key: str) -> Iterator[str]:
-    """The property names of every ``key`` object (``patternProperties``) in a schema."""
-    if isinstance(schema, dict):
-        for name, value in schema.items():
-            if name == key and isinstance(value, Mapping):
-                yield from (k for k in value if isinstance(k, str))
-            yield from _keys_under(value, key)
-    elif isinstance(schema, list):
-        for item in schema:
-            yield from _keys_under(item, key)
-
-
-def _validator_class(
-    schema: Mapping[str, Any], patterns: dict[str, Pattern], budget: RegexBudget
-) -> type[Validator]:
-    """The draft ``$schema`` names (2020-12 by default), with ``pattern`` time-limited
-    (``patterns``: the schema's regexes, compiled, by source)."""
-    draft = validators.validator_for(schema, default=None)  # type: ignore[arg-type]
-    if draft is None:
-        if "$schema" in schema:
-            raise InvalidInput(
-                f"json_schema: unknown $schema {schema['$schema']!r}: use a JSON Schema "
-                "draft (4, 6, 7, 2019-09 or 2020-12), or leave $schema out for 2020-12",
-                field="json_schema",
-            )
-        draft = validators.Draft202012Validator
-
-    def pattern(validator: Validator, source: str, instance: object, _: object) -> Any:
-        if not isinstance(instance, str):
-            return
-        compiled = patterns.get(source)
-        if compiled is None:
-            compiled = patterns[source] = Pattern(source, "json_schema", budget.timeout)
-        if not budget.run(compiled.search, compiled, instance):
-            yield schema_exceptions.ValidationError(f"{instance!r} does not match {source!r}")
-
-    extended: type[Validator] = validators.extend(draft, {"pattern": pattern})  # type: ignore[no-untyped-call]
-    return extended
-
-
-def compile_schema(schema: dict[str, Any], budget: RegexBudget) -> Validator:
-    """A validator of ``schema``, checked against its draft's meta-schema; InvalidInput
-    naming ``json_schema`` for a schema that is invalid, fetches references or whose
-    regexes cannot be bounded in time."""
-    patterns: dict[str, Pattern] = {}
-    cls = _validator_class(schema, patterns, budget)
-    try:
-        cls.check_schema(schema)
-    except schema_exceptions.SchemaError as error:
-        where = "/".join(str(part) for part in error.absolute_path) or "the schema"
-        raise InvalidInput(
-            f"json_schema: invalid schema at {where}: {error.message}", field="json_schema"
-        ) from None
-    for reference in _strings_under(schema, "$ref"):
-        if urlsplit(reference).scheme in ("http", "https", "file", "ftp"):
-            raise InvalidInput(
-                f"json_schema: $ref {reference!r} would be fetched: the server fetches "
-                "nothing; put the schema it names under $defs and refer to it there",
-                field="json_schema",
-            )
-    for source in _keys_under(schema, "patternProperties"):
-        try:
-            parsed = _patterns.sre_parse.parse(source)  # type: ignore[attr-defined]
-        except re.error as error:
-            raise InvalidInput(
-                f"json_schema: invalid patternProperties regex {source!r}: {error}",
-                field="json_schema",
-            ) from None
-        if not _patterns.linear(parsed):
-            raise InvalidInput(
-                f"json_schema: the patternProperties regex {source!r} could take unbounded "
-                "time: use a simpler one, or propertyNames with a pattern (time-limited)",
-                field="json_schema",
-            )
-    for source in _strings_under(schema, "pattern"):
-        with contextlib.suppress(InvalidInput):  # a value that is no keyword's ("const")
-            patterns[source] = Pattern(source, "json_schema", budget.timeout)
-    return cls(schema, registry=_OFFLINE)
-
-
-class JsonSchemaMatcher:
-    """The body parsed as JSON is valid against a JSON Schema (`jsonschema`_; the draft
-    its ``$schema`` names, 2020-12 by default; ``format`` is an annotation only).
-
-    .. _jsonschema: https://python-jsonschema.readthedocs.io/
-    """
-
-    __slots__ = ("budget", "validator")
-
-    def __init__(self, schema: dict[str, Any], timeout: float) -> None:
-        self.budget = RegexBudget(timeout)
-        self.validator = compile_schema(schema, self.budget)
-
-    def difference(self, subject: MatchSubject) -> Difference | None:
-        document = json_of(subject)
-        if document is NOT_JSON_BODY:
-            return Difference("json schema", "a JSON body valid against the schema", NOT_JSON)
-        self.budget.start()
-        try:
-            errors = self.validator.iter_errors(document)  # type: ignore[arg-type]
-            error = schema_exceptions.best_match(errors)
-        except GaveUp as gave_up:
-            return gave_up_difference("json schema", gave_up, "schema")
-        except RecursionError:
-            return Difference("json schema", "a JSON body valid against the schema", TOO_DEEP)
-        except Unresolvable as unresolved:
-            return Difference(
-                "json schema", f"a schema whose references resolve ({unresolved})", "(not checked)"
-            )
-        if error is None:
-            return None
-        path = "$" + "".join(
-            f"[{part}]" if isinstance(part, int) else member_path("", part)
-            for part in error.absolute_path
-        )
-        return Difference(
-            "json schema", _cut(error.message), f"{path}: {shown_json(error.instance)}"
-        )
