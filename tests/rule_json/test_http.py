@@ -137,3 +137,22 @@ def test_bad_json_rules_are_a_400_naming_the_field(
     assert message in error["message"]
     assert "\n" not in error["message"]
     assert admin.get(f"/preset/{mock_id}").json() == []  # nothing was added
+
+
+def test_count_and_history_filters_take_the_json_fields(admin: httpx.Client, mock_id: str) -> None:
+    for body in ({"sku": "A1", "qty": 1}, {"sku": "A1", "qty": 3}, {"sku": "B2"}):
+        post(admin, mock_id, body)
+    admin.post(f"/mockhttp/{mock_id}/orders", content=b"not json")
+
+    def count(**rule: object) -> int:
+        response = admin.post(f"/count/{mock_id}", json=rule)
+        assert response.status_code == 200, response.text
+        return int(response.json()["count"])
+
+    assert count(json={"sku": "A1"}, json_ignore_extra=True) == 2
+    assert count(jsonpath={"$.qty": {"gt": 2}}) == 1
+    assert count(json_schema={"required": ["qty"]}) == 2
+    assert count(json={"sku": "B2"}) == 1
+    refused = admin.post(f"/count/{mock_id}", json={"jsonpath": {"$[": 1}})
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "jsonpath"
