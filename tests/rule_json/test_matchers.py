@@ -374,3 +374,12 @@ def test_the_jsonpath_and_schema_libraries_load_only_for_rules_that_use_them() -
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.splitlines() == ["[]", "['jsonpath', 'jsonschema']"]
+
+
+def test_a_schema_nested_too_deeply_to_check_is_refused() -> None:
+    schema: dict[str, Any] = {"type": "object"}
+    for _ in range(400):
+        schema = {"properties": {"a": schema}}
+    with pytest.raises(InvalidInput, match="nested too deeply") as refused:
+        compiled({"json_schema": schema})
+    assert refused.value.field == "json_schema"

@@ -99,6 +99,15 @@ def compile_schema(schema: dict[str, Any], budget: RegexBudget) -> Validator:
     """A validator of ``schema``, checked against its draft's meta-schema; InvalidInput
     naming ``json_schema`` for a schema that is invalid, fetches references or whose
     regexes cannot be bounded in time."""
+    try:
+        return _compile_schema(schema, budget)
+    except RecursionError:
+        raise InvalidInput(
+            "json_schema: the schema is nested too deeply to check", field="json_schema"
+        ) from None
+
+
+def _compile_schema(schema: dict[str, Any], budget: RegexBudget) -> Validator:
     patterns: dict[str, Pattern] = {}
     cls = _validator_class(schema, patterns, budget)
     try:
@@ -162,7 +171,9 @@ class JsonSchemaMatcher:
             return Difference("json schema", "a JSON body valid against the schema", TOO_DEEP)
         except Unresolvable as unresolved:
             return Difference(
-                "json schema", f"a schema whose references resolve ({unresolved})", "(not checked)"
+                "json schema",
+                cut(f"a schema whose references resolve ({unresolved})"),
+                "(not checked)",
             )
         if error is None:
             return None
