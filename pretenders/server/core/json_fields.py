@@ -25,14 +25,12 @@ from typing import Any, Final
 import msgspec
 
 from pretenders.server.core.errors import InvalidInput
-from pretenders.server.core.matching import Matcher, MatchSubject
+from pretenders.server.core.matching import NOT_JSON, TOO_DEEP, Matcher, MatchSubject
 from pretenders.server.core.patterns import GaveUp, Pattern, milliseconds
 from pretenders.server.core.records import Difference, RequestRecord
 from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.values import MISSING
 
-NOT_JSON: Final = "(a body that is not JSON)"
-TOO_DEEP: Final = "(JSON too deep or too large to compare)"
 SHOWN_LIMIT: Final = 200
 """Characters of a JSON value a near miss keeps (records stay small)."""
 

@@ -10,15 +10,13 @@ from jsonpath.function_extensions import ExpressionType, FilterFunction
 
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.json_fields import (
-    NOT_JSON,
     NOT_JSON_BODY,
-    TOO_DEEP,
     RegexBudget,
     cut,
     gave_up_difference,
     json_of,
 )
-from pretenders.server.core.matching import MatchSubject
+from pretenders.server.core.matching import NOT_JSON, TOO_DEEP, MatchSubject
 from pretenders.server.core.patterns import GaveUp, Pattern
 from pretenders.server.core.records import Difference
 from pretenders.server.core.rule_spec import Value

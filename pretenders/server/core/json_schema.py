@@ -18,9 +18,7 @@ from referencing.exceptions import NoSuchResource, Unresolvable
 from pretenders.server.core import patterns as _patterns
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.json_fields import (
-    NOT_JSON,
     NOT_JSON_BODY,
-    TOO_DEEP,
     RegexBudget,
     cut,
     gave_up_difference,
@@ -28,7 +26,7 @@ from pretenders.server.core.json_fields import (
     member_path,
     shown_json,
 )
-from pretenders.server.core.matching import MatchSubject
+from pretenders.server.core.matching import NOT_JSON, TOO_DEEP, MatchSubject
 from pretenders.server.core.patterns import GaveUp, Pattern
 from pretenders.server.core.records import Difference
 

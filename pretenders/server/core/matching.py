@@ -20,7 +20,19 @@ from pretenders.server.core.rule_spec import RuleSpec
 ABSENT = "(absent)"
 NOT_TEXT = "(a body that is not UTF-8 text)"
 NO_FORM = "(no form could be read from the body)"
-DESCRIPTIONS = frozenset({ABSENT, NOT_TEXT, NO_FORM})
+NOT_JSON = "(a body that is not JSON)"
+TOO_DEEP = "(JSON too deep or too large to compare)"
+NOT_MULTIPART = "(not a multipart body)"
+NOT_XML = "(a body that is not well-formed XML"
+"""The start of what a near miss says of a body that is not XML (the reason follows)."""
+DESCRIPTIONS = frozenset({ABSENT, NOT_TEXT, NO_FORM, NOT_JSON, TOO_DEEP, NOT_MULTIPART})
+
+
+def is_description(actual: str) -> bool:
+    """Whether a difference's ``actual`` describes what was sent instead of quoting it."""
+    return actual in DESCRIPTIONS or actual.startswith(NOT_XML)
+
+
 """``actual`` values that describe what was sent instead of quoting it."""
 
 

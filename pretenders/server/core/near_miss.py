@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pretenders.server.core.errors import InvalidInput
-from pretenders.server.core.matching import DESCRIPTIONS, MatchSubject
+from pretenders.server.core.matching import MatchSubject, is_description
 from pretenders.server.core.patterns import GaveUp, Pattern, milliseconds
 from pretenders.server.core.presets import Preset
 from pretenders.server.core.records import Difference, NearMiss, RequestRecord, RuleMiss
@@ -214,7 +214,7 @@ def quote(text: str, limit: int = 80) -> str:
 
 
 def _shown(field: str, value: str) -> str:
-    if value in DESCRIPTIONS:
+    if is_description(value):
         return value
     if field == "data":  # already a dict's repr
         return _printable(value, 200)

@@ -17,13 +17,12 @@ from collections.abc import Callable
 import msgspec
 
 from pretenders.server.core.errors import InvalidInput
-from pretenders.server.core.matching import Matcher, MatchSubject
+from pretenders.server.core.matching import NOT_MULTIPART, Matcher, MatchSubject
 from pretenders.server.core.multipart import Part
 from pretenders.server.core.records import Difference
 from pretenders.server.core.rule_spec import PartSpec, RuleSpec, Value, ValueSpec
 from pretenders.server.core.values import MISSING, ValueCondition, shown
 
-NOT_MULTIPART = "(not a multipart body)"
 _PREVIEW = 200
 
 

@@ -16,6 +16,8 @@ from typing import Any, Final
 
 from lxml import etree
 
+from pretenders.server.core.matching import NOT_XML as NOT_XML_TEXT
+
 _local = threading.local()
 _WHERE = re.compile(r" \(<string>, line \d+\)\Z")
 _DECLARATION = re.compile(r"\A\s*<\?xml\s[^>]*\?>")
@@ -62,7 +64,7 @@ class NotXml:
     @property
     def description(self) -> str:
         """What a near miss shows instead of the body."""
-        return f"(a body that is not well-formed XML: {self.reason})"
+        return f"{NOT_XML_TEXT}: {self.reason})"
 
 
 NOT_XML: Final = NotXml("empty")
