@@ -13,6 +13,7 @@ from typing import Any
 
 from pretenders.client import _report
 from pretenders.client._admin import Call, Operation, Response, check, error_message
+from pretenders.client._rules import rule_wire
 from pretenders.client.models import HistoryStats, RecordedRequest, SMTPMessage
 from pretenders.common.exceptions import (
     ConfigurationError,
@@ -31,17 +32,14 @@ WAIT_MARGIN = 10.0
 
 def rule_payload(
     rule: str,
-    headers: Mapping[str, str] | None,
+    headers: Mapping[str, Any] | None,
     body: str | None,
     data: Mapping[str, str] | None,
+    fields: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The request side of a preset, as the admin API takes it."""
-    return {
-        "rule": rule,
-        "headers": dict(headers) if headers else None,
-        "body": body,
-        "data": dict(data) if data else None,
-    }
+    """The request side of a preset (or a count / wait filter), as the admin API takes it:
+    1.4's four fields, then the rule keywords given (see ``_rules.RuleKeywords``)."""
+    return rule_wire(rule, headers, body, data, fields or {})
 
 
 # Any mock
@@ -125,6 +123,7 @@ def add_preset(
     headers: Mapping[str, str] | None,
     times: Any,
     after: float,
+    priority: int | None = None,
 ) -> Operation[None]:
     raw = body.encode("utf-8") if isinstance(body, str) else body
     preset = {
@@ -135,6 +134,8 @@ def add_preset(
         "times": times,
         "after": after,
     }
+    if priority is not None:  # left out otherwise: the 1.4 payload, as 1.4 sent it
+        preset["priority"] = priority
     _preset_added((yield Call("POST", f"/preset/{mock_id}", json=preset)))
 
 

@@ -21,8 +21,10 @@ def describe_rule(
     headers: Mapping[str, str] | None = None,
     body: str | None = None,
     data: Mapping[str, str] | None = None,
+    **fields: Any,
 ) -> str:
-    """``rule "POST /orders" with body ".*qty"``."""
+    """``rule "POST /orders" with body ".*qty"``, then the newer fields given
+    (``with query {'page': '2'}``)."""
     parts = [f"rule {_quote(rule)}" if rule else "any method and path"]
     if headers:
         parts.append(f"headers {dict(headers)!r}")
@@ -30,7 +32,14 @@ def describe_rule(
         parts.append(f"form data {dict(data)!r}")
     elif body:
         parts.append(f"body {_quote(body)}")
+    parts.extend(_newer_fields(fields))
     return " with ".join(parts)
+
+
+def _newer_fields(rule: Mapping[str, Any]) -> list[str]:
+    """``path '/users/{id}'``, ``query {...}``... for the rule fields past 1.4's."""
+    old = {"rule", "headers", "body", "data"}
+    return [f"{name} {value!r}" for name, value in rule.items() if name not in old]
 
 
 def describe_request(request: RecordedRequest) -> str:
@@ -76,6 +85,7 @@ def describe_preset(preset: Mapping[str, Any]) -> str:
     rule = preset.get("rule") or {}
     label = _quote(rule.get("rule") or "") if rule.get("rule") else "(any method and path)"
     extras = [f"{name} {rule[name]!r}" for name in ("headers", "body", "data") if rule.get(name)]
+    extras.extend(_newer_fields(rule))
     if extras:
         label += " with " + ", ".join(extras)
     times = preset.get("times")

@@ -15,16 +15,22 @@ A mock is created on the server when the ``async with`` block starts (or by
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pretenders.client import MockFacts
 from pretenders.client import _operations as ops
 from pretenders.client._admin import AsyncAdminConnection, Operation, token_or_default
 from pretenders.client.http import HttpMockFacts
+from pretenders.client.matchers import ValueLike
 from pretenders.client.models import HistoryStats, RecordedRequest, SMTPMessage
 from pretenders.client.smtp import SmtpMockFacts
 from pretenders.common.constants import Forever
 from pretenders.common.pretender import PretenderModel
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from pretenders.client._rules import RuleKeywords
 
 __all__ = ["AsyncHTTPMock", "AsyncSMTPMock", "AsyncSmtpStage"]
 
@@ -118,10 +124,15 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
         headers: Mapping[str, str] | None = None,
         times: int | Forever = 1,
         after: float = 0,
+        *,
+        priority: int | None = None,
     ) -> AsyncHTTPMock:
-        """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late."""
+        """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late,
+        tried in ``priority`` order (see ``HTTPMock.reply``)."""
         mock_id = self.pretend_access_point_id
-        await self._run(ops.add_preset(mock_id, self.rule, body, status, headers, times, after))
+        await self._run(
+            ops.add_preset(mock_id, self.rule, body, status, headers, times, after, priority)
+        )
         return self
 
     @overload
@@ -141,13 +152,14 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
     async def count(
         self,
         rule: str = "",
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, ValueLike] | None = None,
         body: str | None = None,
         data: Mapping[str, str] | None = None,
+        **fields: Unpack[RuleKeywords],
     ) -> int:
         """How many recorded requests match, in the preset rule language (kept ones only:
         a ``HistoryLimitWarning`` says when the server dropped older ones)."""
-        payload = ops.rule_payload(rule, headers, body, data)
+        payload = ops.rule_payload(rule, headers, body, data, fields)
         found, dropped = await self._run(ops.count(self.pretend_access_point_id, payload))
         ops.warn_dropped("count()", dropped)
         return found
@@ -164,13 +176,14 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
         self,
         rule: str = "",
         times: int | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, ValueLike] | None = None,
         body: str | None = None,
         data: Mapping[str, str] | None = None,
+        **fields: Unpack[RuleKeywords],
     ) -> None:
         """Fail unless ``times`` recorded requests match (None: at least one); an exact
         ``times`` fails once the server's history limit dropped records."""
-        payload = ops.rule_payload(rule, headers, body, data)
+        payload = ops.rule_payload(rule, headers, body, data, fields)
         await self._run(ops.assert_called(self.pretend_access_point_id, payload, times))
 
     async def assert_no_unmatched(self) -> None:
@@ -187,12 +200,13 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
         rule: str = "",
         count: int = 1,
         timeout: float = 5,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, ValueLike] | None = None,
         body: str | None = None,
         data: Mapping[str, str] | None = None,
+        **fields: Unpack[RuleKeywords],
     ) -> list[RecordedRequest]:
         """Wait until ``count`` recorded requests match; ``WaitTimeout`` after ``timeout`` s."""
-        payload = ops.rule_payload(rule, headers, body, data)
+        payload = ops.rule_payload(rule, headers, body, data, fields)
         mock_id = self.pretend_access_point_id
         return await self._run(ops.wait_for_request(mock_id, payload, count, timeout))
 

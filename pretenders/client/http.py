@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pretenders.client import BossClient, MockFacts
 from pretenders.client import _operations as ops
+from pretenders.client.matchers import ValueLike
 from pretenders.client.models import (
     Difference,
     HeaderDict,
@@ -16,6 +17,11 @@ from pretenders.client.models import (
     RecordedRequest,
 )
 from pretenders.common.constants import Forever
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from pretenders.client._rules import RuleKeywords
 
 __all__ = [
     "Difference",
@@ -51,19 +57,30 @@ class HttpMockFacts(MockFacts):
     def when(
         self: Bound,
         rule: str = "",
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, ValueLike] | None = None,
         body: str | None = None,
         data: Mapping[str, str] | None = None,
+        **fields: Unpack[RuleKeywords],
     ) -> Bound:
         """A copy of this mock whose next ``reply`` applies to matching requests only.
 
-        ``rule`` is a regex matched at the start of ``"METHOD /path?query"``;
-        ``headers`` must all be sent with these values; ``body`` is a regex matched at
+        ``rule`` is a regex matched at the start of ``"METHOD /path?query"`` (always a
+        regex, as in 1.4: a path template goes in ``path=``); ``headers`` must all be
+        sent with these values (or match these matchers); ``body`` is a regex matched at
         the start of the body; ``data`` is a dict of form fields the posted form must
         equal (it replaces ``body``).
+
+        Keywords add conditions, all of which must hold: ``method``, ``path`` (a template,
+        ``/users/{id}``), ``path_params``, ``query``, ``cookies``, ``json`` (with
+        ``json_partial``, ``json_any_order``), ``jsonpath``, ``json_schema``, ``xml``,
+        ``xpath`` (with ``namespaces``), ``parts``, and ``all_of`` / ``any_of`` / ``not_``
+        over nested rules (``matchers.rule(...)``). Values are plain (equal to it) or
+        matchers from :mod:`pretenders.client.matchers`. Example::
+
+            mock.when(method="GET", path="/users/{id}", query={"page": "2"}).reply("Ann")
         """
         bound = copy.copy(self)
-        bound.rule = ops.rule_payload(rule, headers, body, data)
+        bound.rule = ops.rule_payload(rule, headers, body, data, fields)
         return bound
 
 
@@ -99,10 +116,16 @@ class HTTPMock(HttpMockFacts, BossClient):
         headers: Mapping[str, str] | None = None,
         times: int | Forever = 1,
         after: float = 0,
+        *,
+        priority: int | None = None,
     ) -> HTTPMock:
-        """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late."""
+        """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late.
+
+        ``priority``: tried before the presets of a larger number (1 first), and before
+        every preset without one; ties, and presets without one, keep "first added, first
+        tried"."""
         mock_id = self.pretend_access_point_id
-        self._run(ops.add_preset(mock_id, self.rule, body, status, headers, times, after))
+        self._run(ops.add_preset(mock_id, self.rule, body, status, headers, times, after, priority))
         return self
 
     @overload
@@ -122,16 +145,18 @@ class HTTPMock(HttpMockFacts, BossClient):
     def count(
         self,
         rule: str = "",
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, ValueLike] | None = None,
         body: str | None = None,
         data: Mapping[str, str] | None = None,
+        **fields: Unpack[RuleKeywords],
     ) -> int:
-        """How many recorded requests match, in the preset rule language (see ``when``).
+        """How many recorded requests match, in the preset rule language (``when``'s
+        arguments and keywords).
 
         Only the records the server kept count: a ``HistoryLimitWarning`` says when its
         ``--history-limit`` dropped older ones.
         """
-        payload = ops.rule_payload(rule, headers, body, data)
+        payload = ops.rule_payload(rule, headers, body, data, fields)
         found, dropped = self._run(ops.count(self.pretend_access_point_id, payload))
         ops.warn_dropped("count()", dropped)
         return found
@@ -151,9 +176,10 @@ class HTTPMock(HttpMockFacts, BossClient):
         self,
         rule: str = "",
         times: int | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, ValueLike] | None = None,
         body: str | None = None,
         data: Mapping[str, str] | None = None,
+        **fields: Unpack[RuleKeywords],
     ) -> None:
         """Fail unless ``times`` recorded requests match (None: at least one).
 
@@ -161,7 +187,7 @@ class HTTPMock(HttpMockFacts, BossClient):
         requests no preset matched. Once the server's ``--history-limit`` dropped records,
         an exact ``times`` cannot be proven, and fails saying so.
         """
-        payload = ops.rule_payload(rule, headers, body, data)
+        payload = ops.rule_payload(rule, headers, body, data, fields)
         self._run(ops.assert_called(self.pretend_access_point_id, payload, times))
 
     def assert_no_unmatched(self) -> None:
@@ -178,16 +204,17 @@ class HTTPMock(HttpMockFacts, BossClient):
         rule: str = "",
         count: int = 1,
         timeout: float = 5,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, ValueLike] | None = None,
         body: str | None = None,
         data: Mapping[str, str] | None = None,
+        **fields: Unpack[RuleKeywords],
     ) -> list[RecordedRequest]:
         """Block until ``count`` recorded requests match (those already there count too),
         and return them all; raise ``WaitTimeout`` after ``timeout`` seconds (at most 300).
 
         The server holds the call open, so this returns as soon as the request arrives.
         """
-        payload = ops.rule_payload(rule, headers, body, data)
+        payload = ops.rule_payload(rule, headers, body, data, fields)
         return self._run(
             ops.wait_for_request(self.pretend_access_point_id, payload, count, timeout)
         )
