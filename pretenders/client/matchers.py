@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Part",
     "Rule",
+    "ValueLike",
     "ValueMatcher",
     "absent",
     "all_of",

@@ -43,7 +43,8 @@ class Difference:
     """One part of a request that did not match a preset."""
 
     field: str
-    """``rule``, ``header <Name>``, ``body`` or ``data``."""
+    """``rule``, ``header <Name>``, ``body`` or ``data``; for the newer fields ``method``,
+    ``path``, ``query <name>``, ``cookie <name>``, ``json``... (see docs/matching.md)."""
     expected: str
     actual: str
 
@@ -55,7 +56,8 @@ class NearMiss:
     preset: int
     """The preset's id."""
     rule: dict[str, Any]
-    """The preset's rule: ``{"rule", "headers", "body", "data"}``."""
+    """The preset's rule: ``{"rule", "headers", "body", "data"}`` and the newer fields it
+    sets (``path``, ``query``...)."""
     times: int | str
     """The preset's uses left when the request came (or ``"FOREVER"``)."""
     differences: list[Difference]
