@@ -1,10 +1,5 @@
 """One case per rule field: the client's ``when(...)`` arguments, a request that matches,
-a near miss, and the field the near miss names (its ``Difference.field`` starts so).
-
-Cases of the JSON, XML and multipart fields are marked ``awaits(...)``: they are expected
-to fail (strictly) while the server's matchers of those fields are still the empty stubs
-(``compile_fields`` returning nothing), and run as plain tests once they are there.
-"""
+a near miss, and the field the near miss names (its ``Difference.field`` starts so)."""
 
 from __future__ import annotations
 
@@ -14,8 +9,6 @@ from typing import Any
 import pytest
 
 from pretenders.client import matchers as m
-from pretenders.server.core import json_fields, part_fields, xml_fields
-from pretenders.server.core.rule_spec import PartSpec, RuleSpec
 
 
 @dataclass(frozen=True)
@@ -35,26 +28,6 @@ class Case:
     hit: Request
     miss: Request
     field: str
-
-
-def _stub(module: Any, spec: RuleSpec) -> bool:
-    """Whether the server's module still compiles no matcher for a field it should."""
-    try:
-        return not module.compile_fields(spec, 1.0)
-    except Exception:  # it compiles the field, and refuses this use of it: not a stub
-        return False
-
-
-JSON_PENDING = _stub(json_fields, RuleSpec(json={"a": 1}))
-XML_PENDING = _stub(xml_fields, RuleSpec(xml="<a/>"))
-PARTS_PENDING = _stub(part_fields, RuleSpec(parts=[PartSpec(name="a")]))
-
-
-def awaits(pending: bool, fields: str) -> pytest.MarkDecorator:
-    """Expected to fail while the server does not match ``fields`` yet."""
-    return pytest.mark.xfail(
-        pending, reason=f"the server's {fields} matchers are not there yet", strict=True
-    )
 
 
 def _get(path: str, **options: Any) -> Request:
@@ -235,7 +208,7 @@ JSON = [
         },
         _post("/things", json={"id": 1}),
         _post("/things", json={"id": "one"}),
-        "json_schema",
+        "json schema",
     ),
 ]
 
@@ -288,7 +261,5 @@ PARTS = [
 
 CASES = [
     *(pytest.param(case, id=case.name) for case in PLAIN),
-    *(pytest.param(case, id=case.name, marks=awaits(JSON_PENDING, "JSON")) for case in JSON),
-    *(pytest.param(case, id=case.name, marks=awaits(XML_PENDING, "XML")) for case in XML),
-    *(pytest.param(case, id=case.name, marks=awaits(PARTS_PENDING, "multipart")) for case in PARTS),
+    *(pytest.param(case, id=case.name) for case in (*JSON, *XML, *PARTS)),
 ]

@@ -37,8 +37,8 @@ def test_match_and_near_miss(server: EmbeddedServer, case: Case) -> None:
                 fields = [d.field for d in unmatched.near_misses[0].differences]
                 assert any(name.startswith(case.field) for name in fields), fields
                 assert await mock.count(*case.args, **case.keywords) == 1
-                await mock.assert_called(*case.args, times=1, **case.keywords)
-                waited = await mock.wait_for_request(*case.args, timeout=1, **case.keywords)
+                await mock.assert_called(*case.args, **{"times": 1, **case.keywords})
+                waited = await mock.wait_for_request(*case.args, **{"timeout": 1, **case.keywords})
                 assert len(waited) == 1
             finally:
                 await mock.delete_mock()

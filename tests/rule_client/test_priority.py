@@ -4,7 +4,6 @@ before those added earlier without one (or with a larger number)."""
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Callable
 
 import httpx
@@ -13,19 +12,9 @@ import pytest
 from pretenders.client.aio import AsyncHTTPMock
 from pretenders.client.http import HTTPMock
 from pretenders.common.constants import FOREVER
-from pretenders.server import mocks
-from pretenders.server.core import presets
 from pretenders.server.embedded import EmbeddedServer
 
-pytestmark = [
-    pytest.mark.deployments,
-    # The wire takes "priority"; these run as plain tests once the server orders by it.
-    pytest.mark.xfail(
-        not any("priority" in inspect.getsource(module) for module in (mocks, presets)),
-        reason="the server does not order presets by priority yet",
-        strict=True,
-    ),
-]
+pytestmark = pytest.mark.deployments
 
 
 def test_priority_goes_first(make_mock: Callable[..., HTTPMock]) -> None:

@@ -38,8 +38,8 @@ def test_match_and_near_miss(make_mock: MakeMock, case: Case) -> None:
     fields = [d.field for d in unmatched.near_misses[0].differences]
     assert any(name.startswith(case.field) for name in fields), fields
     assert mock.count(*case.args, **case.keywords) == 1
-    mock.assert_called(*case.args, times=1, **case.keywords)
-    assert len(mock.wait_for_request(*case.args, timeout=1, **case.keywords)) == 1
+    mock.assert_called(*case.args, **{"times": 1, **case.keywords})
+    assert len(mock.wait_for_request(*case.args, **{"timeout": 1, **case.keywords})) == 1
 
 
 def test_a_rule_string_stays_a_1_4_regex_and_path_takes_templates(make_mock: MakeMock) -> None:

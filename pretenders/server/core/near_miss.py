@@ -20,6 +20,7 @@ from pretenders.server.core.matching import MatchSubject, is_description
 from pretenders.server.core.patterns import GaveUp, Pattern, milliseconds
 from pretenders.server.core.presets import Preset
 from pretenders.server.core.records import Difference, NearMiss, RequestRecord, RuleMiss
+from pretenders.server.core.rule_spec import RuleSpec
 
 CLOSEST = 3
 """How many near misses an unmatched request keeps."""
@@ -184,9 +185,20 @@ def explain_miss(
 
 def describe_near_miss(miss: NearMiss) -> str:
     """``preset 0 "GET /x" (times left 1): header X-Token: expected "abc", got "abd"``."""
-    rule = quote(miss.rule.rule) if miss.rule.rule else "(any method and path)"
+    spec = miss.rule
+    named = spec.rule or spec.method or spec.path
+    rule = quote(rule_label(spec)) if named else rule_label(spec)
     reasons = "; ".join(describe_difference(d, miss.rule_miss) for d in miss.differences)
     return f"preset {miss.preset_id} {rule} (times left {miss.times_left}): {reasons}"
+
+
+def rule_label(rule: RuleSpec) -> str:
+    """How a near miss names a preset's rule: its 1.4 regex, or its method and path."""
+    if rule.rule:
+        return rule.rule
+    if rule.method or rule.path:
+        return f"{rule.method or 'any method'} {rule.path or 'any path'}"
+    return "(any method and path)"
 
 
 def describe_difference(difference: Difference, rule_miss: RuleMiss | None = None) -> str:
