@@ -100,8 +100,13 @@ class PresetIndex(Generic[P]):
                 found.append(bucket)
         if len(found) == 1:
             return iter(found[0])
+        if sum(map(len, found)) <= _SORT_AT_MOST:  # a few: sorting beats merging lazily
+            return iter(sorted([preset for bucket in found for preset in bucket], key=_in_order))
         # Callers stop at the first match before changing any bucket, so no copies.
         return heapq.merge(*found, key=_in_order)
+
+
+_SORT_AT_MOST = 32
 
 
 def _in_order(preset: Indexed) -> tuple[int, int]:
