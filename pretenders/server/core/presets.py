@@ -16,6 +16,7 @@ from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.patterns import Pattern
 from pretenders.server.core.preset_index import PresetIndex
 from pretenders.server.core.records import Headers
+from pretenders.server.core.reply_spec import ReplySpec
 
 Times = int | Forever
 """How many more requests a preset will serve: a positive count, or FOREVER."""
@@ -76,6 +77,21 @@ class Reply:
             sent = (*sent, ("Content-Type", DEFAULT_CONTENT_TYPE))
         object.__setattr__(self, "sent_headers", sent + SANDBOX)  # frozen: set once, here
         object.__setattr__(self, "response_headers", CIMultiDict(self.sent_headers))
+
+    @classmethod
+    def from_spec(cls, spec: ReplySpec) -> Reply:
+        """The reply a :class:`ReplySpec` describes, checked (InvalidInput names the field)."""
+        return cls(status=spec.status, headers=spec.headers, body=spec.body, after=spec.after)
+
+    @property
+    def spec(self) -> ReplySpec:
+        """This reply as data, as the wire and the stores carry it."""
+        return ReplySpec(
+            status=self.status,
+            headers=tuple((str(name), value) for name, value in self.headers),
+            body=self.body,
+            after=self.after,
+        )
 
 
 MAX_AFTER = 3600.0

@@ -53,7 +53,7 @@ from pretenders.server.core.presets import (
     check_priority,
     check_times,
 )
-from pretenders.server.core.records import Headers, MailRecord, RequestRecord
+from pretenders.server.core.records import MailRecord, RequestRecord
 from pretenders.server.core.registry import (
     Mock,
     Protocol,
@@ -62,6 +62,7 @@ from pretenders.server.core.registry import (
     check_name,
     check_timeout,
 )
+from pretenders.server.core.reply_spec import ReplySpec
 from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpPreset, SmtpReply
 from pretenders.server.core.store import RecordObserver, RemovedObserver, Served, Store
@@ -90,10 +91,7 @@ class StoredPreset(msgspec.Struct, array_like=True):
     """An HTTP preset as Redis keeps it."""
 
     rule: RuleSpec
-    status: int
-    headers: Headers
-    body: bytes
-    after: float
+    reply: ReplySpec
     priority: int | None = None
 
 
@@ -515,7 +513,7 @@ class RedisStore(Store):
             )
         stored = _decode_preset(blob)
         rule = MatchRule.of(stored.rule, self.regex_timeout)
-        http_reply = Reply(stored.status, stored.headers, stored.body, stored.after)
+        http_reply = Reply.from_spec(stored.reply)
         return Preset(pid, rule, http_reply, FOREVER, len(blob), stored.priority)
 
     async def _add(self, mock: Mock, blob: bytes, times: object) -> int:
@@ -558,7 +556,7 @@ class RedisStore(Store):
     ) -> Preset:
         check_priority(priority)
         blob = _encode(
-            StoredPreset(rule.spec, reply.status, reply.headers, reply.body, reply.after, priority)
+            StoredPreset(rule.spec, reply.spec, priority)
         )
         pid = await self._add(mock, blob, times)
         return Preset(pid, rule, reply, times, len(blob), priority)

@@ -17,6 +17,7 @@ from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.presets import Reply
 from pretenders.server.core.registry import Timeout
+from pretenders.server.core.reply_spec import ReplySpec
 from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpReply, check_stage
 from pretenders.server.wire.text import field_of_error
@@ -77,18 +78,23 @@ RuleIn = RuleSpec
 """The request side of a preset: the rule language's one model, as it is."""
 
 
-class PresetIn(msgspec.Struct, forbid_unknown_fields=True):
-    """``POST /preset/<id>``: a canned reply. ``rule`` may also be the bare rule string."""
+class ReplyIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """What a preset answers: the reply fields of ``POST /preset/<id>``."""
 
-    rule: str | RuleIn | None = ""
     status: int = 200
     headers: dict[str, ScalarValue] | None = None
     body: str = ""
     """The reply body, base64-encoded."""
-    times: int | str = 1
-    """A positive count, or ``"FOREVER"``."""
     after: float = 0.0
     """Seconds to wait before answering, at most 3600; a client that leaves cancels it."""
+
+
+class PresetIn(ReplyIn, forbid_unknown_fields=True, kw_only=True):
+    """``POST /preset/<id>``: a canned reply. ``rule`` may also be the bare rule string."""
+
+    rule: str | RuleIn | None = ""
+    times: int | str = 1
+    """A positive count, or ``"FOREVER"``."""
     priority: int | None = None
     """Tried before presets of a larger number (1 first); presets without one come after
     every preset with one. Ties: first added, first tried."""
@@ -147,14 +153,19 @@ def match_rule_of(rule: str | RuleSpec | None, *, timeout: float) -> MatchRule:
     return MatchRule.of(rule, timeout)
 
 
-def reply_of(payload: PresetIn) -> Reply:
-    """The reply of a preset, its headers as given (the default type is added when sent)."""
-    return Reply(
+def reply_spec_of(payload: ReplyIn) -> ReplySpec:
+    """The reply fields as data, base64 decoded (a field at fault is named)."""
+    return ReplySpec(
         status=payload.status,
         headers=tuple(texts(payload.headers).items()),
         body=decode_base64(payload.body, "body"),
         after=payload.after,
     )
+
+
+def reply_of(payload: ReplyIn) -> Reply:
+    """The reply of a preset, its headers as given (the default type is added when sent)."""
+    return Reply.from_spec(reply_spec_of(payload))
 
 
 def smtp_reply_of(payload: SmtpPresetIn) -> SmtpReply:
