@@ -47,6 +47,9 @@ class Served:
     """The mock was deleted or expired before the request could be recorded."""
     gave_up: list[tuple[Preset, Pattern]] = field(default_factory=list)
     """Preset regexes that gave up on this request for the first time here (to log once)."""
+    reply: Reply | None = None
+    """The reply made for this request when the preset's is made per request (templated,
+    or a body file); None: the preset's own reply, as it is."""
 
 
 class Store(abc.ABC):

@@ -209,6 +209,7 @@ class RedisStore(Store):
         self.name = url
         self.settings = settings
         self.regex_timeout = settings.regex_timeout
+        self.reply_options = settings.reply_options()
         self.default_timeout = check_timeout(settings.mock_timeout)
         timeout = settings.store_timeout
         # A blocking pool: past its connections a call waits (up to the timeout) for
@@ -513,7 +514,7 @@ class RedisStore(Store):
             )
         stored = _decode_preset(blob)
         rule = MatchRule.of(stored.rule, self.regex_timeout)
-        http_reply = Reply.from_spec(stored.reply)
+        http_reply = Reply.from_spec(stored.reply, self.reply_options)
         return Preset(pid, rule, http_reply, FOREVER, len(blob), stored.priority)
 
     async def _add(self, mock: Mock, blob: bytes, times: object) -> int:
@@ -555,9 +556,7 @@ class RedisStore(Store):
         priority: int | None = None,
     ) -> Preset:
         check_priority(priority)
-        blob = _encode(
-            StoredPreset(rule.spec, reply.spec, priority)
-        )
+        blob = _encode(StoredPreset(rule.spec, reply.spec, priority))
         pid = await self._add(mock, blob, times)
         return Preset(pid, rule, reply, times, len(blob), priority)
 
@@ -587,7 +586,12 @@ class RedisStore(Store):
             preset = queue.first(subject)
             served = Served(preset)
             if preset is not None:
-                record.status = preset.reply.status
+                maker = preset.reply.maker
+                if maker is not None:
+                    served.reply = maker.answer(subject, preset.rule)
+                    record.status = served.reply.status
+                else:
+                    record.status = preset.reply.status
                 record.preset_id = preset.id
                 record.near_misses = ()
             else:
