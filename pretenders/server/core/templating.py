@@ -163,6 +163,12 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         budget.size(result, "the result of a call")
         return result
 
+    def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
+        # Refused out loud: an empty value would hide the refusal in the reply.
+        raise SecurityError(
+            f"access to attribute {attribute!r} of a {type(obj).__name__!r} is unsafe"
+        )
+
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         wrapped = super().wrap_str_format(value)
         if wrapped is not None and isinstance(getattr(value, "__self__", None), str):
@@ -505,16 +511,20 @@ class RequestView:
         """The rule regex's match: ``groups[0]`` all it matched, ``groups[1]`` its first
         group... (empty when the rule has no regex)."""
         found = self._match()
-        return [] if found is None else [found.group(0), *found.groups()]
+        return [] if found is None else [found[0].group(0), *found[0].groups()]
 
     @property
     def named_groups(self) -> dict[str, str | None]:
         found = self._match()
-        return {} if found is None else dict(found.groupdict())
+        if found is None:
+            return {}
+        match, names = found
+        return {name: match.group(number) for name, number in names.items()}
 
 
 def _rule_match(rule: MatchRule | None, subject: MatchSubject, timeout: float) -> Any:
-    """The 1.4 rule regex matched again, for its groups (bounded like every user regex)."""
+    """The 1.4 rule regex matched again for its groups, bounded like every user regex:
+    (the match, the group numbers by name), or None."""
     if rule is None or not rule.rule:
         return None
     import regex
@@ -525,11 +535,13 @@ def _rule_match(rule: MatchRule | None, subject: MatchSubject, timeout: float) -
         from re import _parser as sre_parse
     else:  # pragma: no cover - Python 3.10
         import sre_parse
+    names = re.compile(rule.rule).groupindex  # the plain source numbers groups alike
     compiled = regex.compile(plain_source(sre_parse.parse(rule.rule)), regex.V0)
     try:
-        return compiled.match(subject.rule_line, timeout=timeout)
+        found = compiled.match(subject.rule_line, timeout=timeout)
     except TimeoutError:
         raise RenderError(f"the rule regex {rule.rule!r} gave up finding its groups") from None
+    return None if found is None else (found, dict(names))
 
 
 class TemplateContext:
