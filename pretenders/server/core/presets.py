@@ -69,16 +69,15 @@ class Reply:
     maker: ReplyMaker | None = field(init=False, repr=False, compare=False)
     """How the reply is made per request; None for a reply sent as it is (most: the mock
     path then pays one attribute check)."""
+    adds_content_type: bool = field(init=False, repr=False, compare=False)
+    """No Content-Type of its own: 1.4's default is sent (for a status with a body)."""
     sent_headers: Headers = field(init=False, repr=False, compare=False)
     response_headers: CIMultiDict[str] = field(init=False, repr=False, compare=False)
     """``sent_headers`` as the multidict a response copies: copying one is cheaper than
     building it from pairs on every request."""
 
     def __post_init__(self) -> None:
-        if not 100 <= self.status <= 999:
-            raise InvalidInput(
-                f"status must be between 100 and 999, got {self.status}", field="status"
-            )
+        check_status(self.status)
         check_after(self.after)
         if self.status_text is not None and not self.template:
             raise InvalidInput(
@@ -92,9 +91,9 @@ class Reply:
             maker = ReplyMaker(self, self.options)
         object.__setattr__(self, "maker", maker)
         sent = self.headers
-        if self.status not in _NO_DEFAULT_TYPE and not any(
-            name.lower() == "content-type" for name, _ in sent
-        ):
+        adds_type = not any(name.lower() == "content-type" for name, _ in sent)
+        object.__setattr__(self, "adds_content_type", adds_type)
+        if self.status not in _NO_DEFAULT_TYPE and adds_type:
             sent = (*sent, ("Content-Type", DEFAULT_CONTENT_TYPE))
         object.__setattr__(self, "sent_headers", sent + SANDBOX)  # frozen: set once, here
         object.__setattr__(self, "response_headers", CIMultiDict(self.sent_headers))
@@ -130,6 +129,13 @@ class Reply:
 MAX_AFTER = 3600.0
 """The longest delay a reply may ask for (``after``), in seconds: an hour outlasts any
 test's timeout, and a longer one can only be a mistake that holds a connection open."""
+
+
+def check_status(status: int) -> int:
+    """``status``, or InvalidInput when it is not from 100 to 999."""
+    if not 100 <= status <= 999:
+        raise InvalidInput(f"status must be between 100 and 999, got {status}", field="status")
+    return status
 
 
 def check_after(after: float) -> None:

@@ -13,6 +13,8 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from multidict import CIMultiDict
+
 from pretenders.server.core.body_files import BodyFileError, FilesRoot, no_files_root
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import MatchRule, MatchSubject
@@ -44,13 +46,16 @@ class ReplyMaker:
 
     __slots__ = ("body", "counter", "file_templates", "headers", "options", "reply", "status")
 
+    headers: list[tuple[str, CompiledTemplate]]
+    """The header values that are templates (the others are sent as given)."""
+
     def __init__(self, reply: Reply, options: ReplyOptions) -> None:
         self.reply = reply
         self.options = options
         self.counter = itertools.count(1).__next__
         """``counter()`` in the templates: 1, 2, 3... for this preset, in this process."""
         self.status: CompiledTemplate | None = None
-        self.headers: list[tuple[str, CompiledTemplate | str]] = []
+        self.headers = []
         self.body: CompiledTemplate | None = None
         self.file_templates: dict[bytes, CompiledTemplate] = {}
         if reply.body_file is not None:
@@ -68,9 +73,8 @@ class ReplyMaker:
         if reply.status_text is not None:
             self.status = compile_template(reply.status_text, "status")
         for name, value in reply.headers:
-            self.headers.append(
-                (name, compile_template(value, f"headers.{name}") if "{" in value else value)
-            )
+            if "{" in value:
+                self.headers.append((name, compile_template(value, f"headers.{name}")))
         if reply.body_file is not None:
             self._file_template(content, "body_file")
         else:
@@ -87,10 +91,8 @@ class ReplyMaker:
             self.file_templates[content] = compiled
         return compiled
 
-    def answer(self, subject: MatchSubject, rule: MatchRule | None) -> Reply:
+    def answer(self, subject: MatchSubject, rule: MatchRule | None) -> MadeReply:
         """The reply to this request; a 500 saying why when it cannot be made."""
-        from pretenders.server.core.presets import Reply
-
         reply = self.reply
         try:
             body = reply.body
@@ -98,15 +100,13 @@ class ReplyMaker:
                 assert self.options.files is not None  # checked when the preset was added
                 body = self.options.files.read(reply.body_file)
             if not reply.template:
-                return Reply(
-                    status=reply.status, headers=reply.headers, body=body, after=reply.after
-                )
+                return MadeReply(reply.status, body, reply.response_headers, reply.after)
             return self._render(subject, rule, body)
         except BodyFileError as error:
             return failed(f"body_file: {error}")
 
-    def _render(self, subject: MatchSubject, rule: MatchRule | None, body: bytes) -> Reply:
-        from pretenders.server.core.presets import Reply
+    def _render(self, subject: MatchSubject, rule: MatchRule | None, body: bytes) -> MadeReply:
+        from pretenders.server.core.presets import check_reply_header, check_status
         from pretenders.server.core.templating import RenderError, TemplateContext
 
         options = self.options
@@ -120,17 +120,24 @@ class ReplyMaker:
         reply = self.reply
         field = "body"
         try:
+            headers = reply.response_headers
             status = reply.status
             if self.status is not None:
                 field = "status"
                 text = self.status.render(context).strip()
                 if not text.isdigit():
                     raise RenderError(f"rendered {text[:40]!r}, not a status code")
-                status = int(text)
-            headers = []
-            for name, value in self.headers:
-                field = f"headers.{name}"
-                headers.append((name, value if isinstance(value, str) else value.render(context)))
+                status = check_status(int(text))
+                if status in NO_DEFAULT_TYPE and reply.adds_content_type:
+                    headers = headers.copy()
+                    del headers["Content-Type"]
+            if self.headers:
+                headers = headers.copy()
+                for name, template in self.headers:
+                    field = f"headers.{name}"
+                    value = template.render(context)
+                    check_reply_header(name, value)
+                    headers[name] = value
             field = "body"
             if reply.body_file is not None:
                 field = "body_file"
@@ -141,12 +148,27 @@ class ReplyMaker:
             made = template.render(context).encode("utf-8")
             if len(made) > options.limit:
                 raise RenderError(f"the body would be over {options.limit} bytes")
-            return Reply(status=status, headers=tuple(headers), body=made, after=reply.after)
+            return MadeReply(status, made, headers, reply.after)
         except RenderError as error:
             return failed(f"{field}: {error}")
         except InvalidInput as error:  # a status or header the template made unusable
             message = error.message
             return failed(message if message.startswith(field) else f"{field}: {message}")
+
+
+@dataclass(slots=True)
+class MadeReply:
+    """A reply made for one request: what is sent, as the mock path reads a preset's."""
+
+    status: int
+    body: bytes
+    response_headers: CIMultiDict[str]
+    """Every header sent (the sandbox policy included)."""
+    after: float = 0.0
+
+
+NO_DEFAULT_TYPE = frozenset({204, 304})
+"""Statuses 1.4 sent without a default Content-Type (they have no body to describe)."""
 
 
 def _text(content: bytes, field: str) -> str:
@@ -156,12 +178,10 @@ def _text(content: bytes, field: str) -> str:
         raise InvalidInput(f"{field}: a template must be UTF-8 text", field=field) from None
 
 
-def failed(why: str) -> Reply:
+def failed(why: str) -> MadeReply:
     """The 500 of a reply that could not be made, saying why (and so recorded)."""
-    from pretenders.server.core.presets import Reply
+    from pretenders.server.core.presets import SANDBOX
 
-    return Reply(
-        status=500,
-        headers=(("Content-Type", "text/plain; charset=utf-8"),),
-        body=f"pretenders: the preset's reply could not be made: {why}\n".encode(),
-    )
+    headers = CIMultiDict((("Content-Type", "text/plain; charset=utf-8"), *SANDBOX))
+    text = f"pretenders: the preset's reply could not be made: {why}\n"
+    return MadeReply(500, text.encode("utf-8", errors="replace"), headers)

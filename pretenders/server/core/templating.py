@@ -322,7 +322,11 @@ class CompiledTemplate:
         try:
             parts: list[str] = []
             size = 0
-            for chunk in self.template.generate(context.variables()):
+            template = self.template
+            # shared: the variables are the context's parent as they are, without a copy
+            # merged with the globals (they hold the globals themselves).
+            made = template.new_context(context.variables(), shared=True)
+            for chunk in template.root_render_func(made):
                 size += len(chunk)
                 if size > budget.limit:
                     raise RenderError(f"the result would be over {budget.limit} characters")
@@ -351,6 +355,10 @@ def compile_template(source: str, field: str) -> CompiledTemplate:
             "(serve a large body from a file: body_file)",
             field=field,
         )
+    if "jsonpath" in source:
+        # Imported now, when the preset is added: the library's first import takes a few
+        # tenths of a second, which the first render's time budget should not pay.
+        from pretenders.server.core import json_path  # noqa: F401
     environment = _environment()
     try:
         parsed = _transform(environment.parse(source))
@@ -551,7 +559,15 @@ class TemplateContext:
     ``extra`` adds names beside ``request`` and the helpers (a webhook may add the reply).
     """
 
-    __slots__ = ("counter", "extra", "limit", "regex_timeout", "request", "timeout")
+    __slots__ = (
+        "_variables",
+        "counter",
+        "extra",
+        "limit",
+        "regex_timeout",
+        "request",
+        "timeout",
+    )
 
     def __init__(
         self,
@@ -570,11 +586,15 @@ class TemplateContext:
         self.timeout = timeout
         self.regex_timeout = regex_timeout
         self.extra = dict(extra or {})
+        self._variables: dict[str, object] | None = None
 
     def variables(self) -> dict[str, object]:
-        """The names a template sees."""
+        """The names a template sees (made once: every template of a reply shares them)."""
+        if self._variables is not None:
+            return self._variables
         request = self.request
         variables: dict[str, object] = {
+            **_environment().globals,
             "request": request,
             "jsonpath": functools.partial(_jsonpath, request, self.regex_timeout),
             "now": _now,
@@ -584,6 +604,7 @@ class TemplateContext:
             "counter": self.counter,
         }
         variables.update(self.extra)
+        self._variables = variables
         return variables
 
 
