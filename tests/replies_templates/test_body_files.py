@@ -143,3 +143,24 @@ def test_a_server_without_a_root_refuses_files_saying_how_to_start_it(
 
     assert error["field"] == "body_file"
     assert "start it with --files-root DIR" in error["message"]
+
+
+def test_a_preset_from_another_server_without_the_file_answers_a_500() -> None:
+    """A shared store's copy (files_checked=False) is compiled without the file: the
+    request gets a 500 saying why, the mock's other presets keep working."""
+    from pretenders.server.core.matching import MatchSubject
+    from pretenders.server.core.presets import Reply
+    from pretenders.server.core.records import RequestRecord
+    from pretenders.server.core.reply_render import ReplyOptions
+    from pretenders.server.core.reply_spec import ReplySpec
+
+    spec = ReplySpec(body_file="elsewhere.json", template=True)
+    reply = Reply.from_spec(spec, ReplyOptions(files_checked=False))
+    record = RequestRecord(method="GET", url="/", headers=(), body=b"", time=0.0)
+
+    assert reply.maker is not None
+    made = reply.maker.answer(MatchSubject(record), None)
+
+    assert made.status == 500
+    assert b"no --files-root" in made.body
+    assert "sandbox" in made.response_headers["Content-Security-Policy"]

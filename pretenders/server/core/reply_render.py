@@ -36,6 +36,10 @@ class ReplyOptions:
     files: FilesRoot | None = None
     limit: int = DEFAULT_LIMIT
     regex_timeout: float = DEFAULT_TIMEOUT
+    files_checked: bool = True
+    """Refuse a preset whose body file cannot be read now (when it is added). False for a
+    preset another server added to a shared store: this one may lack the file, or a
+    --files-root, and then answers its requests with a 500 that says so."""
 
 
 DEFAULT_OPTIONS = ReplyOptions()
@@ -58,14 +62,20 @@ class ReplyMaker:
         self.headers = []
         self.body: CompiledTemplate | None = None
         self.file_templates: dict[bytes, CompiledTemplate] = {}
+        content: bytes | None = None
         if reply.body_file is not None:
-            if options.files is None:
-                raise no_files_root()
             if reply.body:
                 raise InvalidInput(
                     "body_file: give a body or a body_file, not both", field="body_file"
                 )
-            content = options.files.read_checked(reply.body_file)
+            if options.files is not None:
+                try:
+                    content = options.files.read_checked(reply.body_file)
+                except InvalidInput:
+                    if options.files_checked:
+                        raise
+            elif options.files_checked:
+                raise no_files_root()
         if not reply.template:
             return
         from pretenders.server.core.templating import compile_template
@@ -76,7 +86,8 @@ class ReplyMaker:
             if "{" in value:
                 self.headers.append((name, compile_template(value, f"headers.{name}")))
         if reply.body_file is not None:
-            self._file_template(content, "body_file")
+            if content is not None:  # else compiled when it is first read
+                self._file_template(content, "body_file")
         else:
             self.body = compile_template(_text(reply.body, "body"), "body")
 
@@ -97,8 +108,10 @@ class ReplyMaker:
         try:
             body = reply.body
             if reply.body_file is not None:
-                assert self.options.files is not None  # checked when the preset was added
-                body = self.options.files.read(reply.body_file)
+                files = self.options.files
+                if files is None:  # added by another server of a shared store
+                    return failed("body_file: this server has no --files-root to read it in")
+                body = files.read(reply.body_file)
             if not reply.template:
                 return MadeReply(reply.status, body, reply.response_headers, reply.after)
             return self._render(subject, rule, body)

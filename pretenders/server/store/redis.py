@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import secrets
@@ -209,7 +210,9 @@ class RedisStore(Store):
         self.name = url
         self.settings = settings
         self.regex_timeout = settings.regex_timeout
-        self.reply_options = settings.reply_options()
+        # Presets come from every server of the store: one whose body file this server
+        # cannot read answers a 500 saying so rather than failing the mock's every request.
+        self.reply_options = dataclasses.replace(settings.reply_options(), files_checked=False)
         self.default_timeout = check_timeout(settings.mock_timeout)
         timeout = settings.store_timeout
         # A blocking pool: past its connections a call waits (up to the timeout) for
