@@ -317,7 +317,7 @@ class CompiledTemplate:
 
     def render(self, context: TemplateContext) -> str:
         """The text, or :class:`RenderError` saying why there is none."""
-        budget = _Budget(context.timeout, context.limit)
+        budget = context.budget()
         token = _budget.set(budget)
         try:
             parts: list[str] = []
@@ -560,6 +560,7 @@ class TemplateContext:
     """
 
     __slots__ = (
+        "_budget",
         "_variables",
         "counter",
         "extra",
@@ -587,6 +588,14 @@ class TemplateContext:
         self.regex_timeout = regex_timeout
         self.extra = dict(extra or {})
         self._variables: dict[str, object] | None = None
+        self._budget: _Budget | None = None
+
+    def budget(self) -> _Budget:
+        """The time and size left: every template rendered with this context shares one
+        budget, started by the first render (a reply's status, headers and body together)."""
+        if self._budget is None:
+            self._budget = _Budget(self.timeout, self.limit)
+        return self._budget
 
     def variables(self) -> dict[str, object]:
         """The names a template sees (made once: every template of a reply shares them)."""
