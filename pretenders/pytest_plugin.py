@@ -82,6 +82,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"every xdist worker's server shares (default: memory; also ${STORE_VARIABLE})",
     )
     group.addoption(
+        "--pretenders-files-root",
+        default=None,
+        metavar="DIR",
+        help="the directory the embedded server reads presets' body_file paths from "
+        "(its --files-root; default: none, presets cannot name files)",
+    )
+    group.addoption(
         "--pretenders-allow-unmatched",
         action="store_true",
         help="do not fail tests whose HTTP mocks received requests that matched no preset",
@@ -118,7 +125,8 @@ def pretenders_server(pytestconfig: pytest.Config) -> Iterator[ServerAddress]:
     if url:
         yield _address(url, _token(pytestconfig))
         return
-    with EmbeddedServer(store=_store(pytestconfig)) as server:
+    files_root = pytestconfig.getoption("--pretenders-files-root")
+    with EmbeddedServer(store=_store(pytestconfig), files_root=files_root) as server:
         yield ServerAddress(server.host, server.port)
 
 

@@ -39,7 +39,7 @@ PRESET_CASES = {
     "times negative": (b'{"times": -3}', "times", "times must be a positive integer"),
     "times a word": (b'{"times": "often"}', "times", "times must be a positive integer"),
     "times a float": (b'{"times": 1.5}', "times", "Expected `int | str`, got `float`"),
-    "status a string": (b'{"status": "ok"}', "status", "Expected `int`, got `str`"),
+    "status a string": (b'{"status": "ok"}', "status", "a number unless template is true"),
     "status out of range": (b'{"status": 1000}', "status", "between 100 and 999"),
     "after negative": (b'{"after": -1}', "after", "after must be a number of seconds"),
     "after a string": (b'{"after": "soon"}', "after", "Expected `float`, got `str`"),

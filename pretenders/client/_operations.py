@@ -119,11 +119,14 @@ def add_preset(
     mock_id: str,
     rule: dict[str, Any] | str,
     body: bytes | str,
-    status: int,
+    status: int | str,
     headers: Mapping[str, str] | None,
     times: Any,
     after: float,
     priority: int | None = None,
+    *,
+    template: bool = False,
+    body_file: str | None = None,
 ) -> Operation[None]:
     raw = body.encode("utf-8") if isinstance(body, str) else body
     preset = {
@@ -136,6 +139,10 @@ def add_preset(
     }
     if priority is not None:  # left out otherwise: the 1.4 payload, as 1.4 sent it
         preset["priority"] = priority
+    if template:
+        preset["template"] = True
+    if body_file is not None:
+        preset["body_file"] = body_file
     _preset_added((yield Call("POST", f"/preset/{mock_id}", json=preset)))
 
 

@@ -120,18 +120,31 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
     async def reply(
         self,
         body: bytes | str = b"",
-        status: int = 200,
+        status: int | str = 200,
         headers: Mapping[str, str] | None = None,
         times: int | Forever = 1,
         after: float = 0,
         *,
         priority: int | None = None,
+        template: bool = False,
+        body_file: str | None = None,
     ) -> AsyncHTTPMock:
         """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late,
-        tried in ``priority`` order (see ``HTTPMock.reply``)."""
+        tried in ``priority`` order, ``template`` and ``body_file`` as ``HTTPMock.reply``."""
         mock_id = self.pretend_access_point_id
         await self._run(
-            ops.add_preset(mock_id, self.rule, body, status, headers, times, after, priority)
+            ops.add_preset(
+                mock_id,
+                self.rule,
+                body,
+                status,
+                headers,
+                times,
+                after,
+                priority,
+                template=template,
+                body_file=body_file,
+            )
         )
         return self
 

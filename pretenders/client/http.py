@@ -112,20 +112,40 @@ class HTTPMock(HttpMockFacts, BossClient):
     def reply(
         self,
         body: bytes | str = b"",
-        status: int = 200,
+        status: int | str = 200,
         headers: Mapping[str, str] | None = None,
         times: int | Forever = 1,
         after: float = 0,
         *,
         priority: int | None = None,
+        template: bool = False,
+        body_file: str | None = None,
     ) -> HTTPMock:
         """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late.
 
         ``priority``: tried before the presets of a larger number (1 first), and before
         every preset without one; ties, and presets without one, keep "first added, first
-        tried"."""
+        tried".
+
+        ``template``: the status, header values and body are Jinja2 templates rendered
+        from each request (``{{ request.path_params.id }}``, ``{{ uuid() }}``; see
+        docs/replies.md). ``body_file``: the body is this file's, a path under the
+        server's ``--files-root``, read per request."""
         mock_id = self.pretend_access_point_id
-        self._run(ops.add_preset(mock_id, self.rule, body, status, headers, times, after, priority))
+        self._run(
+            ops.add_preset(
+                mock_id,
+                self.rule,
+                body,
+                status,
+                headers,
+                times,
+                after,
+                priority,
+                template=template,
+                body_file=body_file,
+            )
+        )
         return self
 
     @overload

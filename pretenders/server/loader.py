@@ -53,13 +53,15 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
     """A preset as written in a file: the admin API's fields, ``body`` as text."""
 
     rule: str | wire.RuleIn | None = ""
-    status: int = 200
+    status: int | str = 200
     headers: dict[str, wire.ScalarValue] | None = None
     body: str = ""
     body_base64: str | None = None
     times: int | str = 1
     after: float = 0.0
     priority: int | None = None
+    template: bool = False
+    body_file: str | None = None
 
     def as_payload(self) -> wire.PresetIn:
         encoded = self.body_base64
@@ -73,6 +75,8 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
             times=self.times,
             after=self.after,
             priority=self.priority,
+            template=self.template,
+            body_file=self.body_file,
         )
 
 

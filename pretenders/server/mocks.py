@@ -28,6 +28,7 @@ from pretenders.server.core.presets import Preset, Reply
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock, Record
 from pretenders.server.core.registry import Protocol as MockProtocol
+from pretenders.server.core.reply_render import ReplyOptions
 from pretenders.server.core.scanning import select as scan
 from pretenders.server.core.smtp_script import SmtpPreset, SmtpReply
 from pretenders.server.core.store import RecordObserver, RemovedObserver, Served, Store
@@ -63,8 +64,11 @@ class MockService:
         *,
         regex_timeout: float = DEFAULT_TIMEOUT,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        reply_options: ReplyOptions | None = None,
     ) -> None:
         self.store = store
+        self.reply_options = reply_options or ReplyOptions(None, max_body_size, regex_timeout)
+        """The files root and limits of replies made per request (templates, body files)."""
         """Where the state is: in memory, or shared (Redis)."""
         self.regex_timeout = regex_timeout
         self.max_body_size = max_body_size
@@ -89,6 +93,7 @@ class MockService:
             open_store(settings),
             regex_timeout=settings.regex_timeout,
             max_body_size=settings.max_body_size,
+            reply_options=settings.reply_options(),
         )
 
     async def start(self) -> None:
@@ -185,7 +190,7 @@ class MockService:
     async def add_http_preset(self, mock: Mock, payload: wire.PresetIn) -> Preset:
         """Compile and add a canned reply from the admin API's fields (a bad regex or
         count, a body too large: refused here, naming the field)."""
-        reply = wire.reply_of(payload)
+        reply = wire.reply_of(payload, self.reply_options)
         check_reply_body(reply.body, self.max_body_size)  # before compiling the regexes
         rule = wire.match_rule_of(payload.rule, timeout=self.regex_timeout)
         return await self.add_preset(mock, rule, reply, payload.times, payload.priority)
@@ -225,7 +230,7 @@ class MockService:
             reply = wire.smtp_reply_of(payload)
             SmtpPreset(0, payload.stage, payload.match, reply, payload.times, self.regex_timeout)
             return
-        http_reply = wire.reply_of(payload)
+        http_reply = wire.reply_of(payload, self.reply_options)
         check_reply_body(http_reply.body, self.max_body_size)
         rule = wire.match_rule_of(payload.rule, timeout=self.regex_timeout)
         Preset(0, rule, http_reply, payload.times, priority=payload.priority)

@@ -24,6 +24,7 @@ from pretenders.server.core.errors import CoreError
 from pretenders.server.core.registry import MIN_TIMEOUT
 from pretenders.server.loader import LoadError
 from pretenders.server.settings import (
+    DEFAULT_FILES_ROOT,
     DEFAULT_HEADER_TIMEOUT,
     DEFAULT_HISTORY_BYTES,
     DEFAULT_HISTORY_LIMIT,
@@ -242,6 +243,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         f"a preset, a 400 for a filter (default {DEFAULT_REGEX_TIMEOUT:g})",
     )
     parser.add_argument(
+        "--files-root",
+        type=_directory,
+        default=DEFAULT_FILES_ROOT,
+        metavar="DIR",
+        help="the directory presets may name reply body files in (body_file, a path "
+        "relative to it; never outside it); default: none, presets cannot name files",
+    )
+    parser.add_argument(
         "--admin-token",
         default=os.environ.get(TOKEN_VARIABLE),
         metavar="TOKEN",
@@ -332,6 +341,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         max_presets=args.max_presets,
         preset_bytes=args.preset_bytes,
         regex_timeout=args.regex_timeout,
+        files_root=args.files_root,
         admin_token=args.admin_token or None,
         allowed_hosts=allowed_hosts(args.allowed_host),
         store=args.store,
@@ -346,6 +356,12 @@ def allowed_hosts(given: Sequence[str]) -> tuple[str, ...]:
     from_environment = os.environ.get(ALLOWED_HOSTS_VARIABLE, "").split(",")
     names = (name.strip() for name in (*from_environment, *given))
     return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _directory(text: str) -> str:
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a directory")
+    return text
 
 
 def _store(text: str) -> str:

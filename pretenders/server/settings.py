@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pretenders.server.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from pretenders.server.core.reply_render import ReplyOptions
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -22,6 +26,7 @@ DEFAULT_PRESET_BYTES = 256 * 1024 * 1024
 DEFAULT_REGEX_TIMEOUT = 0.05
 DEFAULT_STORE = "memory"
 DEFAULT_STORE_TIMEOUT = 2.0
+DEFAULT_FILES_ROOT = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,20 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     """Names (in the ``Host`` header) the admin API and the UI answer to, besides loopback
     names, IP addresses, ``host`` and this machine's name; ``"*"``: any name."""
+    files_root: str | None = DEFAULT_FILES_ROOT
+    """The directory presets' ``body_file`` paths are read from (never outside it); None:
+    presets cannot name files."""
+
+    def reply_options(self) -> ReplyOptions:
+        """What replies made per request need of these settings (a files root of its own,
+        with its cache, each call)."""
+        from pretenders.server.core.body_files import FilesRoot
+        from pretenders.server.core.reply_render import ReplyOptions
+
+        files = None
+        if self.files_root is not None:
+            files = FilesRoot(self.files_root, self.max_body_size)
+        return ReplyOptions(files, self.max_body_size, self.regex_timeout)
 
     @property
     def admin_payload_limit(self) -> int:

@@ -16,6 +16,7 @@ from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.patterns import Pattern
 from pretenders.server.core.preset_index import PresetIndex
 from pretenders.server.core.records import Headers
+from pretenders.server.core.reply_render import DEFAULT_OPTIONS, ReplyMaker, ReplyOptions
 from pretenders.server.core.reply_spec import ReplySpec
 
 Times = int | Forever
@@ -57,46 +58,84 @@ class Reply:
     body: bytes = b""
     after: float = 0.0
     """Seconds to wait before answering."""
+    template: bool = False
+    """Status (``status_text``), header values and body are templates (see templating)."""
+    body_file: str | None = None
+    """The body is read from this file under ``--files-root`` for each request."""
+    status_text: str | None = None
+    """A templated status, as given (``status`` is then a placeholder)."""
+    options: ReplyOptions = field(default=DEFAULT_OPTIONS, repr=False, compare=False)
+    """What a reply made per request needs of the server (files root, limits)."""
+    maker: ReplyMaker | None = field(init=False, repr=False, compare=False)
+    """How the reply is made per request; None for a reply sent as it is (most: the mock
+    path then pays one attribute check)."""
+    adds_content_type: bool = field(init=False, repr=False, compare=False)
+    """No Content-Type of its own: 1.4's default is sent (for a status with a body)."""
     sent_headers: Headers = field(init=False, repr=False, compare=False)
     response_headers: CIMultiDict[str] = field(init=False, repr=False, compare=False)
     """``sent_headers`` as the multidict a response copies: copying one is cheaper than
     building it from pairs on every request."""
 
     def __post_init__(self) -> None:
-        if not 100 <= self.status <= 999:
-            raise InvalidInput(
-                f"status must be between 100 and 999, got {self.status}", field="status"
-            )
+        check_status(self.status)
         check_after(self.after)
+        if self.status_text is not None and not self.template:
+            raise InvalidInput(
+                f"status must be a number unless template is true, got {self.status_text!r}",
+                field="status",
+            )
         for name, value in self.headers:
             check_reply_header(name, value)
+        maker = None
+        if self.template or self.body_file is not None:
+            maker = ReplyMaker(self, self.options)
+        object.__setattr__(self, "maker", maker)
         sent = self.headers
-        if self.status not in _NO_DEFAULT_TYPE and not any(
-            name.lower() == "content-type" for name, _ in sent
-        ):
+        adds_type = not any(name.lower() == "content-type" for name, _ in sent)
+        object.__setattr__(self, "adds_content_type", adds_type)
+        if self.status not in _NO_DEFAULT_TYPE and adds_type:
             sent = (*sent, ("Content-Type", DEFAULT_CONTENT_TYPE))
         object.__setattr__(self, "sent_headers", sent + SANDBOX)  # frozen: set once, here
         object.__setattr__(self, "response_headers", CIMultiDict(self.sent_headers))
 
     @classmethod
-    def from_spec(cls, spec: ReplySpec) -> Reply:
-        """The reply a :class:`ReplySpec` describes, checked (InvalidInput names the field)."""
-        return cls(status=spec.status, headers=spec.headers, body=spec.body, after=spec.after)
+    def from_spec(cls, spec: ReplySpec, options: ReplyOptions = DEFAULT_OPTIONS) -> Reply:
+        """The reply a :class:`ReplySpec` describes, checked (InvalidInput names the field).
+        ``options``: the server's files root and limits, for a reply made per request."""
+        return cls(
+            status=200 if isinstance(spec.status, str) else spec.status,
+            headers=spec.headers,
+            body=spec.body,
+            after=spec.after,
+            template=spec.template,
+            body_file=spec.body_file,
+            status_text=spec.status if isinstance(spec.status, str) else None,
+            options=options,
+        )
 
     @property
     def spec(self) -> ReplySpec:
         """This reply as data, as the wire and the stores carry it."""
         return ReplySpec(
-            status=self.status,
+            status=self.status if self.status_text is None else self.status_text,
             headers=tuple((str(name), value) for name, value in self.headers),
             body=self.body,
             after=self.after,
+            template=self.template,
+            body_file=self.body_file,
         )
 
 
 MAX_AFTER = 3600.0
 """The longest delay a reply may ask for (``after``), in seconds: an hour outlasts any
 test's timeout, and a longer one can only be a mistake that holds a connection open."""
+
+
+def check_status(status: int) -> int:
+    """``status``, or InvalidInput when it is not from 100 to 999."""
+    if not 100 <= status <= 999:
+        raise InvalidInput(f"status must be between 100 and 999, got {status}", field="status")
+    return status
 
 
 def check_after(after: float) -> None:

@@ -16,8 +16,13 @@ HeaderPairs = tuple[tuple[str, str], ...]
 class ReplySpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """One reply: status, headers (as given, in order), body bytes, and a delay."""
 
-    status: int = 200
+    status: int | str = 200
+    """A status code; a template (text) when ``template`` is true."""
     headers: HeaderPairs = ()
     body: bytes = b""
     after: float = 0.0
     """Seconds to wait before answering."""
+    template: bool = False
+    """Status, header values and body (or body file) are templates, rendered per request."""
+    body_file: str | None = None
+    """The body is this file's, a path under the server's ``--files-root``, read per request."""

@@ -25,6 +25,7 @@ from pretenders.server.core.patterns import Pattern
 from pretenders.server.core.presets import Preset, Reply
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock, Protocol, Record, Timeout
+from pretenders.server.core.reply_render import MadeReply
 from pretenders.server.core.smtp_script import SmtpPreset, SmtpReply
 
 RecordObserver = Callable[[Mock, int, Record], None]
@@ -47,6 +48,9 @@ class Served:
     """The mock was deleted or expired before the request could be recorded."""
     gave_up: list[tuple[Preset, Pattern]] = field(default_factory=list)
     """Preset regexes that gave up on this request for the first time here (to log once)."""
+    reply: MadeReply | None = None
+    """The reply made for this request when the preset's is made per request (templated,
+    or a body file); None: the preset's own reply, as it is."""
 
 
 class Store(abc.ABC):

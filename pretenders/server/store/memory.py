@@ -114,12 +114,14 @@ class MemoryStore(Store):
         presets = live.presets
         preset = presets.take(subject)
         if preset is not None:
-            record.status = preset.reply.status
+            maker = preset.reply.maker
+            made = None if maker is None else maker.answer(subject, preset.rule)
+            record.status = preset.reply.status if made is None else made.status
             record.preset_id = preset.id
             live.record(record)
             if subject.gave_up is None:
-                return Served(preset)
-            return Served(preset, gave_up=presets.newly_gave_up(subject))
+                return Served(preset, reply=made)
+            return Served(preset, gave_up=presets.newly_gave_up(subject), reply=made)
         comparison = compare_presets(presets, subject)
         record.status = 404
         record.near_misses = comparison.misses

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import secrets
@@ -209,6 +210,9 @@ class RedisStore(Store):
         self.name = url
         self.settings = settings
         self.regex_timeout = settings.regex_timeout
+        # Presets come from every server of the store: one whose body file this server
+        # cannot read answers a 500 saying so rather than failing the mock's every request.
+        self.reply_options = dataclasses.replace(settings.reply_options(), files_checked=False)
         self.default_timeout = check_timeout(settings.mock_timeout)
         timeout = settings.store_timeout
         # A blocking pool: past its connections a call waits (up to the timeout) for
@@ -513,7 +517,7 @@ class RedisStore(Store):
             )
         stored = _decode_preset(blob)
         rule = MatchRule.of(stored.rule, self.regex_timeout)
-        http_reply = Reply.from_spec(stored.reply)
+        http_reply = Reply.from_spec(stored.reply, self.reply_options)
         return Preset(pid, rule, http_reply, FOREVER, len(blob), stored.priority)
 
     async def _add(self, mock: Mock, blob: bytes, times: object) -> int:
@@ -555,9 +559,7 @@ class RedisStore(Store):
         priority: int | None = None,
     ) -> Preset:
         check_priority(priority)
-        blob = _encode(
-            StoredPreset(rule.spec, reply.spec, priority)
-        )
+        blob = _encode(StoredPreset(rule.spec, reply.spec, priority))
         pid = await self._add(mock, blob, times)
         return Preset(pid, rule, reply, times, len(blob), priority)
 
@@ -587,7 +589,12 @@ class RedisStore(Store):
             preset = queue.first(subject)
             served = Served(preset)
             if preset is not None:
-                record.status = preset.reply.status
+                maker = preset.reply.maker
+                if maker is not None:
+                    served.reply = maker.answer(subject, preset.rule)
+                    record.status = served.reply.status
+                else:
+                    record.status = preset.reply.status
                 record.preset_id = preset.id
                 record.near_misses = ()
             else:

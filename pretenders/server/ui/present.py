@@ -16,7 +16,7 @@ import msgspec
 
 from pretenders.common.constants import FOREVER
 from pretenders.server.core.history import HistoryStats
-from pretenders.server.core.presets import Preset
+from pretenders.server.core.presets import Preset, Reply
 from pretenders.server.core.records import NearMiss, RequestRecord
 from pretenders.server.core.registry import Mock, Protocol, Timeout
 from pretenders.server.core.rule_spec import RuleSpec, ValueSpec
@@ -241,15 +241,28 @@ class PresetView:
     body_rule: str
     more_rules: tuple[tuple[str, str], ...]
     """Rule fields past 1.4's, and the priority: (name, value as JSON)."""
-    status: int
+    status: int | str
+    """The status code; a templated one as written."""
     status_class: str
     content_type: str
     reply_size: str
     reply_preview: str
+    reply_extras: tuple[tuple[str, str], ...]
+    """How the reply is made per request: ("template", ...), ("file", path)."""
     times: str
     served: int
     delay: str
     delete_href: str
+
+
+def reply_extras(reply: Reply) -> tuple[tuple[str, str], ...]:
+    """What the preset list says of a reply made per request."""
+    extras = []
+    if reply.template:
+        extras.append(("template", "rendered per request"))
+    if reply.body_file is not None:
+        extras.append(("file", reply.body_file))
+    return tuple(extras)
 
 
 def times_text(preset: Preset) -> str:
@@ -300,11 +313,12 @@ def preset_view(mock: Mock, preset: Preset) -> PresetView:
         match_headers=tuple(rule.headers.items()),
         body_rule=body_rule,
         more_rules=more_rules(rule.spec, preset.priority),
-        status=reply.status,
-        status_class=status_class(reply.status),
+        status=reply.status if reply.status_text is None else reply.status_text,
+        status_class=status_class(reply.status) if reply.status_text is None else "s0",
         content_type=header_value(reply.sent_headers, "Content-Type") or "",
         reply_size=size_text(len(reply.body)),
         reply_preview=preview,
+        reply_extras=reply_extras(reply),
         times=times_text(preset),
         served=preset.served,
         delay=duration(reply.after) if reply.after else "",

@@ -17,6 +17,7 @@ from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.presets import Reply
 from pretenders.server.core.registry import Timeout
+from pretenders.server.core.reply_render import DEFAULT_OPTIONS, ReplyOptions
 from pretenders.server.core.reply_spec import ReplySpec
 from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpReply, check_stage
@@ -81,12 +82,19 @@ RuleIn = RuleSpec
 class ReplyIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """What a preset answers: the reply fields of ``POST /preset/<id>``."""
 
-    status: int = 200
+    status: int | str = 200
+    """The status code; with ``template``, may be a template (``"{{ ... }}"``)."""
     headers: dict[str, ScalarValue] | None = None
     body: str = ""
     """The reply body, base64-encoded."""
     after: float = 0.0
     """Seconds to wait before answering, at most 3600; a client that leaves cancels it."""
+    template: bool = False
+    """Status, header values and body (UTF-8 text) are Jinja2 templates rendered from each
+    request (sandboxed); off, a body with ``{{`` is sent as written."""
+    body_file: str | None = None
+    """Serve this file's content as the body: a path relative to the server's
+    ``--files-root``, read per request (templated too with ``template``)."""
 
 
 class PresetIn(ReplyIn, forbid_unknown_fields=True, kw_only=True):
@@ -160,12 +168,15 @@ def reply_spec_of(payload: ReplyIn) -> ReplySpec:
         headers=tuple(texts(payload.headers).items()),
         body=decode_base64(payload.body, "body"),
         after=payload.after,
+        template=payload.template,
+        body_file=payload.body_file,
     )
 
 
-def reply_of(payload: ReplyIn) -> Reply:
-    """The reply of a preset, its headers as given (the default type is added when sent)."""
-    return Reply.from_spec(reply_spec_of(payload))
+def reply_of(payload: ReplyIn, options: ReplyOptions = DEFAULT_OPTIONS) -> Reply:
+    """The reply of a preset, its headers as given (the default type is added when sent);
+    ``options``: the server's files root and limits, for a reply made per request."""
+    return Reply.from_spec(reply_spec_of(payload), options)
 
 
 def smtp_reply_of(payload: SmtpPresetIn) -> SmtpReply:

@@ -114,7 +114,8 @@ else:
 
 class PresetOut(msgspec.Struct, omit_defaults=True):
     rule: RuleOut
-    status: int
+    status: int | str
+    """The status code; a templated one as given."""
     headers: dict[str, str]
     body: str
     times: int | str
@@ -125,6 +126,10 @@ class PresetOut(msgspec.Struct, omit_defaults=True):
     """Requests this preset has answered so far."""
     priority: int | None = None
     """Only when given: tried before presets of a larger number or none."""
+    template: bool = False
+    """Only when set: status, header values and body are rendered per request."""
+    body_file: str | None = None
+    """Only when given: the body is this file's under the server's ``--files-root``."""
 
 
 class DifferenceOut(msgspec.Struct):
@@ -260,7 +265,7 @@ def preset_out(preset: Preset) -> PresetOut:
     reply = preset.reply
     return PresetOut(
         rule=rule_out(preset.rule),
-        status=reply.status,
+        status=reply.status if reply.status_text is None else reply.status_text,
         headers=dict(reply.headers),
         body=encode_base64(reply.body),
         times=preset.times_left,
@@ -268,6 +273,8 @@ def preset_out(preset: Preset) -> PresetOut:
         id=preset.id,
         served=preset.served,
         priority=preset.priority,
+        template=reply.template,
+        body_file=reply.body_file,
     )
 
 
