@@ -114,8 +114,11 @@ class MemoryStore(Store):
         presets = live.presets
         preset = presets.take(subject)
         if preset is not None:
-            record.status = preset.reply.status
+            reply = preset.reply
+            record.status = reply.status
             record.preset_id = preset.id
+            if reply.shaped:
+                reply.stamp(record)
             live.record(record)
             if subject.gave_up is None:
                 return Served(preset)

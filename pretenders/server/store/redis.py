@@ -555,9 +555,7 @@ class RedisStore(Store):
         priority: int | None = None,
     ) -> Preset:
         check_priority(priority)
-        blob = _encode(
-            StoredPreset(rule.spec, reply.spec, priority)
-        )
+        blob = _encode(StoredPreset(rule.spec, reply.spec, priority))
         pid = await self._add(mock, blob, times)
         return Preset(pid, rule, reply, times, len(blob), priority)
 
@@ -587,9 +585,12 @@ class RedisStore(Store):
             preset = queue.first(subject)
             served = Served(preset)
             if preset is not None:
-                record.status = preset.reply.status
+                reply = preset.reply
+                record.status = reply.status
                 record.preset_id = preset.id
                 record.near_misses = ()
+                if reply.shaped:
+                    reply.stamp(record)
             else:
                 served.comparison = compare_presets(queue, subject)
                 served.preset_count = len(queue)
@@ -622,6 +623,7 @@ class RedisStore(Store):
                 self._copies.pop(mock.id, None)
                 return Served(gone=True)
             copy.ver = None  # other processes changed the presets: match again
+            record.fault = record.delay = None
         raise StoreUnavailable(self.name, "the presets kept changing while matching a request")
 
     async def add_smtp_reply(
