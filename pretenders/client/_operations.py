@@ -124,7 +124,10 @@ def add_preset(
     times: Any,
     after: float,
     priority: int | None = None,
+    *,
+    shaping: Mapping[str, Any] | None = None,
 ) -> Operation[None]:
+    """``shaping``: ``fault``, ``pacing`` and ``delay``, sent only when given."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
     preset = {
         "rule": rule,
@@ -136,6 +139,9 @@ def add_preset(
     }
     if priority is not None:  # left out otherwise: the 1.4 payload, as 1.4 sent it
         preset["priority"] = priority
+    for name, value in (shaping or {}).items():
+        if value is not None:
+            preset[name] = value
     _preset_added((yield Call("POST", f"/preset/{mock_id}", json=preset)))
 
 

@@ -126,12 +126,19 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
         after: float = 0,
         *,
         priority: int | None = None,
+        fault: str | None = None,
+        pacing: Mapping[str, float] | None = None,
+        delay: Mapping[str, Any] | None = None,
     ) -> AsyncHTTPMock:
         """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late,
-        tried in ``priority`` order (see ``HTTPMock.reply``)."""
+        tried in ``priority`` order, with a ``fault``, ``pacing`` or ``delay`` (see
+        ``HTTPMock.reply``)."""
         mock_id = self.pretend_access_point_id
+        shaping = {"fault": fault, "pacing": pacing, "delay": delay}
         await self._run(
-            ops.add_preset(mock_id, self.rule, body, status, headers, times, after, priority)
+            ops.add_preset(
+                mock_id, self.rule, body, status, headers, times, after, priority, shaping=shaping
+            )
         )
         return self
 

@@ -118,14 +118,27 @@ class HTTPMock(HttpMockFacts, BossClient):
         after: float = 0,
         *,
         priority: int | None = None,
+        fault: str | None = None,
+        pacing: Mapping[str, float] | None = None,
+        delay: Mapping[str, Any] | None = None,
     ) -> HTTPMock:
         """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late.
 
         ``priority``: tried before the presets of a larger number (1 first), and before
         every preset without one; ties, and presets without one, keep "first added, first
-        tried"."""
+        tried".
+        ``fault``: ``"reset"``, ``"empty"``, ``"garbage"`` or ``"malformed_chunk"``
+        instead of a reply; ``pacing``: the body sent slowly, ``{"chunks": N, "over":
+        seconds}`` or ``{"bytes_per_second": B}``; ``delay``: drawn for each request,
+        ``{"fixed": s}``, ``{"uniform": [low, high]}`` or ``{"lognormal": {"median": s,
+        "sigma": x}}`` (optionally with ``"seed": n``), not with ``after``."""
         mock_id = self.pretend_access_point_id
-        self._run(ops.add_preset(mock_id, self.rule, body, status, headers, times, after, priority))
+        shaping = {"fault": fault, "pacing": pacing, "delay": delay}
+        self._run(
+            ops.add_preset(
+                mock_id, self.rule, body, status, headers, times, after, priority, shaping=shaping
+            )
+        )
         return self
 
     @overload

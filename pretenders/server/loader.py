@@ -30,7 +30,9 @@ import msgspec
 import yaml
 
 from pretenders.server import wire
+from pretenders.server.core.delays import DelaySpec
 from pretenders.server.core.errors import CoreError
+from pretenders.server.core.pacing import PacingSpec
 from pretenders.server.core.registry import check_name, check_timeout
 from pretenders.server.state import ServerState
 
@@ -60,6 +62,9 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
     times: int | str = 1
     after: float = 0.0
     priority: int | None = None
+    fault: str | None = None
+    pacing: PacingSpec | None = None
+    delay: DelaySpec | None = None
 
     def as_payload(self) -> wire.PresetIn:
         encoded = self.body_base64
@@ -73,6 +78,9 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
             times=self.times,
             after=self.after,
             priority=self.priority,
+            fault=self.fault,
+            pacing=self.pacing,
+            delay=self.delay,
         )
 
 
