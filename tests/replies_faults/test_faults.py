@@ -184,4 +184,3 @@ def admin_port(admin: httpx.Client) -> int:
     port = admin.base_url.port
     assert port is not None
     return port
-

@@ -108,7 +108,13 @@ def _task_count(server: EmbeddedServer) -> int:
 def test_a_client_that_leaves_stops_the_pacing(own_server: EmbeddedServer) -> None:
     with httpx.Client(base_url=own_server.url, timeout=10) as admin:
         mock_id = admin.post("/http", json={}).json()["id"]
-        add(admin, mock_id, rule="GET /long", body=bytes(3600), pacing={"chunks": 3600, "over": 3600})
+        add(
+            admin,
+            mock_id,
+            rule="GET /long",
+            body=bytes(3600),
+            pacing={"chunks": 3600, "over": 3600},
+        )
         before = _task_count(own_server)
         with socket.create_connection(("127.0.0.1", own_server.port), timeout=10) as sock:
             sock.sendall(raw_get(f"/mockhttp/{mock_id}/long"))
