@@ -11,8 +11,8 @@ import httpx
 
 def preset(admin: httpx.Client, mock_id: str, **fields: object) -> httpx.Response:
     """``POST /preset/<id>`` with these fields, ``body`` given as text."""
-    if isinstance(fields.get("body"), str | bytes):
-        raw = fields["body"]
+    raw = fields.get("body")
+    if isinstance(raw, str | bytes):
         data = raw.encode() if isinstance(raw, str) else raw
         fields["body"] = base64.b64encode(data).decode()
     return admin.post(f"/preset/{mock_id}", json=fields)

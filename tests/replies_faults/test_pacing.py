@@ -45,7 +45,7 @@ def test_chunks_arrive_one_by_one_over_the_time(
     mock_id = new_mock()
     body = b"0123456789" * 4
     add(admin, mock_id, rule="GET /slow", body=body, pacing={"chunks": 4, "over": 0.8})
-    port = admin.base_url.port
+    port = admin.base_url.port or 80
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(raw_get(f"/mockhttp/{mock_id}/slow"))
         head, reads = paced_body(sock)
