@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import socket
 import time
 
 import httpx
+
+from pretenders.server.embedded import EmbeddedServer
 
 
 def preset(admin: httpx.Client, mock_id: str, **fields: object) -> httpx.Response:
@@ -66,3 +69,14 @@ def paced_body(sock: socket.socket, limit: float = 30.0) -> tuple[bytes, list[tu
         reads.append((time.monotonic() - head_at, chunk))
         got += len(chunk)
     return head, reads
+
+
+def task_count(server: EmbeddedServer) -> int:
+    """The tasks alive on the server's event loop, counted from that loop."""
+    loop = server._loop
+    assert loop is not None
+
+    async def count() -> int:
+        return len(asyncio.all_tasks())
+
+    return asyncio.run_coroutine_threadsafe(count(), loop).result(5)

@@ -4,6 +4,7 @@ log-normal's median where it was asked, and bad ones refused naming the field.""
 from __future__ import annotations
 
 import random
+import socket
 import statistics
 import time
 from collections.abc import Callable
@@ -12,7 +13,9 @@ import httpx
 import pytest
 
 from pretenders.server.core.delays import MAX_DELAY, Delay, DelaySpec, LogNormalSpec
-from tests.replies_faults.helpers import add, preset
+from pretenders.server.embedded import EmbeddedServer
+from tests.replies_faults.helpers import add, preset, raw_get, task_count
+from tests.waiting import wait_until
 
 MEDIAN, SIGMA, REQUESTS = 0.05, 0.5, 30
 EARLY = 0.02
@@ -125,3 +128,21 @@ def test_a_bad_delay_is_a_400_naming_the_field(
     (error,) = answer.json()["errors"]
     assert error["field"] == field
     assert words in error["message"]
+
+
+def test_a_client_that_leaves_cancels_the_drawn_delay(own_server: EmbeddedServer) -> None:
+    with httpx.Client(base_url=own_server.url, timeout=10) as admin:
+        mock_id = admin.post("/http", json={}).json()["id"]
+        add(admin, mock_id, rule="GET /never", delay={"uniform": [3000, 3600]}, times=5)
+        before = task_count(own_server)
+        clients = [socket.create_connection(("127.0.0.1", own_server.port)) for _ in range(5)]
+        try:
+            for client in clients:
+                client.sendall(raw_get(f"/mockhttp/{mock_id}/never"))
+            wait_until(lambda: len(admin.get(f"/history/{mock_id}").json()) == 5, timeout=10)
+            assert task_count(own_server) >= before + 5, "the replies were not under way"
+        finally:
+            for client in clients:
+                client.close()
+        wait_until(lambda: task_count(own_server) <= before, timeout=10)
+        assert all(3000 <= d <= 3600 for d in _delays(admin, mock_id))

@@ -3,17 +3,16 @@ server's shutdown, and bad pacing refused naming the field."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from pretenders.server.core.pacing import MAX_CHUNKS, PacingSpec, schedule
 from pretenders.server.embedded import EmbeddedServer
-from tests.replies_faults.helpers import add, paced_body, preset, raw_get
+from tests.replies_faults.helpers import add, paced_body, preset, raw_get, task_count
 from tests.waiting import wait_until
 
 EARLY = 0.02
@@ -88,23 +87,6 @@ def test_httpx_reads_a_paced_reply_whole(admin: httpx.Client, new_mock: Callable
     assert admin.get(f"/preset/{mock_id}").json() == []  # served once: used up
 
 
-@pytest.fixture
-def own_server() -> Iterator[EmbeddedServer]:
-    """A server of the test's own: it counts the tasks on its loop."""
-    with EmbeddedServer() as running:
-        yield running
-
-
-def _task_count(server: EmbeddedServer) -> int:
-    loop = server._loop
-    assert loop is not None
-
-    async def count() -> int:
-        return len(asyncio.all_tasks())
-
-    return asyncio.run_coroutine_threadsafe(count(), loop).result(5)
-
-
 def test_a_client_that_leaves_stops_the_pacing(own_server: EmbeddedServer) -> None:
     with httpx.Client(base_url=own_server.url, timeout=10) as admin:
         mock_id = admin.post("/http", json={}).json()["id"]
@@ -115,12 +97,12 @@ def test_a_client_that_leaves_stops_the_pacing(own_server: EmbeddedServer) -> No
             body=bytes(3600),
             pacing={"chunks": 3600, "over": 3600},
         )
-        before = _task_count(own_server)
+        before = task_count(own_server)
         with socket.create_connection(("127.0.0.1", own_server.port), timeout=10) as sock:
             sock.sendall(raw_get(f"/mockhttp/{mock_id}/long"))
             assert sock.recv(65536).startswith(b"HTTP/1.1 200")
-            assert _task_count(own_server) > before, "the paced reply was not under way"
-        wait_until(lambda: _task_count(own_server) <= before, timeout=10)
+            assert task_count(own_server) > before, "the paced reply was not under way"
+        wait_until(lambda: task_count(own_server) <= before, timeout=10)
 
 
 def test_the_shutdown_cuts_a_paced_reply() -> None:
