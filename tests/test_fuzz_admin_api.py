@@ -78,6 +78,9 @@ class KnownMocks:
         http = self.client.post("/http", json={"name": HTTP_NAME, "pretender_timeout": "FOREVER"})
         http.raise_for_status()
         if not self.client.get(f"/history/{HTTP_NAME}").json():
+            # Without the fuzzed presets: one may reset the connection, or pace its body
+            # over an hour, a byte at a time (never tripping the client's read timeout).
+            self.client.delete(f"/preset/{HTTP_NAME}")
             self.client.post(f"/mockhttp/{HTTP_NAME}/seen?x=1", content=b"\xff\x00 seed")
         smtp = self.client.post("/smtp", json={"name": SMTP_NAME, "pretender_timeout": "FOREVER"})
         smtp.raise_for_status()

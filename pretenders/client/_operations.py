@@ -127,7 +127,9 @@ def add_preset(
     *,
     template: bool = False,
     body_file: str | None = None,
+    shaping: Mapping[str, Any] | None = None,
 ) -> Operation[None]:
+    """``shaping``: ``fault``, ``pacing`` and ``delay``, sent only when given."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
     preset = {
         "rule": rule,
@@ -143,6 +145,9 @@ def add_preset(
         preset["template"] = True
     if body_file is not None:
         preset["body_file"] = body_file
+    for name, value in (shaping or {}).items():
+        if value is not None:
+            preset[name] = value
     _preset_added((yield Call("POST", f"/preset/{mock_id}", json=preset)))
 
 

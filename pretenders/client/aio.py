@@ -128,10 +128,15 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
         priority: int | None = None,
         template: bool = False,
         body_file: str | None = None,
+        fault: str | None = None,
+        pacing: Mapping[str, float] | None = None,
+        delay: Mapping[str, Any] | None = None,
     ) -> AsyncHTTPMock:
         """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late,
-        tried in ``priority`` order, ``template`` and ``body_file`` as ``HTTPMock.reply``."""
+        tried in ``priority`` order; ``template``, ``body_file``, ``fault``, ``pacing`` and
+        ``delay`` as ``HTTPMock.reply``."""
         mock_id = self.pretend_access_point_id
+        shaping = {"fault": fault, "pacing": pacing, "delay": delay}
         await self._run(
             ops.add_preset(
                 mock_id,
@@ -144,6 +149,7 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
                 priority,
                 template=template,
                 body_file=body_file,
+                shaping=shaping,
             )
         )
         return self

@@ -120,6 +120,9 @@ class HTTPMock(HttpMockFacts, BossClient):
         priority: int | None = None,
         template: bool = False,
         body_file: str | None = None,
+        fault: str | None = None,
+        pacing: Mapping[str, float] | None = None,
+        delay: Mapping[str, Any] | None = None,
     ) -> HTTPMock:
         """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late.
 
@@ -130,8 +133,15 @@ class HTTPMock(HttpMockFacts, BossClient):
         ``template``: the status, header values and body are Jinja2 templates rendered
         from each request (``{{ request.path_params.id }}``, ``{{ uuid() }}``; see
         docs/replies.md). ``body_file``: the body is this file's, a path under the
-        server's ``--files-root``, read per request."""
+        server's ``--files-root``, read per request.
+
+        ``fault``: ``"reset"``, ``"empty"``, ``"garbage"`` or ``"malformed_chunk"``
+        instead of a reply; ``pacing``: the body sent slowly, ``{"chunks": N, "over":
+        seconds}`` or ``{"bytes_per_second": B}``; ``delay``: drawn for each request,
+        ``{"fixed": s}``, ``{"uniform": [low, high]}`` or ``{"lognormal": {"median": s,
+        "sigma": x}}`` (optionally with ``"seed": n``), not with ``after``."""
         mock_id = self.pretend_access_point_id
+        shaping = {"fault": fault, "pacing": pacing, "delay": delay}
         self._run(
             ops.add_preset(
                 mock_id,
@@ -144,6 +154,7 @@ class HTTPMock(HttpMockFacts, BossClient):
                 priority,
                 template=template,
                 body_file=body_file,
+                shaping=shaping,
             )
         )
         return self

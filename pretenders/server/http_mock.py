@@ -26,6 +26,7 @@ from pretenders.server.core.store import Served
 from pretenders.server.http_protocol import on_disconnect, unreadable_body
 from pretenders.server.limits import refused_body
 from pretenders.server.mocks import MockService
+from pretenders.server.shaped_replies import send_shaped
 
 logger = logging.getLogger("pretenders.server")
 
@@ -124,6 +125,8 @@ class MockEndpoint:
             if served.gone:
                 return web.Response(status=404, text=f"No matching http mock: {mock_id}")
             return _no_match(mock, record, served)
+        if preset.reply.shaped:  # a fault, pacing or drawn delay
+            return await send_shaped(request, preset.reply, record, served.reply)
         reply = served.reply or preset.reply
         if reply.after > 0:
             await _delay(request, reply.after)

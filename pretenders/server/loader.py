@@ -30,7 +30,9 @@ import msgspec
 import yaml
 
 from pretenders.server import wire
+from pretenders.server.core.delays import DelaySpec
 from pretenders.server.core.errors import CoreError
+from pretenders.server.core.pacing import PacingSpec
 from pretenders.server.core.registry import check_name, check_timeout
 from pretenders.server.state import ServerState
 
@@ -62,6 +64,9 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
     priority: int | None = None
     template: bool = False
     body_file: str | None = None
+    fault: str | None = None
+    pacing: PacingSpec | None = None
+    delay: DelaySpec | None = None
 
     def as_payload(self) -> wire.PresetIn:
         encoded = self.body_base64
@@ -77,6 +82,9 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
             priority=self.priority,
             template=self.template,
             body_file=self.body_file,
+            fault=self.fault,
+            pacing=self.pacing,
+            delay=self.delay,
         )
 
 

@@ -11,13 +11,15 @@ import msgspec
 from multidict import CIMultiDict
 
 from pretenders.common.constants import FOREVER, Forever
+from pretenders.server.core.delays import Delay, DelaySpec
 from pretenders.server.core.errors import InvalidInput, PresetBytesSpent, TooManyPresets
 from pretenders.server.core.matching import MatchRule, MatchSubject
+from pretenders.server.core.pacing import PacingSpec, check_pacing
 from pretenders.server.core.patterns import Pattern
 from pretenders.server.core.preset_index import PresetIndex
-from pretenders.server.core.records import Headers
+from pretenders.server.core.records import Headers, RequestRecord
 from pretenders.server.core.reply_render import DEFAULT_OPTIONS, ReplyMaker, ReplyOptions
-from pretenders.server.core.reply_spec import ReplySpec
+from pretenders.server.core.reply_spec import FAULTS, Fault, ReplySpec
 
 Times = int | Forever
 """How many more requests a preset will serve: a positive count, or FOREVER."""
@@ -71,6 +73,15 @@ class Reply:
     path then pays one attribute check)."""
     adds_content_type: bool = field(init=False, repr=False, compare=False)
     """No Content-Type of its own: 1.4's default is sent (for a status with a body)."""
+    fault: Fault | None = None
+    """A network fault instead of the reply."""
+    pacing: PacingSpec | None = None
+    """The body sent in pieces over time."""
+    delay: DelaySpec | None = None
+    """A delay drawn for each request (instead of ``after``)."""
+    shaped: bool = field(init=False, repr=False, compare=False)
+    """A fault, pacing or drawn delay: served apart from plain replies (one check)."""
+    drawn_delay: Delay | None = field(init=False, repr=False, compare=False)
     sent_headers: Headers = field(init=False, repr=False, compare=False)
     response_headers: CIMultiDict[str] = field(init=False, repr=False, compare=False)
     """``sent_headers`` as the multidict a response copies: copying one is cheaper than
@@ -97,6 +108,41 @@ class Reply:
             sent = (*sent, ("Content-Type", DEFAULT_CONTENT_TYPE))
         object.__setattr__(self, "sent_headers", sent + SANDBOX)  # frozen: set once, here
         object.__setattr__(self, "response_headers", CIMultiDict(self.sent_headers))
+        object.__setattr__(self, "drawn_delay", self._check_shaping())
+        shaped = self.fault is not None or self.pacing is not None or self.delay is not None
+        object.__setattr__(self, "shaped", shaped)
+
+    def _check_shaping(self) -> Delay | None:
+        """Refuse a fault, pacing or delay that cannot be served; the delay, compiled."""
+        if self.fault is not None and self.fault not in FAULTS:
+            raise InvalidInput(
+                f"fault must be one of {', '.join(FAULTS)}, got {self.fault!r}", field="fault"
+            )
+        if self.pacing is not None:
+            if self.fault is not None:
+                raise InvalidInput(
+                    f"pacing: a reply with a fault ({self.fault}) sends no body to pace; "
+                    "leave one of them out",
+                    field="pacing",
+                )
+            check_pacing(self.pacing, len(self.body))
+        if self.delay is None:
+            return None
+        if self.after:
+            raise InvalidInput(
+                'delay: give "after" (a fixed delay) or "delay", not both', field="delay"
+            )
+        return Delay(self.delay)
+
+    def stamp(self, record: RequestRecord) -> None:
+        """Note on the record of a request this reply serves what it does: the fault,
+        the delay drawn (its status stays None when no status line is sent)."""
+        if self.fault is not None:
+            record.fault = self.fault
+            if self.fault != "malformed_chunk":
+                record.status = None
+        if self.drawn_delay is not None:
+            record.delay = self.drawn_delay.draw()
 
     @classmethod
     def from_spec(cls, spec: ReplySpec, options: ReplyOptions = DEFAULT_OPTIONS) -> Reply:
@@ -111,6 +157,9 @@ class Reply:
             body_file=spec.body_file,
             status_text=spec.status if isinstance(spec.status, str) else None,
             options=options,
+            fault=spec.fault,
+            pacing=spec.pacing,
+            delay=spec.delay,
         )
 
     @property
@@ -123,6 +172,9 @@ class Reply:
             after=self.after,
             template=self.template,
             body_file=self.body_file,
+            fault=self.fault,
+            pacing=self.pacing,
+            delay=self.delay,
         )
 
 

@@ -72,6 +72,10 @@ class RequestRecord(msgspec.Struct, gc=False):
     body_too_large: bool = False
     """The body was over the server's body size limit: the request got a 413, and its
     body was not kept (``body`` is empty)."""
+    fault: str | None = None
+    """The network fault the preset served instead of a reply (``reset``, ...)."""
+    delay: float | None = None
+    """Seconds the reply was held back, as drawn from the preset's ``delay``."""
 
     @property
     def rule_line(self) -> str:

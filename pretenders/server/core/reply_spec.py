@@ -8,9 +8,20 @@ checked and with its headers computed once. A new reply field is added here and 
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
+from pretenders.server.core.delays import DelaySpec
+from pretenders.server.core.pacing import PacingSpec
+
 HeaderPairs = tuple[tuple[str, str], ...]
+
+Fault = Literal["reset", "empty", "garbage", "malformed_chunk"]
+"""What a reply may do to its connection instead of answering: ``reset`` (a TCP reset),
+``empty`` (close, nothing sent), ``garbage`` (random bytes, then close),
+``malformed_chunk`` (a status line and chunked headers, then a bad chunk, then close)."""
+FAULTS: tuple[Fault, ...] = ("reset", "empty", "garbage", "malformed_chunk")
 
 
 class ReplySpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -26,3 +37,9 @@ class ReplySpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_de
     """Status, header values and body (or body file) are templates, rendered per request."""
     body_file: str | None = None
     """The body is this file's, a path under the server's ``--files-root``, read per request."""
+    fault: Fault | None = None
+    """A network fault instead of the reply (see :data:`Fault`)."""
+    pacing: PacingSpec | None = None
+    """The body sent in pieces over time."""
+    delay: DelaySpec | None = None
+    """A delay drawn for each request (instead of ``after``)."""

@@ -114,10 +114,13 @@ class MemoryStore(Store):
         presets = live.presets
         preset = presets.take(subject)
         if preset is not None:
-            maker = preset.reply.maker
+            reply = preset.reply
+            maker = reply.maker
             made = None if maker is None else maker.answer(subject, preset.rule)
-            record.status = preset.reply.status if made is None else made.status
+            record.status = reply.status if made is None else made.status
             record.preset_id = preset.id
+            if reply.shaped:
+                reply.stamp(record)
             live.record(record)
             if subject.gave_up is None:
                 return Served(preset, reply=made)

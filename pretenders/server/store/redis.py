@@ -589,14 +589,17 @@ class RedisStore(Store):
             preset = queue.first(subject)
             served = Served(preset)
             if preset is not None:
-                maker = preset.reply.maker
+                reply = preset.reply
+                maker = reply.maker
                 if maker is not None:
                     served.reply = maker.answer(subject, preset.rule)
                     record.status = served.reply.status
                 else:
-                    record.status = preset.reply.status
+                    record.status = reply.status
                 record.preset_id = preset.id
                 record.near_misses = ()
+                if reply.shaped:
+                    reply.stamp(record)
             else:
                 served.comparison = compare_presets(queue, subject)
                 served.preset_count = len(queue)
@@ -629,6 +632,7 @@ class RedisStore(Store):
                 self._copies.pop(mock.id, None)
                 return Served(gone=True)
             copy.ver = None  # other processes changed the presets: match again
+            record.fault = record.delay = None
         raise StoreUnavailable(self.name, "the presets kept changing while matching a request")
 
     async def add_smtp_reply(

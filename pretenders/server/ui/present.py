@@ -208,11 +208,21 @@ class RequestRow:
 def served_text(record: RequestRecord) -> tuple[str, str]:
     """Which preset served the request, or why none did; and the CSS class to show it with."""
     if record.preset_id is not None:
-        return f"preset {record.preset_id}", "served"
+        return f"preset {record.preset_id}{shaping_note(record)}", "served"
     if not record.near_misses:
         return "no preset matched", "missed"
     closest = record.near_misses[0]
     return f"no match · closest preset {closest.preset_id}: {_missed_on(closest)}", "missed"
+
+
+def shaping_note(record: RequestRecord) -> str:
+    """What a preset did besides answering: `` · fault reset``, `` · delayed 120 ms``."""
+    note = ""
+    if record.fault is not None:
+        note += f" · fault {record.fault}"
+    if record.delay is not None:
+        note += f" · delayed {duration(record.delay)}"
+    return note
 
 
 def request_row(mock: Mock, index: int, record: RequestRecord) -> RequestRow:
@@ -224,7 +234,7 @@ def request_row(mock: Mock, index: int, record: RequestRecord) -> RequestRow:
         time_title=precise(record.time),
         method=clean(record.method),
         url=clean(record.url) or "/",
-        status="…" if record.status is None else str(record.status),
+        status=(record.fault or "…") if record.status is None else str(record.status),
         status_class=status_class(record.status),
         served=served,
         served_class=served_class,
@@ -252,6 +262,8 @@ class PresetView:
     times: str
     served: int
     delay: str
+    shaping: tuple[tuple[str, str], ...]
+    """A fault or pacing instead of a plain reply: (name, what it does)."""
     delete_href: str
 
 
@@ -321,9 +333,25 @@ def preset_view(mock: Mock, preset: Preset) -> PresetView:
         reply_extras=reply_extras(reply),
         times=times_text(preset),
         served=preset.served,
-        delay=duration(reply.after) if reply.after else "",
+        delay=_delay_text(reply),
+        shaping=_shaping(reply),
         delete_href=ui_path("http", mock.id, "presets", preset.id, "delete"),
     )
+
+
+def _delay_text(reply: Reply) -> str:
+    if reply.delay is not None:
+        return reply.delay.describe()
+    return duration(reply.after) if reply.after else ""
+
+
+def _shaping(reply: Reply) -> tuple[tuple[str, str], ...]:
+    shown: list[tuple[str, str]] = []
+    if reply.fault is not None:
+        shown.append(("fault", reply.fault))
+    if reply.pacing is not None:
+        shown.append(("pacing", reply.pacing.describe()))
+    return tuple(shown)
 
 
 @dataclass(frozen=True)

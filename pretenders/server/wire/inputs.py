@@ -13,8 +13,10 @@ from typing import Literal, TypeVar
 import msgspec
 
 from pretenders.common.constants import FOREVER
+from pretenders.server.core.delays import DelaySpec
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import MatchRule
+from pretenders.server.core.pacing import PacingSpec
 from pretenders.server.core.presets import Reply
 from pretenders.server.core.registry import Timeout
 from pretenders.server.core.reply_render import DEFAULT_OPTIONS, ReplyOptions
@@ -95,6 +97,17 @@ class ReplyIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     body_file: str | None = None
     """Serve this file's content as the body: a path relative to the server's
     ``--files-root``, read per request (templated too with ``template``)."""
+    fault: str | None = None
+    """Instead of answering: ``reset`` (a TCP reset), ``empty`` (close, nothing sent),
+    ``garbage`` (random bytes, then close) or ``malformed_chunk`` (a status line and
+    chunked headers, then a bad chunk size, then close)."""
+    pacing: PacingSpec | None = None
+    """The body sent slowly: ``{"chunks": N, "over": seconds}`` or
+    ``{"bytes_per_second": B}``."""
+    delay: DelaySpec | None = None
+    """A delay drawn for each request: ``{"fixed": s}``, ``{"uniform": [low, high]}`` or
+    ``{"lognormal": {"median": s, "sigma": x}}``, optionally with ``"seed": n``; not with
+    ``after``."""
 
 
 class PresetIn(ReplyIn, forbid_unknown_fields=True, kw_only=True):
@@ -170,6 +183,9 @@ def reply_spec_of(payload: ReplyIn) -> ReplySpec:
         after=payload.after,
         template=payload.template,
         body_file=payload.body_file,
+        fault=payload.fault,  # type: ignore[arg-type]  # checked by Reply: names the choices
+        pacing=payload.pacing,
+        delay=payload.delay,
     )
 
 

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from pretenders.server.core.delays import DelaySpec
 from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.near_miss import describe_near_miss
+from pretenders.server.core.pacing import PacingSpec
 from pretenders.server.core.presets import Preset
 from pretenders.server.core.records import MailRecord, NearMiss, RequestRecord
 from pretenders.server.core.registry import Mock
@@ -130,6 +132,12 @@ class PresetOut(msgspec.Struct, omit_defaults=True):
     """Only when set: status, header values and body are rendered per request."""
     body_file: str | None = None
     """Only when given: the body is this file's under the server's ``--files-root``."""
+    fault: str | None = None
+    """Only when given: the network fault served instead of a reply."""
+    pacing: PacingSpec | None = None
+    """Only when given: how the body is sent over time."""
+    delay: DelaySpec | None = None
+    """Only when given: the distribution each request's delay is drawn from."""
 
 
 class DifferenceOut(msgspec.Struct):
@@ -184,6 +192,11 @@ class RequestOut(msgspec.Struct):
     body_too_large: bool
     """The body was over the server's --max-body-size: the request got a 413 without
     being matched against the presets, and its body was not kept."""
+    fault: str | None = None
+    """The network fault served instead of a reply (``reset``, ``empty``, ``garbage``,
+    ``malformed_chunk``); ``status`` is null unless a status line was sent."""
+    delay: float | None = None
+    """Seconds the reply was held back, drawn from the preset's ``delay``."""
 
 
 class MailOut(msgspec.Struct):
@@ -275,6 +288,9 @@ def preset_out(preset: Preset) -> PresetOut:
         priority=preset.priority,
         template=reply.template,
         body_file=reply.body_file,
+        fault=reply.fault,
+        pacing=reply.pacing,
+        delay=reply.delay,
     )
 
 
@@ -305,6 +321,8 @@ def request_out(record: RequestRecord) -> RequestOut:
         matched=record.preset_id is not None,
         near_misses=[near_miss_out(miss) for miss in record.near_misses],
         body_too_large=record.body_too_large,
+        fault=record.fault,
+        delay=record.delay,
     )
 
 
