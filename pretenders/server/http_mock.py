@@ -124,7 +124,9 @@ class MockEndpoint:
             if served.gone:
                 return web.Response(status=404, text=f"No matching http mock: {mock_id}")
             return _no_match(mock, record, served)
-        reply = preset.reply
+        reply = served.reply
+        if reply is None:  # one of a preset's several replies otherwise
+            reply = preset.reply
         if reply.after > 0:
             await _delay(request, reply.after)
         return web.Response(status=reply.status, body=reply.body, headers=reply.response_headers)

@@ -19,6 +19,7 @@ from pretenders.server.core.records import MailRecord, NearMiss, RequestRecord
 from pretenders.server.core.registry import Mock
 from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpPreset
+from pretenders.server.core.state_machines import StateSpec
 from pretenders.server.core.waiting import WaitResult
 from pretenders.server.wire.text import clean, format_time, format_timeout, wait_message
 
@@ -125,6 +126,33 @@ class PresetOut(msgspec.Struct, omit_defaults=True):
     """Requests this preset has answered so far."""
     priority: int | None = None
     """Only when given: tried before presets of a larger number or none."""
+    replies: list[ReplyOut] | None = None
+    """Only for a preset of several replies (the fields above then show the first)."""
+    pick: str | None = None
+    """With ``replies``: sequence, cycle or random."""
+    seed: int | None = None
+    state: StateSpec | None = None
+    """Only for a preset with a state machine."""
+
+
+class ReplyOut(msgspec.Struct, omit_defaults=True):
+    """One reply of a preset's ``replies``."""
+
+    status: int
+    headers: dict[str, str]
+    body: str
+    after: float = 0.0
+    weight: float | None = None
+
+
+class StateOut(msgspec.Struct):
+    """One state machine instance of a mock (``GET /state/<id>`` lists those not in
+    ``start``)."""
+
+    machine: str
+    key: str | None
+    """None: the machine's unkeyed instance."""
+    state: str
 
 
 class DifferenceOut(msgspec.Struct):
@@ -258,7 +286,7 @@ def rule_out(rule: MatchRule | RuleSpec) -> Any:
 
 def preset_out(preset: Preset) -> PresetOut:
     reply = preset.reply
-    return PresetOut(
+    out = PresetOut(
         rule=rule_out(preset.rule),
         status=reply.status,
         headers=dict(reply.headers),
@@ -269,6 +297,30 @@ def preset_out(preset: Preset) -> PresetOut:
         served=preset.served,
         priority=preset.priority,
     )
+    extra = preset.extra
+    if extra is not None:
+        out.state = extra.spec.state
+        choice = extra.choice
+        if choice is not None:
+            weighted = choice.pick == "random"
+            out.pick = choice.pick
+            out.seed = choice.seed
+            out.replies = [
+                ReplyOut(
+                    status=one.status,
+                    headers=dict(one.headers),
+                    body=encode_base64(one.body),
+                    after=one.after,
+                    weight=weight if weighted else None,
+                )
+                for one, weight in zip(choice.replies, choice.weights, strict=True)
+            ]
+    return out
+
+
+def state_out(entry: tuple[str, str | None, str]) -> StateOut:
+    machine, key, state = entry
+    return StateOut(machine=machine, key=key, state=state)
 
 
 def near_miss_out(miss: NearMiss) -> NearMissOut:
