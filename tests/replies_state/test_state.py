@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pretenders.server.core import state_machines
 from tests.replies_state.helpers import add, refused, reply
 
 pytestmark = pytest.mark.deployments
@@ -241,3 +242,30 @@ def test_an_unknown_mock_is_a_404(admin: httpx.Client, method: str) -> None:
     response = admin.request(method, "/state/no-such-mock", json=body)
     assert response.status_code == 404
     assert response.json()["errors"][0]["code"] == "unknown_mock"
+
+
+def test_past_the_most_instances_new_ones_are_refused(
+    admin: httpx.Client, mock_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(state_machines, "MAX_STATE_KEYS", 2)
+    add(
+        admin,
+        mock_id,
+        rule={"method": "POST", "path": "/s/{id}"},
+        state={"machine": "s", "key": "path:id", "to": "on"},
+        times="FOREVER",
+    )
+    assert admin.post(f"/mockhttp/{mock_id}/s/1").status_code == 200
+    assert admin.post(f"/mockhttp/{mock_id}/s/2").status_code == 200
+    assert admin.post(f"/mockhttp/{mock_id}/s/1").status_code == 200  # not a new one
+    refused_move = admin.post(f"/mockhttp/{mock_id}/s/3")
+    assert refused_move.status_code == 404
+    assert "state s[3] is start (the mock holds 2 instances, the most it may)" in (
+        refused_move.text
+    )
+    put = admin.put(f"/state/{mock_id}", json={"machine": "s", "key": "4", "state": "on"})
+    assert put.status_code == 409
+    assert put.json()["errors"][0]["code"] == "too_many_states"
+    assert "already holds 2 state instances" in put.json()["errors"][0]["message"]
+    admin.put(f"/state/{mock_id}", json={"machine": "s", "key": "1", "state": "start"})
+    assert admin.post(f"/mockhttp/{mock_id}/s/3").status_code == 200

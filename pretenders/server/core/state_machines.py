@@ -169,9 +169,8 @@ class StateRule:
         if self.requires is not None and current != self.requires:
             return Difference(f"state {named}", self.requires, current)
         if not self.admits(field, states):
-            return Difference(
-                f"state {named}", f"room to move to {self.to}", f"{MAX_STATE_KEYS} held"
-            )
+            held = f"{current} (the mock holds {len(states)} instances, the most it may)"
+            return Difference(f"state {named}", f"room to move to {self.to}", held)
         return None
 
 

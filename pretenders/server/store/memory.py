@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
+from pretenders.server.core import state_machines
 from pretenders.server.core.errors import UnknownMock
 from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.matching import MatchRule, MatchSubject
@@ -20,7 +21,6 @@ from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import LiveMock, Mock, Protocol, Record, Registry, Timeout
 from pretenders.server.core.smtp_script import SmtpPreset, SmtpReply
 from pretenders.server.core.state_machines import (
-    MAX_STATE_KEYS,
     START,
     TooManyStates,
     split_field,
@@ -164,7 +164,7 @@ class MemoryStore(Store):
         if state == START:
             states.pop(field, None)
             return
-        if field not in states and len(states) >= MAX_STATE_KEYS:
+        if field not in states and len(states) >= state_machines.MAX_STATE_KEYS:
             raise TooManyStates(too_many_states_message(len(states)), field="state")
         states[field] = state
 

@@ -35,6 +35,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 from pretenders.common.constants import FOREVER
+from pretenders.server.core import state_machines
 from pretenders.server.core.errors import (
     NameConflict,
     PresetBytesSpent,
@@ -67,7 +68,7 @@ from pretenders.server.core.reply_spec import ReplySpec
 from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpPreset, SmtpReply
 from pretenders.server.core.state_machines import (
-    MAX_STATE_KEYS,
+    START,
     TooManyStates,
     state_entries,
     state_field,
@@ -196,6 +197,16 @@ def split_record(record: RequestRecord) -> tuple[bytes, bytes, bytes]:
         raise RuntimeError("a request record is not encoded as the SERVE script expects")
     end = cut + len(_STATUS_AND_PRESET)
     return blob[: cut + 7], b"\xa9preset_id", blob[end:]
+
+
+class _Seen(dict[str, str]):
+    """The states the SERVE script read, as long as all the mock holds (for near misses
+    that say the mock has no room for one more)."""
+
+    held = 0
+
+    def __len__(self) -> int:
+        return self.held
 
 
 def _candidate_args(preset: Preset, subject: MatchSubject) -> list[Any] | None:
@@ -728,7 +739,7 @@ class RedisStore(Store):
                     "touch",
                     middle,
                     rest,
-                    MAX_STATE_KEYS,
+                    state_machines.MAX_STATE_KEYS,
                     *groups,
                 ],
             )
@@ -753,9 +764,11 @@ class RedisStore(Store):
                     served.gave_up = queue.newly_gave_up(subject)
                 return served
             seen = answer[2]
-            states = {_text(seen[i]): _text(seen[i + 1]) for i in range(0, len(seen), 2)}
+            pairs = ((_text(seen[i]), _text(seen[i + 1])) for i in range(0, len(seen), 2))
+            states = _Seen((field, state) for field, state in pairs if state != START)
+            states.held = int(answer[3])
         else:
-            states = {}
+            states = _Seen()
         # No candidate's state holds: recorded as unmatched, the states seen explaining it.
         comparison = compare_presets(queue, subject, states=states)
         record.status = 404
@@ -797,7 +810,9 @@ class RedisStore(Store):
 
     async def set_state(self, mock: Mock, machine: str, key: str | None, state: str) -> None:
         field = state_field(machine, key)
-        answer = await self._run("SET_STATE", mock.id, _gen(mock), field, state, MAX_STATE_KEYS)
+        answer = await self._run(
+            "SET_STATE", mock.id, _gen(mock), field, state, state_machines.MAX_STATE_KEYS
+        )
         if answer[0] == 0:
             raise UnknownMock(mock.protocol, mock.id)
         if answer[0] == 2:

@@ -139,7 +139,7 @@ if pid == '*' then
     end
     if holds then at = i break end
   end
-  if not at then return {3, ver, seen} end
+  if not at then return {3, ver, seen, redis.call('HLEN', ST)} end
   pid = ARGV[at]
   local left = tonumber(redis.call('HGET', L, pid))
   local n = redis.call('HINCRBY', S, pid, 1)
