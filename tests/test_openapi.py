@@ -52,6 +52,7 @@ def test_schemas_are_resolvable(admin: httpx.Client) -> None:
         *("rule", "status", "headers", "body", "times", "after", "priority"),
         *("template", "body_file"),
         *("fault", "pacing", "delay"),
+        *("weight", "replies", "pick", "seed", "state"),
     }
 
 

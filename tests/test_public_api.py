@@ -55,6 +55,7 @@ PUBLIC = {
         "RecordedRequest",
         "SMTPMessage",
     },
+    "pretenders.client.replies": {"START", "Reply", "State", "States"},
     "pretenders.common.constants": {"FOREVER", "Forever"},
     "pretenders.constants": {"FOREVER", "Forever"},
     "pretenders.common.exceptions": {

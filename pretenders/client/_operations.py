@@ -15,6 +15,7 @@ from pretenders.client import _report
 from pretenders.client._admin import Call, Operation, Response, check, error_message
 from pretenders.client._rules import rule_wire
 from pretenders.client.models import HistoryStats, RecordedRequest, SMTPMessage
+from pretenders.client.replies import States, states_of
 from pretenders.common.exceptions import (
     ConfigurationError,
     HistoryLimitWarning,
@@ -128,10 +129,12 @@ def add_preset(
     template: bool = False,
     body_file: str | None = None,
     shaping: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Operation[None]:
-    """``shaping``: ``fault``, ``pacing`` and ``delay``, sent only when given."""
+    """``shaping``: ``fault``, ``pacing`` and ``delay``, sent only when given; ``extra``:
+    the fields past one reply (``replies``, ``pick``, ``seed``, ``state``)."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
-    preset = {
+    preset: dict[str, Any] = {
         "rule": rule,
         "status": status,
         "headers": dict(headers or {}),
@@ -148,7 +151,33 @@ def add_preset(
     for name, value in (shaping or {}).items():
         if value is not None:
             preset[name] = value
+    if extra:
+        if "replies" in extra:  # the preset's own reply is left out, unless one was given
+            defaults = {"status": 200, "headers": {}, "body": "", "after": 0}
+            for name, default in defaults.items():
+                if preset[name] == default:
+                    del preset[name]
+        preset.update(extra)
     _preset_added((yield Call("POST", f"/preset/{mock_id}", json=preset)))
+
+
+def states(mock_id: str) -> Operation[States]:
+    """The mock's state machine instances (``GET /state/<id>``)."""
+    return states_of(check((yield Call("GET", f"/state/{mock_id}"))).json())
+
+
+def set_state(mock_id: str, machine: str, state: str, key: str | None) -> Operation[None]:
+    body: dict[str, Any] = {"machine": machine, "state": state}
+    if key is not None:
+        body["key"] = key
+    check((yield Call("PUT", f"/state/{mock_id}", json=body)))
+
+
+def reset_state(mock_id: str, machine: str | None, key: str | None) -> Operation[None]:
+    params = {
+        name: value for name, value in (("machine", machine), ("key", key)) if value is not None
+    }
+    check((yield Call("DELETE", f"/state/{mock_id}", params=params or None)))
 
 
 def requests(mock_id: str, **filters: str) -> Operation[list[RecordedRequest]]:

@@ -14,7 +14,7 @@ A mock is created on the server when the ``async with`` block starts (or by
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pretenders.client import MockFacts
@@ -23,6 +23,7 @@ from pretenders.client._admin import AsyncAdminConnection, Operation, token_or_d
 from pretenders.client.http import HttpMockFacts
 from pretenders.client.matchers import ValueLike
 from pretenders.client.models import HistoryStats, RecordedRequest, SMTPMessage
+from pretenders.client.replies import Reply, State, States, replies_wire
 from pretenders.client.smtp import SmtpMockFacts
 from pretenders.common.constants import Forever
 from pretenders.common.pretender import PretenderModel
@@ -131,12 +132,17 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
         fault: str | None = None,
         pacing: Mapping[str, float] | None = None,
         delay: Mapping[str, Any] | None = None,
+        replies: Sequence[Reply | Mapping[str, Any]] | None = None,
+        pick: str | None = None,
+        seed: int | None = None,
+        state: State | Mapping[str, Any] | None = None,
     ) -> AsyncHTTPMock:
         """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late,
-        tried in ``priority`` order; ``template``, ``body_file``, ``fault``, ``pacing`` and
-        ``delay`` as ``HTTPMock.reply``."""
+        tried in ``priority`` order; ``template``, ``body_file``, ``fault``, ``pacing``,
+        ``delay``, ``replies`` and ``state`` as ``HTTPMock.reply``."""
         mock_id = self.pretend_access_point_id
         shaping = {"fault": fault, "pacing": pacing, "delay": delay}
+        extra = replies_wire(replies, pick, seed, state)
         await self._run(
             ops.add_preset(
                 mock_id,
@@ -150,9 +156,22 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
                 template=template,
                 body_file=body_file,
                 shaping=shaping,
+                extra=extra,
             )
         )
         return self
+
+    async def state(self) -> States:
+        """The mock's state machine instances (see ``HTTPMock.state``)."""
+        return await self._run(ops.states(self.pretend_access_point_id))
+
+    async def set_state(self, machine: str, state: str, key: str | None = None) -> None:
+        """Put one state machine instance (``key``: None for the unkeyed one) in ``state``."""
+        await self._run(ops.set_state(self.pretend_access_point_id, machine, state, key))
+
+    async def reset_state(self, machine: str | None = None, key: str | None = None) -> None:
+        """Move state machines back to start: all, one ``machine``'s, or one instance."""
+        await self._run(ops.reset_state(self.pretend_access_point_id, machine, key))
 
     @overload
     async def get_request(self, sequence_id: int) -> RecordedRequest | None: ...

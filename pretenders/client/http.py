@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pretenders.client import BossClient, MockFacts
@@ -16,6 +16,7 @@ from pretenders.client.models import (
     NearMiss,
     RecordedRequest,
 )
+from pretenders.client.replies import Reply, State, States, replies_wire
 from pretenders.common.constants import Forever
 
 if TYPE_CHECKING:
@@ -123,6 +124,10 @@ class HTTPMock(HttpMockFacts, BossClient):
         fault: str | None = None,
         pacing: Mapping[str, float] | None = None,
         delay: Mapping[str, Any] | None = None,
+        replies: Sequence[Reply | Mapping[str, Any]] | None = None,
+        pick: str | None = None,
+        seed: int | None = None,
+        state: State | Mapping[str, Any] | None = None,
     ) -> HTTPMock:
         """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late.
 
@@ -139,9 +144,17 @@ class HTTPMock(HttpMockFacts, BossClient):
         instead of a reply; ``pacing``: the body sent slowly, ``{"chunks": N, "over":
         seconds}`` or ``{"bytes_per_second": B}``; ``delay``: drawn for each request,
         ``{"fixed": s}``, ``{"uniform": [low, high]}`` or ``{"lognormal": {"median": s,
-        "sigma": x}}`` (optionally with ``"seed": n``), not with ``after``."""
+        "sigma": x}}`` (optionally with ``"seed": n``), not with ``after``.
+
+        ``replies``: several replies (:class:`~pretenders.client.replies.Reply`) instead
+        of ``body``/``status``/``headers``/``after``, served in order and then the last
+        again (``pick="sequence"``), over again (``"cycle"``) or drawn by weight
+        (``"random"``, seeded by ``seed``); ``times`` counts the preset's uses.
+        ``state``: a :class:`~pretenders.client.replies.State` the preset requires and
+        moves on (see docs/replies.md)."""
         mock_id = self.pretend_access_point_id
         shaping = {"fault": fault, "pacing": pacing, "delay": delay}
+        extra = replies_wire(replies, pick, seed, state)
         self._run(
             ops.add_preset(
                 mock_id,
@@ -155,9 +168,23 @@ class HTTPMock(HttpMockFacts, BossClient):
                 template=template,
                 body_file=body_file,
                 shaping=shaping,
+                extra=extra,
             )
         )
         return self
+
+    def state(self) -> States:
+        """The mock's state machine instances: ``mock.state()["order", "42"]`` (an
+        instance never moved is in ``"start"``)."""
+        return self._run(ops.states(self.pretend_access_point_id))
+
+    def set_state(self, machine: str, state: str, key: str | None = None) -> None:
+        """Put one state machine instance (``key``: None for the unkeyed one) in ``state``."""
+        self._run(ops.set_state(self.pretend_access_point_id, machine, state, key))
+
+    def reset_state(self, machine: str | None = None, key: str | None = None) -> None:
+        """Move state machines back to start: all, one ``machine``'s, or one instance."""
+        self._run(ops.reset_state(self.pretend_access_point_id, machine, key))
 
     @overload
     def get_request(self, sequence_id: int) -> RecordedRequest | None: ...

@@ -411,6 +411,67 @@ def _preset_routes() -> list[Route]:
     ]
 
 
+async def _http_mock(request: web.Request) -> Mock:
+    """The HTTP mock named in the path, or UnknownMock."""
+    return await _mocks(request).get("http", request.match_info["id"])
+
+
+async def list_states(request: web.Request) -> web.StreamResponse:
+    mocks = _mocks(request)
+    entries = await mocks.states(await _http_mock(request))
+    return json_response([wire.state_out(entry) for entry in entries])
+
+
+async def set_state(request: web.Request) -> web.StreamResponse:
+    mocks = _mocks(request)
+    mock = await _http_mock(request)
+    payload = await _payload(request, wire.StateIn)
+    return json_response(wire.state_out(await mocks.set_state(mock, payload)))
+
+
+async def reset_states(request: web.Request) -> web.StreamResponse:
+    mocks = _mocks(request)
+    mock = await _http_mock(request)
+    await mocks.reset_states(mock, request.query.get("machine"), request.query.get("key"))
+    return web.Response()
+
+
+def _state_routes() -> list[Route]:
+    return [
+        Route(
+            "GET",
+            "/state/{id}",
+            list_states,
+            "The HTTP mock's state machine instances not in start (every other one is in "
+            "start), by machine and key",
+            response=list[wire.StateOut],
+            errors=(404,),
+        ),
+        Route(
+            "PUT",
+            "/state/{id}",
+            set_state,
+            "Put one state machine instance of the mock in a state (key left out: the "
+            "machine's unkeyed instance); 409 past the most instances a mock holds",
+            request=wire.StateIn,
+            response=wire.StateOut,
+            errors=(400, 404, 409),
+        ),
+        Route(
+            "DELETE",
+            "/state/{id}",
+            reset_states,
+            "Move the mock's state machines back to start: all of them, one machine's "
+            "instances (machine), or one instance (machine and key)",
+            errors=(400, 404),
+            options={
+                "machine": "Only this machine's instances",
+                "key": "Only this key's instance (with machine)",
+            },
+        ),
+    ]
+
+
 async def wait_records(request: web.Request) -> web.StreamResponse:
     mocks = _mocks(request)
     mock = await _live_mock(request)
@@ -482,5 +543,6 @@ def admin_routes() -> list[Route]:
         *_preset_routes(),
         *_history_routes(),
         *_verify_routes(),
+        *_state_routes(),
     ]
     return [replace(r, handler=_reports_errors(r.handler)) for r in routes]

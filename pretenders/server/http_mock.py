@@ -125,9 +125,14 @@ class MockEndpoint:
             if served.gone:
                 return web.Response(status=404, text=f"No matching http mock: {mock_id}")
             return _no_match(mock, record, served)
-        if preset.reply.shaped:  # a fault, pacing or drawn delay
-            return await send_shaped(request, preset.reply, record, served.reply)
         reply = served.reply or preset.reply
+        if reply.shaped:  # a fault, pacing or drawn delay
+            return await send_shaped(request, reply, record, served.made)
+        made = served.made
+        if made is not None:  # templated, or a body file
+            if made.after > 0:
+                await _delay(request, made.after)
+            return web.Response(status=made.status, body=made.body, headers=made.response_headers)
         if reply.after > 0:
             await _delay(request, reply.after)
         return web.Response(status=reply.status, body=reply.body, headers=reply.response_headers)

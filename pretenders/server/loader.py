@@ -11,6 +11,8 @@ that a reply ``body`` is written as text (``body_base64`` for binary data)::
             body: '{"sky": "clear"}'
             headers: {Content-Type: application/json}
             times: FOREVER
+          - rule: GET /flaky
+            replies: [{status: 503, body: busy}, {body: ok}]
       - name: mailer
         protocol: smtp
         presets:
@@ -34,6 +36,7 @@ from pretenders.server.core.delays import DelaySpec
 from pretenders.server.core.errors import CoreError
 from pretenders.server.core.pacing import PacingSpec
 from pretenders.server.core.registry import check_name, check_timeout
+from pretenders.server.core.state_machines import StateSpec
 from pretenders.server.state import ServerState
 
 logger = logging.getLogger("pretenders.server")
@@ -67,16 +70,17 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
     fault: str | None = None
     pacing: PacingSpec | None = None
     delay: DelaySpec | None = None
+    replies: list[HttpReplySpec] | None = None
+    pick: str | None = None
+    seed: int | None = None
+    state: StateSpec | None = None
 
     def as_payload(self) -> wire.PresetIn:
-        encoded = self.body_base64
-        if encoded is None:
-            encoded = base64.b64encode(self.body.encode("utf-8")).decode("ascii")
         return wire.PresetIn(
             rule=self.rule,
             status=self.status,
             headers=self.headers,
-            body=encoded,
+            body=_base64(self.body, self.body_base64),
             times=self.times,
             after=self.after,
             priority=self.priority,
@@ -85,7 +89,37 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
             fault=self.fault,
             pacing=self.pacing,
             delay=self.delay,
+            replies=None if self.replies is None else [r.as_reply() for r in self.replies],
+            pick=self.pick,
+            seed=self.seed,
+            state=self.state,
         )
+
+
+class HttpReplySpec(msgspec.Struct, forbid_unknown_fields=True):
+    """One reply of a preset's ``replies`` as written in a file, ``body`` as text."""
+
+    status: int = 200
+    headers: dict[str, wire.ScalarValue] | None = None
+    body: str = ""
+    body_base64: str | None = None
+    after: float = 0.0
+    weight: float | None = None
+
+    def as_reply(self) -> wire.ReplyIn:
+        return wire.ReplyIn(
+            status=self.status,
+            headers=self.headers,
+            body=_base64(self.body, self.body_base64),
+            after=self.after,
+            weight=self.weight,
+        )
+
+
+def _base64(body: str, body_base64: str | None) -> str:
+    if body_base64 is not None:
+        return body_base64
+    return base64.b64encode(body.encode("utf-8")).decode("ascii")
 
 
 class MockFile(msgspec.Struct, forbid_unknown_fields=True):

@@ -19,11 +19,12 @@ import msgspec
 
 from pretenders.common.constants import FOREVER
 from pretenders.server import wire
-from pretenders.server.core.errors import UnknownMock
+from pretenders.server.core.errors import InvalidInput, TooLarge, UnknownMock
 from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.paging import MAX_INDEX, Page, select
 from pretenders.server.core.patterns import DEFAULT_TIMEOUT
+from pretenders.server.core.preset_extra import PresetExtra
 from pretenders.server.core.presets import Preset, Reply
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock, Record
@@ -31,7 +32,14 @@ from pretenders.server.core.registry import Protocol as MockProtocol
 from pretenders.server.core.reply_render import ReplyOptions
 from pretenders.server.core.scanning import select as scan
 from pretenders.server.core.smtp_script import SmtpPreset, SmtpReply
-from pretenders.server.core.store import RecordObserver, RemovedObserver, Served, Store
+from pretenders.server.core.state_machines import check_key, check_name
+from pretenders.server.core.store import (
+    RecordObserver,
+    RemovedObserver,
+    Served,
+    StateEntry,
+    Store,
+)
 from pretenders.server.core.waiting import Outcome, Predicate, Waiters, WaitResult, check_wait
 from pretenders.server.limits import check_reply_body
 from pretenders.server.settings import DEFAULT_MAX_BODY_SIZE, Settings
@@ -190,10 +198,26 @@ class MockService:
     async def add_http_preset(self, mock: Mock, payload: wire.PresetIn) -> Preset:
         """Compile and add a canned reply from the admin API's fields (a bad regex or
         count, a body too large: refused here, naming the field)."""
+        rule, reply, extra = self._compile_http(payload)
+        return await self.add_preset(mock, rule, reply, payload.times, payload.priority, extra)
+
+    def _compile_http(self, payload: wire.PresetIn) -> tuple[MatchRule, Reply, PresetExtra | None]:
+        """A preset's rule, reply and extras, checked (InvalidInput names the field)."""
+        extra_spec = wire.extra_spec_of(payload)
         reply = wire.reply_of(payload, self.reply_options)
         check_reply_body(reply.body, self.max_body_size)  # before compiling the regexes
+        for number, spec in enumerate(extra_spec.replies if extra_spec is not None else ()):
+            try:
+                check_reply_body(spec.body, self.max_body_size)
+            except TooLarge as error:
+                raise TooLarge(
+                    f"replies[{number}].{error.message}", field=f"replies[{number}].body"
+                ) from None
         rule = wire.match_rule_of(payload.rule, timeout=self.regex_timeout)
-        return await self.add_preset(mock, rule, reply, payload.times, payload.priority)
+        if extra_spec is None:
+            return rule, reply, None
+        extra = PresetExtra(extra_spec, rule, self.regex_timeout)
+        return rule, extra.first_reply(reply), extra
 
     async def add_preset(
         self,
@@ -202,10 +226,11 @@ class MockService:
         reply: Reply,
         times: object,
         priority: int | None = None,
+        extra: PresetExtra | None = None,
     ) -> Preset:
         """Add a canned reply already built (past --max-presets or --preset-bytes: refused)."""
         check_reply_body(reply.body, self.max_body_size)
-        return await self.store.add_preset(mock, rule, reply, times, priority)
+        return await self.store.add_preset(mock, rule, reply, times, priority, extra)
 
     async def add_smtp_reply(self, mock: Mock, payload: wire.SmtpPresetIn) -> SmtpPreset:
         """Add a scripted SMTP reply."""
@@ -230,10 +255,8 @@ class MockService:
             reply = wire.smtp_reply_of(payload)
             SmtpPreset(0, payload.stage, payload.match, reply, payload.times, self.regex_timeout)
             return
-        http_reply = wire.reply_of(payload, self.reply_options)
-        check_reply_body(http_reply.body, self.max_body_size)
-        rule = wire.match_rule_of(payload.rule, timeout=self.regex_timeout)
-        Preset(0, rule, http_reply, payload.times, priority=payload.priority)
+        rule, http_reply, extra = self._compile_http(payload)
+        Preset(0, rule, http_reply, payload.times, priority=payload.priority, extra=extra)
 
     async def remove_preset(self, mock: Mock, preset_id: int) -> bool:
         """Remove one HTTP preset; False when it is not there (never added, or used up)."""
@@ -282,6 +305,32 @@ class MockService:
         """Remove the mock's presets and forget what it received."""
         await self.store.clear_presets(mock)
         await self.store.clear_history(mock)
+
+    # State machines
+
+    async def states(self, mock: Mock) -> list[StateEntry]:
+        """The mock's state machine instances not in ``start`` (machine, key, state)."""
+        return await self.store.states(mock)
+
+    async def set_state(self, mock: Mock, payload: wire.StateIn) -> StateEntry:
+        """Put one instance in a state (checked, naming the field)."""
+        machine = check_name(payload.machine, "machine")
+        key = None if payload.key is None else check_key(payload.key)
+        state = check_name(payload.state, "state")
+        await self.store.set_state(mock, machine, key, state)
+        return machine, key, state
+
+    async def reset_states(
+        self, mock: Mock, machine: str | None = None, key: str | None = None
+    ) -> int:
+        """Move instances back to ``start``: all, one machine's, or one (machine and key)."""
+        if key is not None and machine is None:
+            raise InvalidInput("key needs the machine it is a key of (machine)", field="key")
+        if machine is not None:
+            check_name(machine, "machine")
+        if key is not None:
+            check_key(key)
+        return await self.store.reset_states(mock, machine, key)
 
     # Serving
 

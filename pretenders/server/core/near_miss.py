@@ -12,7 +12,7 @@ import difflib
 import functools
 import heapq
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pretenders.server.core.errors import InvalidInput
@@ -36,6 +36,8 @@ _WRONG_PATH = 20.0
 _WRONG_BOTH = 30.0
 _FIELD_WEIGHTS = {"body": 2.0, "data": 2.0}
 _HEADER_WEIGHT = 1.0
+_STATE_WEIGHT = 0.5
+"""A preset whose rule matches and whose state machine alone refused: the closest."""
 _COMPARED_LENGTH = 200
 
 
@@ -52,15 +54,17 @@ def compare_presets(
     subject: MatchSubject,
     limit: int = CLOSEST,
     budget: float = COMPARE_BUDGET,
+    states: Mapping[str, str] | None = None,
 ) -> Comparison:
     """The ``limit`` presets closest to the request, closest first (the older first on
-    ties), among those compared within ``budget`` seconds (the oldest first)."""
+    ties), among those compared within ``budget`` seconds (the oldest first);
+    ``states``: the mock's state machines, for presets that require a state."""
     deadline = time.perf_counter() + budget
     scored: list[NearMiss] = []
     for preset in presets:
         if scored and time.perf_counter() > deadline:
             break
-        scored.append(near_miss(preset, subject))
+        scored.append(near_miss(preset, subject, states))
     closest = heapq.nsmallest(limit, scored, key=lambda miss: (miss.distance, miss.preset_id))
     return Comparison(tuple(closest), len(scored))
 
@@ -72,9 +76,16 @@ def closest_presets(
     return compare_presets(presets, subject, limit).misses
 
 
-def near_miss(preset: Preset, subject: MatchSubject) -> NearMiss:
+def near_miss(
+    preset: Preset, subject: MatchSubject, states: Mapping[str, str] | None = None
+) -> NearMiss:
     """Score one preset against a request by what differed."""
     differences = tuple(preset.rule.differences(subject))
+    extra = preset.extra
+    if not differences and extra is not None and extra.state is not None and states is not None:
+        state_miss = extra.state.difference(subject, states)
+        if state_miss is not None:
+            differences = (state_miss,)
     distance = 0.0
     rule_miss: RuleMiss | None = None
     for difference in differences:
@@ -84,6 +95,8 @@ def near_miss(preset: Preset, subject: MatchSubject) -> NearMiss:
             distance += weight
         elif difference.field.startswith("header "):
             distance += _HEADER_WEIGHT
+        elif difference.field.startswith("state "):
+            distance += _STATE_WEIGHT
         else:
             distance += _FIELD_WEIGHTS.get(difference.field, 1.0)
     return NearMiss(
@@ -209,6 +222,8 @@ def describe_difference(difference: Difference, rule_miss: RuleMiss | None = Non
             f"{difference.field}: {quote(difference.expected)}: {difference.actual[1:-1]} "
             "on this request (--regex-timeout)"
         )
+    if difference.field.startswith("state "):  # "state order[42] is start, requires paid"
+        return f"{difference.field} is {difference.actual}, requires {difference.expected}"
     text = (
         f"{difference.field}: expected {_shown(difference.field, difference.expected)}, "
         f"got {_shown(difference.field, difference.actual)}"

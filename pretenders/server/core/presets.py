@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import msgspec
 from multidict import CIMultiDict
@@ -20,6 +21,9 @@ from pretenders.server.core.preset_index import PresetIndex
 from pretenders.server.core.records import Headers, RequestRecord
 from pretenders.server.core.reply_render import DEFAULT_OPTIONS, ReplyMaker, ReplyOptions
 from pretenders.server.core.reply_spec import FAULTS, Fault, ReplySpec
+
+if TYPE_CHECKING:
+    from pretenders.server.core.preset_extra import PresetExtra
 
 Times = int | Forever
 """How many more requests a preset will serve: a positive count, or FOREVER."""
@@ -256,6 +260,7 @@ class Preset:
     """A match rule, the reply it serves, and the uses it has left."""
 
     __slots__ = (
+        "extra",
         "id",
         "order",
         "prefix",
@@ -275,6 +280,7 @@ class Preset:
         times: object,
         size: int = 0,
         priority: int | None = None,
+        extra: PresetExtra | None = None,
     ) -> None:
         self.id = preset_id
         self.priority = check_priority(priority)
@@ -290,6 +296,8 @@ class Preset:
         self.times_left: Times = check_times(times)
         self.served = 0
         """Requests this preset has answered so far."""
+        self.extra = extra
+        """Several replies, a state machine: None for a plain preset (1.4's)."""
 
     @property
     def used_up(self) -> bool:
@@ -344,9 +352,11 @@ PRESET_OVERHEAD = 100
 """Bytes a preset counts for beyond its body, rule and headers (a rough figure)."""
 
 
-def preset_bytes(rule: MatchRule, reply: Reply) -> int:
+def preset_bytes(rule: MatchRule, reply: Reply, extra: PresetExtra | None = None) -> int:
     """How many bytes a preset counts for against the server's --preset-bytes."""
     size = PRESET_OVERHEAD + len(reply.body) + len(rule.rule) + len(rule.body or "")
+    if extra is not None:  # its replies and state, as stored
+        size += len(msgspec.msgpack.encode(extra.spec))
     for name, value in reply.headers:
         size += len(name) + len(value)
     for name, text in (*rule.headers.items(), *(rule.data or {}).items()):
@@ -372,10 +382,15 @@ class PresetQueue:
         self._limits = limits or PresetLimits()
 
     def add(
-        self, rule: MatchRule, reply: Reply, times: object, priority: int | None = None
+        self,
+        rule: MatchRule,
+        reply: Reply,
+        times: object,
+        priority: int | None = None,
+        extra: PresetExtra | None = None,
     ) -> Preset:
-        size = preset_bytes(rule, reply)
-        preset = Preset(self._next_id, rule, reply, times, size, priority)
+        size = preset_bytes(rule, reply, extra)
+        preset = Preset(self._next_id, rule, reply, times, size, priority, extra)
         self._limits.admit(len(self._presets), size)
         self._next_id += 1
         self._presets[preset.id] = preset
@@ -395,15 +410,40 @@ class PresetQueue:
                 return preset
         return None
 
-    def take(self, subject: MatchSubject) -> Preset | None:
-        """The first preset matching the request, with one use counted; None if none."""
+    def take(
+        self, subject: MatchSubject, states: MutableMapping[str, str] | None = None
+    ) -> Preset | None:
+        """The first preset matching the request, with one use counted; None if none.
+
+        A preset with a state machine matches only when its required state holds in
+        ``states`` (the mock's), which it then moves on."""
         for preset in self._index.candidates(subject.rule_line):
             if preset.rule.matches(subject):
+                extra = preset.extra
+                if extra is not None and extra.state is not None:
+                    rule = extra.state
+                    instance, _ = rule.instance(subject)
+                    if states is None or instance is None or not rule.admits(instance, states):
+                        continue
+                    rule.move(instance, states)
                 preset.use()
                 if preset.used_up:
                     self._discard(preset)
                 return preset
         return None
+
+    def matching(self, subject: MatchSubject) -> list[Preset]:
+        """The presets whose rule matches the request, in the order they are tried, up
+        to the first without a state machine (which the request gets, if it gets that
+        far); nothing counted. A shared store checks their states itself."""
+        found = []
+        for preset in self._index.candidates(subject.rule_line):
+            if preset.rule.matches(subject):
+                found.append(preset)
+                extra = preset.extra
+                if extra is None or extra.state is None:
+                    break
+        return found
 
     def get(self, preset_id: int) -> Preset | None:
         """The preset with that id, or None (never added, used up, or removed)."""

@@ -68,6 +68,8 @@ class LiveMock(Mock):
     """Observers of this mock alone."""
     removed: bool = False
     """Deleted or expired: a request that arrived before is not served nor recorded."""
+    states: dict[str, str] = field(default_factory=dict)
+    """Its state machines' instances not in ``start`` (see core/state_machines.py)."""
 
     def record(self, record: Record) -> None:
         """Add a complete record (served or not) to the history and tell the observers."""

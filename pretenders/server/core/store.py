@@ -22,6 +22,7 @@ from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.near_miss import Comparison
 from pretenders.server.core.patterns import Pattern
+from pretenders.server.core.preset_extra import PresetExtra
 from pretenders.server.core.presets import Preset, Reply
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock, Protocol, Record, Timeout
@@ -48,9 +49,15 @@ class Served:
     """The mock was deleted or expired before the request could be recorded."""
     gave_up: list[tuple[Preset, Pattern]] = field(default_factory=list)
     """Preset regexes that gave up on this request for the first time here (to log once)."""
-    reply: MadeReply | None = None
-    """The reply made for this request when the preset's is made per request (templated,
-    or a body file); None: the preset's own reply, as it is."""
+    reply: Reply | None = None
+    """The reply to send when it is not ``preset.reply`` (one of a preset's replies)."""
+    made: MadeReply | None = None
+    """The reply made for this request when it is made per request (templated, or a body
+    file); None: the reply as it is."""
+
+
+StateEntry = tuple[str, str | None, str]
+"""One state machine instance: machine, key (None: unkeyed), state."""
 
 
 class Store(abc.ABC):
@@ -136,9 +143,10 @@ class Store(abc.ABC):
         reply: Reply,
         times: object,
         priority: int | None = None,
+        extra: PresetExtra | None = None,
     ) -> Preset:
         """Add a canned reply, tried after every one of its priority added before it
-        (limits: refused)."""
+        (limits: refused); ``extra``: its replies and state machine, if any."""
 
     @abc.abstractmethod
     async def remove_preset(self, mock: Mock, preset_id: int) -> bool:
@@ -158,6 +166,23 @@ class Store(abc.ABC):
         its ``times`` in all) and record the request as served by it; when none
         matches, record it with its near misses. One atomic step: the request is
         recorded exactly once, before any reply is sent."""
+
+    # State machines
+
+    @abc.abstractmethod
+    async def states(self, mock: Mock) -> list[StateEntry]:
+        """The mock's state machine instances not in ``start``, by machine and key."""
+
+    @abc.abstractmethod
+    async def set_state(self, mock: Mock, machine: str, key: str | None, state: str) -> None:
+        """Put one instance in ``state`` (past MAX_STATE_KEYS instances: TooManyStates)."""
+
+    @abc.abstractmethod
+    async def reset_states(
+        self, mock: Mock, machine: str | None = None, key: str | None = None
+    ) -> int:
+        """Move instances back to ``start``: all of them, those of one machine, or one
+        (``key``); how many were moved."""
 
     @abc.abstractmethod
     async def add_smtp_reply(

@@ -10,15 +10,31 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
+from pretenders.server.core import state_machines
 from pretenders.server.core.errors import UnknownMock
 from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.near_miss import compare_presets
+from pretenders.server.core.preset_extra import PresetExtra
 from pretenders.server.core.presets import Preset, Reply
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import LiveMock, Mock, Protocol, Record, Registry, Timeout
 from pretenders.server.core.smtp_script import SmtpPreset, SmtpReply
-from pretenders.server.core.store import RecordObserver, RemovedObserver, Served, Store
+from pretenders.server.core.state_machines import (
+    START,
+    TooManyStates,
+    split_field,
+    state_entries,
+    state_field,
+    too_many_states_message,
+)
+from pretenders.server.core.store import (
+    RecordObserver,
+    RemovedObserver,
+    Served,
+    StateEntry,
+    Store,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -88,9 +104,10 @@ class MemoryStore(Store):
         reply: Reply,
         times: object,
         priority: int | None = None,
+        extra: PresetExtra | None = None,
     ) -> Preset:
         live = self._live(mock)
-        preset = live.presets.add(rule, reply, times, priority)
+        preset = live.presets.add(rule, reply, times, priority, extra)
         live.last_call = self.registry.clock()
         return preset
 
@@ -112,9 +129,13 @@ class MemoryStore(Store):
         if live.removed:
             return Served(gone=True)
         presets = live.presets
-        preset = presets.take(subject)
+        preset = presets.take(subject, live.states)
         if preset is not None:
             reply = preset.reply
+            extra = preset.extra
+            if extra is not None and extra.choice is not None:
+                choice = extra.choice
+                reply = choice.replies[choice.index(preset.served)]
             maker = reply.maker
             made = None if maker is None else maker.answer(subject, preset.rule)
             record.status = reply.status if made is None else made.status
@@ -123,14 +144,44 @@ class MemoryStore(Store):
                 reply.stamp(record)
             live.record(record)
             if subject.gave_up is None:
-                return Served(preset, reply=made)
-            return Served(preset, gave_up=presets.newly_gave_up(subject), reply=made)
-        comparison = compare_presets(presets, subject)
+                return Served(preset, reply=reply, made=made)
+            return Served(preset, gave_up=presets.newly_gave_up(subject), reply=reply, made=made)
+        comparison = compare_presets(presets, subject, states=live.states)
         record.status = 404
         record.near_misses = comparison.misses
         live.record(record)
         gave_up = presets.newly_gave_up(subject) if subject.gave_up is not None else []
         return Served(None, comparison, len(presets), gave_up=gave_up)
+
+    # State machines
+
+    async def states(self, mock: Mock) -> list[StateEntry]:
+        return state_entries(self._live(mock).states)
+
+    async def set_state(self, mock: Mock, machine: str, key: str | None, state: str) -> None:
+        states = self._live(mock).states
+        field = state_field(machine, key)
+        if state == START:
+            states.pop(field, None)
+            return
+        if field not in states and len(states) >= state_machines.MAX_STATE_KEYS:
+            raise TooManyStates(too_many_states_message(len(states)), field="state")
+        states[field] = state
+
+    async def reset_states(
+        self, mock: Mock, machine: str | None = None, key: str | None = None
+    ) -> int:
+        states = self._live(mock).states
+        if machine is None:
+            count = len(states)
+            states.clear()
+            return count
+        if key is not None:
+            return 1 if states.pop(state_field(machine, key), None) is not None else 0
+        chosen = [f for f in states if split_field(f)[0] == machine]
+        for field in chosen:
+            del states[field]
+        return len(chosen)
 
     async def add_smtp_reply(
         self, mock: Mock, stage: str, pattern: str | None, reply: SmtpReply, times: object

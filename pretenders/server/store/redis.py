@@ -36,6 +36,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 from pretenders.common.constants import FOREVER
+from pretenders.server.core import state_machines
 from pretenders.server.core.errors import (
     NameConflict,
     PresetBytesSpent,
@@ -47,6 +48,7 @@ from pretenders.server.core.errors import (
 from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.near_miss import compare_presets
+from pretenders.server.core.preset_extra import ExtraSpec, PresetExtra
 from pretenders.server.core.presets import (
     Preset,
     PresetQueue,
@@ -66,7 +68,20 @@ from pretenders.server.core.registry import (
 from pretenders.server.core.reply_spec import ReplySpec
 from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpPreset, SmtpReply
-from pretenders.server.core.store import RecordObserver, RemovedObserver, Served, Store
+from pretenders.server.core.state_machines import (
+    START,
+    TooManyStates,
+    state_entries,
+    state_field,
+    too_many_states_message,
+)
+from pretenders.server.core.store import (
+    RecordObserver,
+    RemovedObserver,
+    Served,
+    StateEntry,
+    Store,
+)
 from pretenders.server.settings import Settings
 from pretenders.server.store import redis_scripts as lua
 
@@ -94,6 +109,8 @@ class StoredPreset(msgspec.Struct, array_like=True):
     rule: RuleSpec
     reply: ReplySpec
     priority: int | None = None
+    extra: ExtraSpec | None = None
+    """Several replies, a state machine."""
 
 
 class StoredSmtpPreset(msgspec.Struct, array_like=True):
@@ -161,7 +178,57 @@ class _Followed:
 
 def _keys(mock_id: str) -> list[str]:
     tag = f"pt:{{{mock_id}}}"
-    return [f"{tag}:m", f"{tag}:p", f"{tag}:l", f"{tag}:s", f"{tag}:h"]
+    return [f"{tag}:m", f"{tag}:p", f"{tag}:l", f"{tag}:s", f"{tag}:h", f"{tag}:st"]
+
+
+_STATUS_AND_PRESET = b"\xa6status\xc0\xa9preset_id\xc0"
+"""A record's status and preset id, both unset, as msgpack encodes them."""
+
+
+def split_record(record: RequestRecord) -> tuple[bytes, bytes, bytes]:
+    """A record encoded in three parts, for the SERVE script to put the status and the
+    preset id it chooses between them: up to the status's value, between it and the
+    preset id's value, and after that (the fields after them hold no request data)."""
+    record.status = None
+    record.preset_id = None
+    record.near_misses = ()
+    blob = encode_record(record)
+    cut = blob.rfind(_STATUS_AND_PRESET)
+    if cut < 0:  # pragma: no cover - msgspec changed how it encodes a struct
+        raise RuntimeError("a request record is not encoded as the SERVE script expects")
+    end = cut + len(_STATUS_AND_PRESET)
+    return blob[: cut + 7], b"\xa9preset_id", blob[end:]
+
+
+class _Seen(dict[str, str]):
+    """The states the SERVE script read, as long as all the mock holds (for near misses
+    that say the mock has no room for one more)."""
+
+    held = 0
+
+    def __len__(self) -> int:
+        return self.held
+
+
+def _candidate_args(preset: Preset, subject: MatchSubject) -> list[Any] | None:
+    """What SERVE needs of one candidate (see the script); None: it cannot serve this
+    request whatever the state (the request has no key for its machine)."""
+    extra = preset.extra
+    field = requires = to = mode = ""
+    statuses = str(preset.reply.status)
+    if extra is not None:
+        rule = extra.state
+        if rule is not None:
+            instance, _ = rule.instance(subject)
+            if instance is None:
+                return None
+            field, requires, to = instance, rule.requires or "", rule.to or ""
+        choice = extra.choice
+        if choice is not None:
+            statuses = " ".join(str(reply.status) for reply in choice.replies)
+            pick = choice.pick
+            mode = "s" if pick == "sequence" else "c" if pick == "cycle" else f"r{choice.draw()}"
+    return [preset.id, field, requires, to, mode, statuses]
 
 
 def _text(value: bytes | str) -> str:
@@ -243,6 +310,9 @@ class RedisStore(Store):
                 "RECORDS",
                 "RECORD_AT",
                 "SINCE",
+                "STATES",
+                "SET_STATE",
+                "RESET_STATES",
             )
         }
         self._serve_script = self._scripts["SERVE"]
@@ -518,7 +588,12 @@ class RedisStore(Store):
         stored = _decode_preset(blob)
         rule = MatchRule.of(stored.rule, self.regex_timeout)
         http_reply = Reply.from_spec(stored.reply, self.reply_options)
-        return Preset(pid, rule, http_reply, FOREVER, len(blob), stored.priority)
+        extra = (
+            PresetExtra(stored.extra, rule, self.regex_timeout)
+            if stored.extra is not None
+            else None
+        )
+        return Preset(pid, rule, http_reply, FOREVER, len(blob), stored.priority, extra)
 
     async def _add(self, mock: Mock, blob: bytes, times: object) -> int:
         uses = check_times(times)
@@ -557,11 +632,13 @@ class RedisStore(Store):
         reply: Reply,
         times: object,
         priority: int | None = None,
+        extra: PresetExtra | None = None,
     ) -> Preset:
         check_priority(priority)
-        blob = _encode(StoredPreset(rule.spec, reply.spec, priority))
+        spec = extra.spec if extra is not None else None
+        blob = _encode(StoredPreset(rule.spec, reply.spec, priority, spec))
         pid = await self._add(mock, blob, times)
-        return Preset(pid, rule, reply, times, len(blob), priority)
+        return Preset(pid, rule, reply, times, len(blob), priority, extra)
 
     async def remove_preset(self, mock: Mock, preset_id: int) -> bool:
         answer = await self._run("REMOVE", mock.id, _gen(mock), preset_id)
@@ -587,13 +664,18 @@ class RedisStore(Store):
                 return Served(gone=True)
             queue = copy.queue
             preset = queue.first(subject)
+            if preset is not None and preset.extra is not None:
+                extra_served = await self._serve_extra(copy, subject, record)
+                if extra_served is not None:
+                    return extra_served
+                continue
             served = Served(preset)
             if preset is not None:
                 reply = preset.reply
                 maker = reply.maker
                 if maker is not None:
-                    served.reply = maker.answer(subject, preset.rule)
-                    record.status = served.reply.status
+                    served.made = maker.answer(subject, preset.rule)
+                    record.status = served.made.status
                 else:
                     record.status = reply.status
                 record.preset_id = preset.id
@@ -634,6 +716,136 @@ class RedisStore(Store):
             copy.ver = None  # other processes changed the presets: match again
             record.fault = record.delay = None
         raise StoreUnavailable(self.name, "the presets kept changing while matching a request")
+
+    async def _serve_extra(
+        self, copy: _Copy, subject: MatchSubject, record: RequestRecord
+    ) -> Served | None:
+        """Serve a request some preset with a state machine or several replies matches:
+        one script takes the first candidate whose state holds, moves its state, counts
+        its use and records the request with the reply it picks. None: the presets or
+        the mock changed meanwhile (match again)."""
+        mock = copy.mock
+        queue = copy.queue
+        candidates = queue.matching(subject)
+        groups: list[Any] = []
+        by_id: dict[int, Preset] = {}
+        for candidate in candidates:
+            args = _candidate_args(candidate, subject)
+            if args is not None:
+                groups += args
+                by_id[candidate.id] = candidate
+        keys = _keys(mock.id)
+        if groups:
+            head, middle, rest = split_record(record)
+            answer = await self._call(
+                self._serve_script,
+                keys,
+                [
+                    mock.id,
+                    mock.gen,
+                    self.clock(),
+                    copy.ver or "",
+                    "*",
+                    head,
+                    self._history_limit,
+                    self._history_bytes,
+                    "touch",
+                    middle,
+                    rest,
+                    state_machines.MAX_STATE_KEYS,
+                    *groups,
+                ],
+            )
+            outcome = answer[0]
+            if outcome == 0:
+                self._copies.pop(mock.id, None)
+                return Served(gone=True)
+            if outcome == 1:
+                copy.ver = None
+                return None
+            if outcome == 2:
+                preset = by_id[int(answer[2])]
+                preset.use()
+                reply = preset.reply
+                extra = preset.extra
+                if extra is not None and extra.choice is not None:
+                    reply = extra.choice.replies[int(answer[3])]
+                record.status = reply.status
+                record.preset_id = preset.id
+                maker = reply.maker
+                made = None if maker is None else maker.answer(subject, preset.rule)
+                served = Served(preset, reply=reply, made=made)
+                if subject.gave_up is not None:
+                    served.gave_up = queue.newly_gave_up(subject)
+                return served
+            seen = answer[2]
+            pairs = ((_text(seen[i]), _text(seen[i + 1])) for i in range(0, len(seen), 2))
+            states = _Seen((field, state) for field, state in pairs if state != START)
+            states.held = int(answer[3])
+        else:
+            states = _Seen()
+        # No candidate's state holds: recorded as unmatched, the states seen explaining it.
+        comparison = compare_presets(queue, subject, states=states)
+        record.status = 404
+        record.preset_id = None
+        record.near_misses = comparison.misses
+        answer = await self._call(
+            self._serve_script,
+            keys,
+            [
+                mock.id,
+                mock.gen,
+                self.clock(),
+                copy.ver or "",
+                "",
+                encode_record(record),
+                self._history_limit,
+                self._history_bytes,
+                "touch",
+            ],
+        )
+        if answer[0] == 0:
+            self._copies.pop(mock.id, None)
+            return Served(gone=True)
+        if answer[0] == 1:
+            copy.ver = None
+            return None
+        served = Served(None, comparison, len(queue))
+        if subject.gave_up is not None:
+            served.gave_up = queue.newly_gave_up(subject)
+        return served
+
+    # State machines
+
+    async def states(self, mock: Mock) -> list[StateEntry]:
+        answer = await self._run("STATES", mock.id, _gen(mock))
+        if answer[0] == 0:
+            raise UnknownMock(mock.protocol, mock.id)
+        return state_entries({k: _text(v) for k, v in _pairs(answer[1]).items()})
+
+    async def set_state(self, mock: Mock, machine: str, key: str | None, state: str) -> None:
+        field = state_field(machine, key)
+        answer = await self._run(
+            "SET_STATE", mock.id, _gen(mock), field, state, state_machines.MAX_STATE_KEYS
+        )
+        if answer[0] == 0:
+            raise UnknownMock(mock.protocol, mock.id)
+        if answer[0] == 2:
+            raise TooManyStates(too_many_states_message(int(answer[1])), field="state")
+
+    async def reset_states(
+        self, mock: Mock, machine: str | None = None, key: str | None = None
+    ) -> int:
+        if machine is None:
+            args = ["all", ""]
+        elif key is None:
+            args = ["machine", machine]
+        else:
+            args = ["one", state_field(machine, key)]
+        answer = await self._run("RESET_STATES", mock.id, _gen(mock), *args)
+        if answer[0] == 0:
+            raise UnknownMock(mock.protocol, mock.id)
+        return int(answer[1])
 
     async def add_smtp_reply(
         self, mock: Mock, stage: str, pattern: str | None, reply: SmtpReply, times: object

@@ -1,6 +1,6 @@
 """The Redis store's Lua scripts: each store operation on a mock is one atomic script.
 
-Every script gets the mock's five keys, which share the hash tag ``{<id>}`` (so a Redis
+Every script gets the mock's six keys, which share the hash tag ``{<id>}`` (so a Redis
 Cluster keeps a mock on one shard), and ``id``, ``gen`` and ``now`` first in ARGV:
 
 - ``pt:{id}:m`` hash: protocol, timeout ('' for none), start, last (its last use), gen
@@ -9,7 +9,9 @@ Cluster keeps a mock on one shard), and ``id``, ``gen`` and ``now`` first in ARG
   id and record number), dropped, hbytes and pbytes (history and preset bytes), details;
 - ``pt:{id}:p`` hash: preset id -> its definition (msgpack); ``:l`` uses left (-1:
   FOREVER); ``:s`` requests served;
-- ``pt:{id}:h`` list: the kept records (msgpack), oldest first.
+- ``pt:{id}:h`` list: the kept records (msgpack), oldest first;
+- ``pt:{id}:st`` hash: the state machine instances not in ``start``: machine (and a
+  space and the key, when keyed) -> state.
 
 A mock idle past its timeout is deleted by the first script that sees it so (and the
 deletion published on ``pt:removed`` as ``"<id> <gen>"``), once. New records are
@@ -19,10 +21,10 @@ published on ``pt:{<id>}:e`` with their number.
 from __future__ import annotations
 
 _PREAMBLE = """
-local M, P, L, S, H = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local M, P, L, S, H, ST = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local id, gen, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local function remove(g)
-  redis.call('DEL', M, P, L, S, H)
+  redis.call('DEL', M, P, L, S, H, ST)
   redis.call('PUBLISH', 'pt:removed', id .. ' ' .. g)
 end
 local function live()
@@ -51,7 +53,7 @@ if m[1] then
     return {'joined', redis.call('HGETALL', M)}
   end
 end
-redis.call('DEL', P, L, S, H)
+redis.call('DEL', P, L, S, H, ST)
 redis.call('HSET', M, 'protocol', ARGV[4], 'timeout', ARGV[5], 'start', ARGV[3],
   'last', ARGV[3], 'gen', gen, 'ver', 0, 'pid', 0, 'seq', 0, 'dropped', 0,
   'hbytes', 0, 'pbytes', 0, 'details', '{}')
@@ -106,10 +108,96 @@ SERVE = (
 -- ARGV[5] the preset to claim ('' none), ARGV[6] the record ('' none),
 -- ARGV[7] the most records kept ('' no limit), ARGV[8] the most history bytes (''),
 -- ARGV[9] 'touch' to note a use of the mock (a request; not a mail or an SMTP stage)
+-- ARGV[5] '*': the first of several candidates whose state holds (see below)
 if not live() then return {0} end
 local ver = redis.call('HGET', M, 'ver')
 if ARGV[4] ~= '' and ver ~= ARGV[4] then return {1, ver} end
 local pid = ARGV[5]
+if pid == '*' then
+  -- The presets whose rule matched, in order: ARGV[13...] in sixes: preset id, state
+  -- field ('' none), state required ('' any), state to move to ('' none), how a reply
+  -- is picked ('s' sequence, 'c' cycle, 'r<index>' drawn, '' one reply) and the
+  -- replies' statuses. ARGV[6] the record up to its status, ARGV[10] between status
+  -- and preset id, ARGV[11] the rest; ARGV[12] the most state instances a mock holds.
+  local most = tonumber(ARGV[12])
+  local seen = {}
+  local at = nil
+  for i = 13, #ARGV, 6 do
+    if not redis.call('HGET', L, ARGV[i]) then return {1, ver} end
+    local field, requires, to = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+    local holds = true
+    if field ~= '' then
+      local current = redis.call('HGET', ST, field) or 'start'
+      seen[#seen + 1] = field
+      seen[#seen + 1] = current
+      if requires ~= '' and current ~= requires then
+        holds = false
+      elseif to ~= '' and to ~= 'start' and current == 'start'
+          and redis.call('HLEN', ST) >= most then
+        holds = false
+      end
+    end
+    if holds then at = i break end
+  end
+  if not at then return {3, ver, seen, redis.call('HLEN', ST)} end
+  pid = ARGV[at]
+  local left = tonumber(redis.call('HGET', L, pid))
+  local n = redis.call('HINCRBY', S, pid, 1)
+  if left == 1 then
+    local size = redis.call('HSTRLEN', P, pid)
+    redis.call('HDEL', P, pid)
+    redis.call('HDEL', L, pid)
+    redis.call('HDEL', S, pid)
+    redis.call('HINCRBY', M, 'ver', 1)
+    redis.call('HINCRBY', M, 'pbytes', -size)
+  elseif left > 1 then
+    redis.call('HINCRBY', L, pid, -1)
+  end
+  local field, to = ARGV[at + 1], ARGV[at + 3]
+  if field ~= '' and to ~= '' then
+    if to == 'start' then redis.call('HDEL', ST, field) else redis.call('HSET', ST, field, to) end
+  end
+  local statuses = {}
+  for status in string.gmatch(ARGV[at + 5], '%d+') do statuses[#statuses + 1] = status end
+  local mode, index = ARGV[at + 4], 0
+  if mode == 's' then
+    index = math.min(n, #statuses) - 1
+  elseif mode == 'c' then
+    index = (n - 1) % #statuses
+  elseif mode ~= '' then
+    index = tonumber(string.sub(mode, 2))
+  end
+  local status = tonumber(statuses[index + 1])
+  if ARGV[9] == 'touch' then redis.call('HSET', M, 'last', ARGV[3]) end
+  local blob = ARGV[6] .. cmsgpack.pack(status) .. ARGV[10] .. cmsgpack.pack(tonumber(pid))
+    .. ARGV[11]
+  local seq = redis.call('HINCRBY', M, 'seq', 1) - 1
+  local kept = redis.call('RPUSH', H, blob)
+  local bytes = redis.call('HINCRBY', M, 'hbytes', #blob)
+  local dropped = 0
+  local limit = tonumber(ARGV[7])
+  if limit then
+    while kept > limit do
+      bytes = bytes - #redis.call('LPOP', H)
+      kept = kept - 1
+      dropped = dropped + 1
+    end
+  end
+  local budget = tonumber(ARGV[8])
+  if budget then
+    while bytes > budget and kept > 1 do
+      bytes = bytes - #redis.call('LPOP', H)
+      kept = kept - 1
+      dropped = dropped + 1
+    end
+  end
+  if dropped > 0 then
+    redis.call('HINCRBY', M, 'dropped', dropped)
+    redis.call('HSET', M, 'hbytes', bytes)
+  end
+  redis.call('PUBLISH', 'pt:{' .. id .. '}:e', seq)
+  return {2, seq, tonumber(pid), index}
+end
 if pid ~= '' then
   local left = tonumber(redis.call('HGET', L, pid))
   if not left then return {1, ver} end
@@ -251,5 +339,54 @@ local first = seq - redis.call('LLEN', H)
 local start = tonumber(ARGV[4]) - first
 if start < 0 then start = 0 end
 return {first + start, redis.call('LRANGE', H, start, start + tonumber(ARGV[5]) - 1)}
+"""
+)
+
+STATES = (
+    _PREAMBLE
+    + """
+if not live() then return {0} end
+return {1, redis.call('HGETALL', ST)}
+"""
+)
+
+SET_STATE = (
+    _PREAMBLE
+    + """
+-- ARGV[4] the instance's field, ARGV[5] its state, ARGV[6] the most instances a mock holds
+if not live() then return {0} end
+if ARGV[5] == 'start' then
+  redis.call('HDEL', ST, ARGV[4])
+  return {1}
+end
+local held = redis.call('HLEN', ST)
+if redis.call('HEXISTS', ST, ARGV[4]) == 0 and held >= tonumber(ARGV[6]) then
+  return {2, held}
+end
+redis.call('HSET', ST, ARGV[4], ARGV[5])
+return {1}
+"""
+)
+
+RESET_STATES = (
+    _PREAMBLE
+    + """
+-- ARGV[4] 'all', 'machine' (ARGV[5] its name) or 'one' (ARGV[5] the instance's field)
+if not live() then return {0} end
+if ARGV[4] == 'all' then
+  local held = redis.call('HLEN', ST)
+  redis.call('DEL', ST)
+  return {1, held}
+end
+if ARGV[4] == 'one' then return {1, redis.call('HDEL', ST, ARGV[5])} end
+local count = 0
+local prefix = ARGV[5] .. ' '
+for _, field in ipairs(redis.call('HKEYS', ST)) do
+  if field == ARGV[5] or string.sub(field, 1, #prefix) == prefix then
+    redis.call('HDEL', ST, field)
+    count = count + 1
+  end
+end
+return {1, count}
 """
 )

@@ -265,6 +265,8 @@ class PresetView:
     shaping: tuple[tuple[str, str], ...]
     """A fault or pacing instead of a plain reply: (name, what it does)."""
     delete_href: str
+    replies: tuple[str, ...] = ()
+    """For a preset of several replies: how they are picked, then one line per reply."""
 
 
 def reply_extras(reply: Reply) -> tuple[tuple[str, str], ...]:
@@ -305,6 +307,38 @@ def more_rules(spec: RuleSpec, priority: int | None = None) -> tuple[tuple[str, 
     return tuple(shown)
 
 
+def state_rule(preset: Preset) -> tuple[tuple[str, str], ...]:
+    """A preset's state machine as the Match column lists it:
+    ``order[path:id] created → paid``."""
+    extra = preset.extra
+    if extra is None or extra.spec.state is None:
+        return ()
+    state = extra.spec.state
+    text = state.machine + (f"[{state.key}]" if state.key else "")
+    text += f" {state.requires or 'any state'}"
+    if state.to is not None:
+        text += f" → {state.to}"
+    return (("state", clean(text)),)
+
+
+def replies_lines(preset: Preset) -> tuple[str, ...]:
+    """A preset's several replies, for the Reply column: the pick, then each reply."""
+    extra = preset.extra
+    choice = extra.choice if extra is not None else None
+    if choice is None:
+        return ()
+    lines = [f"{choice.pick} of {len(choice.replies)}"]
+    weighted = choice.pick == "random"
+    for number, (reply, weight) in enumerate(zip(choice.replies, choice.weights, strict=True)):
+        if number == 10:
+            lines.append(f"… {len(choice.replies) - 10} more")
+            break
+        preview = _shortened(reply.body[:40].decode("utf-8", "replace"), 30)
+        share = f" weight {weight:g}" if weighted else ""
+        lines.append(clean(f"{number + 1}. {reply.status}{share} {preview}".rstrip()))
+    return tuple(lines)
+
+
 def _shortened(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
@@ -324,7 +358,7 @@ def preset_view(mock: Mock, preset: Preset) -> PresetView:
         rule=rule.rule,
         match_headers=tuple(rule.headers.items()),
         body_rule=body_rule,
-        more_rules=more_rules(rule.spec, preset.priority),
+        more_rules=more_rules(rule.spec, preset.priority) + state_rule(preset),
         status=reply.status if reply.status_text is None else reply.status_text,
         status_class=status_class(reply.status) if reply.status_text is None else "s0",
         content_type=header_value(reply.sent_headers, "Content-Type") or "",
@@ -336,6 +370,7 @@ def preset_view(mock: Mock, preset: Preset) -> PresetView:
         delay=_delay_text(reply),
         shaping=_shaping(reply),
         delete_href=ui_path("http", mock.id, "presets", preset.id, "delete"),
+        replies=replies_lines(preset),
     )
 
 

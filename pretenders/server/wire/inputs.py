@@ -17,12 +17,14 @@ from pretenders.server.core.delays import DelaySpec
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.pacing import PacingSpec
+from pretenders.server.core.preset_extra import ExtraSpec
 from pretenders.server.core.presets import Reply
 from pretenders.server.core.registry import Timeout
 from pretenders.server.core.reply_render import DEFAULT_OPTIONS, ReplyOptions
 from pretenders.server.core.reply_spec import ReplySpec
 from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpReply, check_stage
+from pretenders.server.core.state_machines import StateSpec
 from pretenders.server.wire.text import field_of_error
 
 ScalarValue = str | int | float
@@ -108,6 +110,18 @@ class ReplyIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A delay drawn for each request: ``{"fixed": s}``, ``{"uniform": [low, high]}`` or
     ``{"lognormal": {"median": s, "sigma": x}}``, optionally with ``"seed": n``; not with
     ``after``."""
+    weight: float | None = None
+    """Only in ``replies`` with ``"pick": "random"``: how likely this reply is against
+    the others' weights (default 1)."""
+
+
+class StateIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """``PUT /state/<id>``: put one state machine instance in a state."""
+
+    machine: str
+    key: str | None = None
+    """None: the machine's one unkeyed instance."""
+    state: str
 
 
 class PresetIn(ReplyIn, forbid_unknown_fields=True, kw_only=True):
@@ -119,6 +133,16 @@ class PresetIn(ReplyIn, forbid_unknown_fields=True, kw_only=True):
     priority: int | None = None
     """Tried before presets of a larger number (1 first); presets without one come after
     every preset with one. Ties: first added, first tried."""
+    replies: list[ReplyIn] | None = None
+    """Several replies instead of one (the preset's own reply fields are then left out),
+    picked as ``pick`` says; ``times`` counts uses of the preset as a whole."""
+    pick: str | None = None
+    """With ``replies``: ``sequence`` (the default: in order, then the last one again),
+    ``cycle`` (in order, then over again) or ``random`` (by each reply's weight)."""
+    seed: int | None = None
+    """With ``"pick": "random"``: seeds the draws, so that they repeat (per process)."""
+    state: StateSpec | None = None
+    """A state machine of the mock this preset requires a state of, and moves on."""
 
 
 class FilterIn(RuleSpec, frozen=True, forbid_unknown_fields=True):
@@ -193,6 +217,66 @@ def reply_of(payload: ReplyIn, options: ReplyOptions = DEFAULT_OPTIONS) -> Reply
     """The reply of a preset, its headers as given (the default type is added when sent);
     ``options``: the server's files root and limits, for a reply made per request."""
     return Reply.from_spec(reply_spec_of(payload), options)
+
+
+_REPLY_DEFAULTS = {
+    field.name: field.default
+    for field in msgspec.structs.fields(ReplyIn)
+    if field.default is not msgspec.NODEFAULT
+}
+
+
+def extra_spec_of(payload: PresetIn) -> ExtraSpec | None:
+    """A preset's replies and state as data (None when it has neither): its own reply
+    fields beside ``replies``, or ``pick``/``seed``/``weight`` without them, refused."""
+    if payload.weight is not None:
+        raise InvalidInput(
+            "weight belongs to a reply of replies (with pick random), not to the preset",
+            field="weight",
+        )
+    if payload.replies is None:
+        for option in ("pick", "seed"):
+            if getattr(payload, option) is not None:
+                raise InvalidInput(f"{option} needs a list of replies (replies)", field=option)
+        return None if payload.state is None else ExtraSpec(state=payload.state)
+    if not payload.replies:
+        raise InvalidInput("replies must list at least one reply", field="replies")
+    beside = [
+        name
+        for name, default in _REPLY_DEFAULTS.items()
+        if name != "weight" and getattr(payload, name) != default
+    ]
+    if beside:
+        raise InvalidInput(
+            f"replies replaces the preset's own reply: give {', '.join(beside)} in each "
+            "reply of replies instead",
+            field=beside[0],
+        )
+    pick = payload.pick or "sequence"
+    specs = []
+    weights = []
+    for number, reply in enumerate(payload.replies):
+        if reply.weight is not None and pick != "random":
+            raise InvalidInput(
+                f'replies[{number}].weight only applies to "pick": "random"',
+                field=f"replies[{number}].weight",
+            )
+        try:
+            spec = reply_spec_of(reply)
+            Reply.from_spec(spec)  # checked here, so that the error names the reply
+            specs.append(spec)
+        except InvalidInput as error:
+            raise InvalidInput(
+                f"replies[{number}].{error.message}", field=f"replies[{number}].{error.field}"
+            ) from None
+        weights.append(1.0 if reply.weight is None else reply.weight)
+    return ExtraSpec(
+        replies=tuple(specs),
+        pick=pick,
+        weights=tuple(weights) if any(w != 1.0 for w in weights) else (),
+        seed=payload.seed,
+        state=payload.state,
+    )
 
 
 def smtp_reply_of(payload: SmtpPresetIn) -> SmtpReply:

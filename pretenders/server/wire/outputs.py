@@ -21,6 +21,7 @@ from pretenders.server.core.records import MailRecord, NearMiss, RequestRecord
 from pretenders.server.core.registry import Mock
 from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpPreset
+from pretenders.server.core.state_machines import StateSpec
 from pretenders.server.core.waiting import WaitResult
 from pretenders.server.wire.text import clean, format_time, format_timeout, wait_message
 
@@ -138,6 +139,33 @@ class PresetOut(msgspec.Struct, omit_defaults=True):
     """Only when given: how the body is sent over time."""
     delay: DelaySpec | None = None
     """Only when given: the distribution each request's delay is drawn from."""
+    replies: list[ReplyOut] | None = None
+    """Only for a preset of several replies (the fields above then show the first)."""
+    pick: str | None = None
+    """With ``replies``: sequence, cycle or random."""
+    seed: int | None = None
+    state: StateSpec | None = None
+    """Only for a preset with a state machine."""
+
+
+class ReplyOut(msgspec.Struct, omit_defaults=True):
+    """One reply of a preset's ``replies``."""
+
+    status: int
+    headers: dict[str, str]
+    body: str
+    after: float = 0.0
+    weight: float | None = None
+
+
+class StateOut(msgspec.Struct):
+    """One state machine instance of a mock (``GET /state/<id>`` lists those not in
+    ``start``)."""
+
+    machine: str
+    key: str | None
+    """None: the machine's unkeyed instance."""
+    state: str
 
 
 class DifferenceOut(msgspec.Struct):
@@ -276,7 +304,7 @@ def rule_out(rule: MatchRule | RuleSpec) -> Any:
 
 def preset_out(preset: Preset) -> PresetOut:
     reply = preset.reply
-    return PresetOut(
+    out = PresetOut(
         rule=rule_out(preset.rule),
         status=reply.status if reply.status_text is None else reply.status_text,
         headers=dict(reply.headers),
@@ -292,6 +320,30 @@ def preset_out(preset: Preset) -> PresetOut:
         pacing=reply.pacing,
         delay=reply.delay,
     )
+    extra = preset.extra
+    if extra is not None:
+        out.state = extra.spec.state
+        choice = extra.choice
+        if choice is not None:
+            weighted = choice.pick == "random"
+            out.pick = choice.pick
+            out.seed = choice.seed
+            out.replies = [
+                ReplyOut(
+                    status=one.status,
+                    headers=dict(one.headers),
+                    body=encode_base64(one.body),
+                    after=one.after,
+                    weight=weight if weighted else None,
+                )
+                for one, weight in zip(choice.replies, choice.weights, strict=True)
+            ]
+    return out
+
+
+def state_out(entry: tuple[str, str | None, str]) -> StateOut:
+    machine, key, state = entry
+    return StateOut(machine=machine, key=key, state=state)
 
 
 def near_miss_out(miss: NearMiss) -> NearMissOut:
