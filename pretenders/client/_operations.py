@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pretenders.client import _report
@@ -124,6 +124,7 @@ def add_preset(
     times: Any,
     after: float,
     priority: int | None = None,
+    webhooks: Sequence[Mapping[str, Any]] | None = None,
 ) -> Operation[None]:
     raw = body.encode("utf-8") if isinstance(body, str) else body
     preset = {
@@ -136,6 +137,8 @@ def add_preset(
     }
     if priority is not None:  # left out otherwise: the 1.4 payload, as 1.4 sent it
         preset["priority"] = priority
+    if webhooks:
+        preset["webhooks"] = [dict(webhook) for webhook in webhooks]
     _preset_added((yield Call("POST", f"/preset/{mock_id}", json=preset)))
 
 

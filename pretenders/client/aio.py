@@ -14,7 +14,7 @@ A mock is created on the server when the ``async with`` block starts (or by
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pretenders.client import MockFacts
@@ -126,12 +126,15 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
         after: float = 0,
         *,
         priority: int | None = None,
+        webhooks: Sequence[Mapping[str, Any]] | None = None,
     ) -> AsyncHTTPMock:
         """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late,
         tried in ``priority`` order (see ``HTTPMock.reply``)."""
         mock_id = self.pretend_access_point_id
         await self._run(
-            ops.add_preset(mock_id, self.rule, body, status, headers, times, after, priority)
+            ops.add_preset(
+                mock_id, self.rule, body, status, headers, times, after, priority, webhooks
+            )
         )
         return self
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pretenders.client import BossClient, MockFacts
@@ -118,14 +118,23 @@ class HTTPMock(HttpMockFacts, BossClient):
         after: float = 0,
         *,
         priority: int | None = None,
+        webhooks: Sequence[Mapping[str, Any]] | None = None,
     ) -> HTTPMock:
         """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late.
 
         ``priority``: tried before the presets of a larger number (1 first), and before
         every preset without one; ties, and presets without one, keep "first added, first
-        tried"."""
+        tried".
+
+        ``webhooks``: requests the server sends after each reply, as dicts of ``url``,
+        ``method``, ``headers``, ``body``, ``template``, ``after`` and ``timeout`` (see
+        docs/replies.md); each call shows in the history with ``webhook`` set."""
         mock_id = self.pretend_access_point_id
-        self._run(ops.add_preset(mock_id, self.rule, body, status, headers, times, after, priority))
+        self._run(
+            ops.add_preset(
+                mock_id, self.rule, body, status, headers, times, after, priority, webhooks
+            )
+        )
         return self
 
     @overload

@@ -8,6 +8,7 @@ direct call to the :class:`MockService`, bound once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from urllib.parse import unquote
 
@@ -26,6 +27,7 @@ from pretenders.server.core.store import Served
 from pretenders.server.http_protocol import on_disconnect, unreadable_body
 from pretenders.server.limits import refused_body
 from pretenders.server.mocks import MockService
+from pretenders.server.webhooks import WebhookSender
 
 logger = logging.getLogger("pretenders.server")
 
@@ -65,8 +67,12 @@ class MockEndpoint:
     requests here without going through the router (see ``AnyMethodAppRunner``).
     """
 
-    def __init__(self, mocks: MockService, max_body_size: int) -> None:
+    def __init__(
+        self, mocks: MockService, max_body_size: int, webhooks: WebhookSender | None = None
+    ) -> None:
         self.mocks = mocks
+        self.webhooks = webhooks
+        """Sends the webhooks of presets that have some (None: they are not sent)."""
         # Bound once: the hot path pays one call each, no attribute lookups.
         self._arrived = mocks.arrived
         self._serve = mocks.serve
@@ -127,7 +133,24 @@ class MockEndpoint:
         reply = preset.reply
         if reply.after > 0:
             await _delay(request, reply.after)
+        if reply.webhooks:
+            return await self._reply_then_call(request, mock, preset, record)
         return web.Response(status=reply.status, body=reply.body, headers=reply.response_headers)
+
+    async def _reply_then_call(
+        self, request: web.BaseRequest, mock: Mock, preset: Preset, record: RequestRecord
+    ) -> web.StreamResponse:
+        """Send the reply whole, then schedule the preset's webhooks."""
+        reply = preset.reply
+        response = web.Response(
+            status=reply.status, body=reply.body, headers=reply.response_headers
+        )
+        with contextlib.suppress(ConnectionError):  # the client left: the request was served
+            await response.prepare(request)
+            await response.write_eof()
+        if self.webhooks is not None:
+            await self.webhooks.send(mock, preset.id, reply.webhooks, record)
+        return response
 
 
 async def _delay(request: web.BaseRequest, seconds: float) -> None:

@@ -60,6 +60,7 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
     times: int | str = 1
     after: float = 0.0
     priority: int | None = None
+    webhooks: list[wire.WebhookIn] | None = None
 
     def as_payload(self) -> wire.PresetIn:
         encoded = self.body_base64
@@ -73,6 +74,7 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
             times=self.times,
             after=self.after,
             priority=self.priority,
+            webhooks=self.webhooks,
         )
 
 

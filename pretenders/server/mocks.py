@@ -185,7 +185,7 @@ class MockService:
     async def add_http_preset(self, mock: Mock, payload: wire.PresetIn) -> Preset:
         """Compile and add a canned reply from the admin API's fields (a bad regex or
         count, a body too large: refused here, naming the field)."""
-        reply = wire.reply_of(payload)
+        reply = wire.preset_reply_of(payload)
         check_reply_body(reply.body, self.max_body_size)  # before compiling the regexes
         rule = wire.match_rule_of(payload.rule, timeout=self.regex_timeout)
         return await self.add_preset(mock, rule, reply, payload.times, payload.priority)
@@ -225,7 +225,7 @@ class MockService:
             reply = wire.smtp_reply_of(payload)
             SmtpPreset(0, payload.stage, payload.match, reply, payload.times, self.regex_timeout)
             return
-        http_reply = wire.reply_of(payload)
+        http_reply = wire.preset_reply_of(payload)
         check_reply_body(http_reply.body, self.max_body_size)
         rule = wire.match_rule_of(payload.rule, timeout=self.regex_timeout)
         Preset(0, rule, http_reply, payload.times, priority=payload.priority)

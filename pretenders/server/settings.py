@@ -22,6 +22,7 @@ DEFAULT_PRESET_BYTES = 256 * 1024 * 1024
 DEFAULT_REGEX_TIMEOUT = 0.05
 DEFAULT_STORE = "memory"
 DEFAULT_STORE_TIMEOUT = 2.0
+DEFAULT_WEBHOOK_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,9 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     """Names (in the ``Host`` header) the admin API and the UI answer to, besides loopback
     names, IP addresses, ``host`` and this machine's name; ``"*"``: any name."""
+    webhook_max: int = DEFAULT_WEBHOOK_MAX
+    """Webhook calls this process makes at once (delayed ones included); past it a call is
+    not made but recorded as skipped."""
 
     @property
     def admin_payload_limit(self) -> int:

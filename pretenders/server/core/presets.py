@@ -17,6 +17,7 @@ from pretenders.server.core.patterns import Pattern
 from pretenders.server.core.preset_index import PresetIndex
 from pretenders.server.core.records import Headers
 from pretenders.server.core.reply_spec import ReplySpec
+from pretenders.server.core.webhooks import Webhook, webhooks_of
 
 Times = int | Forever
 """How many more requests a preset will serve: a positive count, or FOREVER."""
@@ -57,6 +58,8 @@ class Reply:
     body: bytes = b""
     after: float = 0.0
     """Seconds to wait before answering."""
+    webhooks: tuple[Webhook, ...] = ()
+    """Requests the server sends once this reply is sent (checked: see core/webhooks.py)."""
     sent_headers: Headers = field(init=False, repr=False, compare=False)
     response_headers: CIMultiDict[str] = field(init=False, repr=False, compare=False)
     """``sent_headers`` as the multidict a response copies: copying one is cheaper than
@@ -81,7 +84,13 @@ class Reply:
     @classmethod
     def from_spec(cls, spec: ReplySpec) -> Reply:
         """The reply a :class:`ReplySpec` describes, checked (InvalidInput names the field)."""
-        return cls(status=spec.status, headers=spec.headers, body=spec.body, after=spec.after)
+        return cls(
+            status=spec.status,
+            headers=spec.headers,
+            body=spec.body,
+            after=spec.after,
+            webhooks=webhooks_of(spec.webhooks) if spec.webhooks else (),
+        )
 
     @property
     def spec(self) -> ReplySpec:
@@ -91,6 +100,7 @@ class Reply:
             headers=tuple((str(name), value) for name, value in self.headers),
             body=self.body,
             after=self.after,
+            webhooks=tuple(webhook.spec for webhook in self.webhooks),
         )
 
 
@@ -258,6 +268,8 @@ def preset_bytes(rule: MatchRule, reply: Reply) -> int:
     size = PRESET_OVERHEAD + len(reply.body) + len(rule.rule) + len(rule.body or "")
     for name, value in reply.headers:
         size += len(name) + len(value)
+    for webhook in reply.webhooks:
+        size += webhook.size
     for name, text in (*rule.headers.items(), *(rule.data or {}).items()):
         size += len(name) + len(text)
     if not rule.spec.is_1_4:  # the fields past 1.4's, as stored

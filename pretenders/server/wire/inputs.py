@@ -17,7 +17,7 @@ from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.presets import Reply
 from pretenders.server.core.registry import Timeout
-from pretenders.server.core.reply_spec import ReplySpec
+from pretenders.server.core.reply_spec import ReplySpec, WebhookSpec
 from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpReply, check_stage
 from pretenders.server.wire.text import field_of_error
@@ -89,6 +89,23 @@ class ReplyIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Seconds to wait before answering, at most 3600; a client that leaves cancels it."""
 
 
+class WebhookIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A request the server sends once a preset's reply is sent."""
+
+    url: str
+    """``http://`` or ``https://``; with ``template``, scheme and host written out."""
+    method: str = "POST"
+    headers: dict[str, ScalarValue] | None = None
+    body: str = ""
+    """The body, as text (sent as UTF-8)."""
+    template: bool = False
+    """Render ``url``, header values and ``body`` with the request's data."""
+    after: float = 0.0
+    """Seconds to wait after the reply, at most 3600."""
+    timeout: float = 10.0
+    """Seconds the call may take, above 0 and at most 60."""
+
+
 class PresetIn(ReplyIn, forbid_unknown_fields=True, kw_only=True):
     """``POST /preset/<id>``: a canned reply. ``rule`` may also be the bare rule string."""
 
@@ -98,6 +115,8 @@ class PresetIn(ReplyIn, forbid_unknown_fields=True, kw_only=True):
     priority: int | None = None
     """Tried before presets of a larger number (1 first); presets without one come after
     every preset with one. Ties: first added, first tried."""
+    webhooks: list[WebhookIn] | None = None
+    """Requests the server sends after each reply of this preset (at most 10)."""
 
 
 class FilterIn(RuleSpec, frozen=True, forbid_unknown_fields=True):
@@ -166,6 +185,27 @@ def reply_spec_of(payload: ReplyIn) -> ReplySpec:
 def reply_of(payload: ReplyIn) -> Reply:
     """The reply of a preset, its headers as given (the default type is added when sent)."""
     return Reply.from_spec(reply_spec_of(payload))
+
+
+def webhook_spec_of(payload: WebhookIn) -> WebhookSpec:
+    return WebhookSpec(
+        url=payload.url,
+        method=payload.method,
+        headers=tuple(texts(payload.headers).items()),
+        body=payload.body,
+        template=payload.template,
+        after=payload.after,
+        timeout=payload.timeout,
+    )
+
+
+def preset_reply_of(payload: PresetIn) -> Reply:
+    """The reply of a preset, with the webhooks it sends (checked: a bad one is named)."""
+    spec = reply_spec_of(payload)
+    if payload.webhooks:
+        webhooks = tuple(webhook_spec_of(webhook) for webhook in payload.webhooks)
+        spec = msgspec.structs.replace(spec, webhooks=webhooks)
+    return Reply.from_spec(spec)
 
 
 def smtp_reply_of(payload: SmtpPresetIn) -> SmtpReply:

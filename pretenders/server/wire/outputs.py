@@ -15,8 +15,9 @@ from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.near_miss import describe_near_miss
 from pretenders.server.core.presets import Preset
-from pretenders.server.core.records import MailRecord, NearMiss, RequestRecord
+from pretenders.server.core.records import MailRecord, NearMiss, RequestRecord, WebhookCall
 from pretenders.server.core.registry import Mock
+from pretenders.server.core.reply_spec import WebhookSpec
 from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpPreset
 from pretenders.server.core.waiting import WaitResult
@@ -112,6 +113,18 @@ else:
     RuleOut = _rule_out_type()
 
 
+class WebhookOut(msgspec.Struct):
+    """A webhook of a preset, every field shown."""
+
+    url: str
+    method: str
+    headers: dict[str, str]
+    body: str
+    template: bool
+    after: float
+    timeout: float
+
+
 class PresetOut(msgspec.Struct, omit_defaults=True):
     rule: RuleOut
     status: int
@@ -125,6 +138,8 @@ class PresetOut(msgspec.Struct, omit_defaults=True):
     """Requests this preset has answered so far."""
     priority: int | None = None
     """Only when given: tried before presets of a larger number or none."""
+    webhooks: list[WebhookOut] | None = None
+    """Only when given: the requests the server sends after each reply."""
 
 
 class DifferenceOut(msgspec.Struct):
@@ -162,6 +177,19 @@ class SmtpPresetOut(msgspec.Struct):
     times: int | str
 
 
+class WebhookCallOut(msgspec.Struct):
+    """How a webhook call went (the record's method, url, headers and body are those sent,
+    its status the answer's)."""
+
+    duration: float
+    """Seconds from sending to the end of the answer, or to the error."""
+    error: str | None
+    """Why there was no answer (refused, timed out, skipped past --webhook-max, a
+    template that failed); null when one came."""
+    reply: str
+    """The start of the answer's body, base64-encoded (at most 4 KiB)."""
+
+
 class RequestOut(msgspec.Struct):
     method: str
     url: str
@@ -179,6 +207,9 @@ class RequestOut(msgspec.Struct):
     body_too_large: bool
     """The body was over the server's --max-body-size: the request got a 413 without
     being matched against the presets, and its body was not kept."""
+    webhook: WebhookCallOut | None = None
+    """Null for a request the mock received; set on a webhook call the server made after
+    serving preset ``preset`` (``url`` is then the absolute URL called)."""
 
 
 class MailOut(msgspec.Struct):
@@ -268,6 +299,19 @@ def preset_out(preset: Preset) -> PresetOut:
         id=preset.id,
         served=preset.served,
         priority=preset.priority,
+        webhooks=[webhook_out(webhook.spec) for webhook in reply.webhooks] or None,
+    )
+
+
+def webhook_out(spec: WebhookSpec) -> WebhookOut:
+    return WebhookOut(
+        url=spec.url,
+        method=spec.method,
+        headers=dict(spec.headers),
+        body=spec.body,
+        template=spec.template,
+        after=spec.after,
+        timeout=spec.timeout,
     )
 
 
@@ -298,7 +342,12 @@ def request_out(record: RequestRecord) -> RequestOut:
         matched=record.preset_id is not None,
         near_misses=[near_miss_out(miss) for miss in record.near_misses],
         body_too_large=record.body_too_large,
+        webhook=None if record.webhook is None else webhook_call_out(record.webhook),
     )
+
+
+def webhook_call_out(call: WebhookCall) -> WebhookCallOut:
+    return WebhookCallOut(duration=call.duration, error=call.error, reply=encode_base64(call.reply))
 
 
 def mail_out(record: MailRecord) -> MailOut:
