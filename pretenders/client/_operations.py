@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pretenders.client import _report
@@ -130,6 +130,7 @@ def add_preset(
     body_file: str | None = None,
     shaping: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    webhooks: Sequence[Mapping[str, Any]] | None = None,
 ) -> Operation[None]:
     """``shaping``: ``fault``, ``pacing`` and ``delay``, sent only when given; ``extra``:
     the fields past one reply (``replies``, ``pick``, ``seed``, ``state``)."""
@@ -158,6 +159,8 @@ def add_preset(
                 if preset[name] == default:
                     del preset[name]
         preset.update(extra)
+    if webhooks:
+        preset["webhooks"] = [dict(webhook) for webhook in webhooks]
     _preset_added((yield Call("POST", f"/preset/{mock_id}", json=preset)))
 
 

@@ -136,6 +136,7 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
         pick: str | None = None,
         seed: int | None = None,
         state: State | Mapping[str, Any] | None = None,
+        webhooks: Sequence[Mapping[str, Any]] | None = None,
     ) -> AsyncHTTPMock:
         """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late,
         tried in ``priority`` order; ``template``, ``body_file``, ``fault``, ``pacing``,
@@ -157,6 +158,7 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
                 body_file=body_file,
                 shaping=shaping,
                 extra=extra,
+                webhooks=webhooks,
             )
         )
         return self

@@ -128,6 +128,7 @@ class HTTPMock(HttpMockFacts, BossClient):
         pick: str | None = None,
         seed: int | None = None,
         state: State | Mapping[str, Any] | None = None,
+        webhooks: Sequence[Mapping[str, Any]] | None = None,
     ) -> HTTPMock:
         """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late.
 
@@ -169,6 +170,7 @@ class HTTPMock(HttpMockFacts, BossClient):
                 body_file=body_file,
                 shaping=shaping,
                 extra=extra,
+                webhooks=webhooks,
             )
         )
         return self

@@ -143,6 +143,13 @@ class RecordedRequest:
         """When no preset matched: the closest presets (up to three), closest first."""
         return [NearMiss.from_dict(item) for item in self.data.get("near_misses") or []]
 
+    @property
+    def webhook(self) -> dict[str, Any] | None:
+        """Set on a webhook call the server made (not a request the mock received):
+        ``duration``, ``error`` and ``reply`` (the answer's start, base64)."""
+        webhook = self.data.get("webhook")
+        return dict(webhook) if webhook else None
+
     def as_dict(self) -> dict[str, Any]:
         return self.data
 

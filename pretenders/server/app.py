@@ -33,6 +33,7 @@ from pretenders.server.openapi import build_openapi
 from pretenders.server.settings import Settings
 from pretenders.server.state import STATE, ServerState
 from pretenders.server.ui import setup_ui
+from pretenders.server.webhooks import WEBHOOKS, WebhookSender, webhook_sender
 
 logger = logging.getLogger("pretenders.server")
 
@@ -97,7 +98,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
     app.router.add_get("/openapi.json", serve_openapi)
     app.router.add_get(TLS_CERTIFICATE_PATH, serve_certificate)
-    endpoint = http_mock.MockEndpoint(mocks, settings.max_body_size)
+    sender = app[WEBHOOKS] = WebhookSender(mocks, settings.webhook_max)
+    app.cleanup_ctx.append(webhook_sender)
+    endpoint = http_mock.MockEndpoint(mocks, settings.max_body_size, sender)
     app[http_mock.ENDPOINT] = endpoint
     mock_route = app.router.add_route("*", http_mock.ROUTE, endpoint.__call__)
     if mock_route.resource is not None:

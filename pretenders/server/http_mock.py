@@ -8,6 +8,7 @@ direct call to the :class:`MockService`, bound once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from urllib.parse import unquote
 
@@ -19,14 +20,16 @@ from pretenders.server.core.errors import Unavailable, UnknownMock
 from pretenders.server.core.matching import MatchSubject
 from pretenders.server.core.near_miss import explain_miss
 from pretenders.server.core.patterns import Pattern, milliseconds
-from pretenders.server.core.presets import Preset
+from pretenders.server.core.presets import Preset, Reply
 from pretenders.server.core.records import RequestRecord
 from pretenders.server.core.registry import Mock
+from pretenders.server.core.reply_render import MadeReply
 from pretenders.server.core.store import Served
 from pretenders.server.http_protocol import on_disconnect, unreadable_body
 from pretenders.server.limits import refused_body
 from pretenders.server.mocks import MockService
 from pretenders.server.shaped_replies import send_shaped
+from pretenders.server.webhooks import WebhookSender
 
 logger = logging.getLogger("pretenders.server")
 
@@ -66,8 +69,12 @@ class MockEndpoint:
     requests here without going through the router (see ``AnyMethodAppRunner``).
     """
 
-    def __init__(self, mocks: MockService, max_body_size: int) -> None:
+    def __init__(
+        self, mocks: MockService, max_body_size: int, webhooks: WebhookSender | None = None
+    ) -> None:
         self.mocks = mocks
+        self.webhooks = webhooks
+        """Sends the webhooks of presets that have some (None: they are not sent)."""
         # Bound once: the hot path pays one call each, no attribute lookups.
         self._arrived = mocks.arrived
         self._serve = mocks.serve
@@ -128,14 +135,29 @@ class MockEndpoint:
         reply = served.reply or preset.reply
         if reply.shaped:  # a fault, pacing or drawn delay
             return await send_shaped(request, reply, record, served.made)
-        made = served.made
-        if made is not None:  # templated, or a body file
-            if made.after > 0:
-                await _delay(request, made.after)
-            return web.Response(status=made.status, body=made.body, headers=made.response_headers)
-        if reply.after > 0:
-            await _delay(request, reply.after)
-        return web.Response(status=reply.status, body=reply.body, headers=reply.response_headers)
+        sent: Reply | MadeReply = served.made or reply  # made: templated, or a body file
+        if sent.after > 0:
+            await _delay(request, sent.after)
+        if preset.reply.webhooks:
+            return await self._reply_then_call(request, mock, preset, record, sent)
+        return web.Response(status=sent.status, body=sent.body, headers=sent.response_headers)
+
+    async def _reply_then_call(
+        self,
+        request: web.BaseRequest,
+        mock: Mock,
+        preset: Preset,
+        record: RequestRecord,
+        sent: Reply | MadeReply,
+    ) -> web.StreamResponse:
+        """Send the reply whole, then schedule the preset's webhooks."""
+        response = web.Response(status=sent.status, body=sent.body, headers=sent.response_headers)
+        with contextlib.suppress(ConnectionError):  # the client left: the request was served
+            await response.prepare(request)
+            await response.write_eof()
+        if self.webhooks is not None:
+            await self.webhooks.send(mock, preset.id, preset.reply.webhooks, record)
+        return response
 
 
 async def _delay(request: web.BaseRequest, seconds: float) -> None:

@@ -74,6 +74,7 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
     pick: str | None = None
     seed: int | None = None
     state: StateSpec | None = None
+    webhooks: list[wire.WebhookIn] | None = None
 
     def as_payload(self) -> wire.PresetIn:
         return wire.PresetIn(
@@ -93,6 +94,7 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
             pick=self.pick,
             seed=self.seed,
             state=self.state,
+            webhooks=self.webhooks,
         )
 
 

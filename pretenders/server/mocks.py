@@ -204,7 +204,7 @@ class MockService:
     def _compile_http(self, payload: wire.PresetIn) -> tuple[MatchRule, Reply, PresetExtra | None]:
         """A preset's rule, reply and extras, checked (InvalidInput names the field)."""
         extra_spec = wire.extra_spec_of(payload)
-        reply = wire.reply_of(payload, self.reply_options)
+        reply = wire.preset_reply_of(payload, self.reply_options)
         check_reply_body(reply.body, self.max_body_size)  # before compiling the regexes
         for number, spec in enumerate(extra_spec.replies if extra_spec is not None else ()):
             try:

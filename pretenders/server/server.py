@@ -41,6 +41,7 @@ from pretenders.server.settings import (
     DEFAULT_SMTP_SIZE_LIMIT,
     DEFAULT_STORE,
     DEFAULT_STORE_TIMEOUT,
+    DEFAULT_WEBHOOK_MAX,
     Settings,
     check_store_url,
 )
@@ -159,6 +160,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="SECONDS",
         help="on SIGTERM or Ctrl-C, how long replies under way may take to finish; then "
         f"they are cut (default {DEFAULT_SHUTDOWN_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--webhook-max",
+        type=_count(0),
+        default=DEFAULT_WEBHOOK_MAX,
+        metavar="N",
+        help="webhook calls each process makes at once, delayed ones included; past it a "
+        f"call is recorded as skipped, not queued (default {DEFAULT_WEBHOOK_MAX})",
     )
     parser.add_argument(
         "--header-timeout",
@@ -331,6 +340,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         smtp_tls_key=args.smtp_tls_key,
         load=tuple(args.load),
         shutdown_timeout=args.shutdown_timeout,
+        webhook_max=args.webhook_max,
         header_timeout=args.header_timeout,
         keepalive_timeout=args.keepalive_timeout,
         max_connections=args.max_connections,

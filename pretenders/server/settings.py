@@ -27,6 +27,7 @@ DEFAULT_REGEX_TIMEOUT = 0.05
 DEFAULT_STORE = "memory"
 DEFAULT_STORE_TIMEOUT = 2.0
 DEFAULT_FILES_ROOT = None
+DEFAULT_WEBHOOK_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,10 @@ class Settings:
         if self.files_root is not None:
             files = FilesRoot(self.files_root, self.max_body_size)
         return ReplyOptions(files, self.max_body_size, self.regex_timeout)
+
+    webhook_max: int = DEFAULT_WEBHOOK_MAX
+    """Webhook calls this process makes at once (delayed ones included); past it a call is
+    not made but recorded as skipped."""
 
     @property
     def admin_payload_limit(self) -> int:

@@ -21,6 +21,7 @@ from pretenders.server.core.preset_index import PresetIndex
 from pretenders.server.core.records import Headers, RequestRecord
 from pretenders.server.core.reply_render import DEFAULT_OPTIONS, ReplyMaker, ReplyOptions
 from pretenders.server.core.reply_spec import FAULTS, Fault, ReplySpec
+from pretenders.server.core.webhooks import Webhook, webhooks_of
 
 if TYPE_CHECKING:
     from pretenders.server.core.preset_extra import PresetExtra
@@ -86,6 +87,8 @@ class Reply:
     shaped: bool = field(init=False, repr=False, compare=False)
     """A fault, pacing or drawn delay: served apart from plain replies (one check)."""
     drawn_delay: Delay | None = field(init=False, repr=False, compare=False)
+    webhooks: tuple[Webhook, ...] = ()
+    """Requests the server sends once this reply is sent (checked: see core/webhooks.py)."""
     sent_headers: Headers = field(init=False, repr=False, compare=False)
     response_headers: CIMultiDict[str] = field(init=False, repr=False, compare=False)
     """``sent_headers`` as the multidict a response copies: copying one is cheaper than
@@ -164,6 +167,7 @@ class Reply:
             fault=spec.fault,
             pacing=spec.pacing,
             delay=spec.delay,
+            webhooks=webhooks_of(spec.webhooks) if spec.webhooks else (),
         )
 
     @property
@@ -179,6 +183,7 @@ class Reply:
             fault=self.fault,
             pacing=self.pacing,
             delay=self.delay,
+            webhooks=tuple(webhook.spec for webhook in self.webhooks),
         )
 
 
@@ -359,6 +364,8 @@ def preset_bytes(rule: MatchRule, reply: Reply, extra: PresetExtra | None = None
         size += len(msgspec.msgpack.encode(extra.spec))
     for name, value in reply.headers:
         size += len(name) + len(value)
+    for webhook in reply.webhooks:
+        size += webhook.size
     for name, text in (*rule.headers.items(), *(rule.data or {}).items()):
         size += len(name) + len(text)
     if not rule.spec.is_1_4:  # the fields past 1.4's, as stored

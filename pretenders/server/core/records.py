@@ -47,6 +47,22 @@ class NearMiss(msgspec.Struct, frozen=True, gc=False):
     """``"method"`` or ``"path"`` when the rule missed on that half alone, else None."""
 
 
+class WebhookCall(msgspec.Struct, frozen=True, gc=False):
+    """What marks a record as a webhook call the server made, and how it went.
+
+    The record's method, url, headers and body are those of the request sent; its
+    ``status`` the answer's (None when there was none); ``preset_id`` the preset whose
+    reply triggered it.
+    """
+
+    duration: float = 0.0
+    """Seconds from sending the request to the end of its answer (or the error)."""
+    error: str | None = None
+    """Why there was no answer: refused, timed out, skipped, a template that failed..."""
+    reply: bytes = b""
+    """The start of the answer's body (at most ``WEBHOOK_REPLY_BYTES``)."""
+
+
 class RequestRecord(msgspec.Struct, gc=False):
     """One HTTP request received by a mock, and what the mock answered.
 
@@ -76,6 +92,8 @@ class RequestRecord(msgspec.Struct, gc=False):
     """The network fault the preset served instead of a reply (``reset``, ...)."""
     delay: float | None = None
     """Seconds the reply was held back, as drawn from the preset's ``delay``."""
+    webhook: WebhookCall | None = None
+    """Set on a request the server sent (a webhook), not one the mock received."""
 
     @property
     def rule_line(self) -> str:
@@ -119,6 +137,8 @@ def recorded_bytes(record: RequestRecord | MailRecord) -> int:
         size = RECORD_OVERHEAD + len(record.body) + len(record.url) + len(record.method)
         for name, value in record.headers:
             size += len(name) + len(value)
+        if record.webhook is not None:
+            size += len(record.webhook.reply) + len(record.webhook.error or "")
         return size
     return (
         RECORD_OVERHEAD

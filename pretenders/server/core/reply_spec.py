@@ -24,6 +24,21 @@ Fault = Literal["reset", "empty", "garbage", "malformed_chunk"]
 FAULTS: tuple[Fault, ...] = ("reset", "empty", "garbage", "malformed_chunk")
 
 
+class WebhookSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A request the server sends after serving the reply (see ``core/webhooks.py``)."""
+
+    url: str
+    method: str = "POST"
+    headers: HeaderPairs = ()
+    body: str = ""
+    template: bool = False
+    """Render ``url``, header values and ``body`` with the request's data first."""
+    after: float = 0.0
+    """Seconds to wait after the reply before sending it."""
+    timeout: float = 10.0
+    """Seconds the whole call may take."""
+
+
 class ReplySpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """One reply: status, headers (as given, in order), body bytes, and a delay."""
 
@@ -43,3 +58,5 @@ class ReplySpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_de
     """The body sent in pieces over time."""
     delay: DelaySpec | None = None
     """A delay drawn for each request (instead of ``after``)."""
+    webhooks: tuple[WebhookSpec, ...] = ()
+    """Requests sent once the reply is sent (a preset-level field on the wire)."""

@@ -37,6 +37,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.patterns import DEFAULT_TIMEOUT
+from pretenders.server.core.records import RequestRecord
 
 __all__ = [
     "RENDER_TIMEOUT",
@@ -678,3 +679,14 @@ def _random_string(length: int = 16, alphabet: str = _LETTERS) -> str:
     if not 0 <= length <= budget.limit:
         raise RenderError(f"random_string: a length from 0 to {budget.limit}, got {length}")
     return "".join(random.choices(alphabet, k=length))
+
+
+def check_template(source: str, field: str) -> None:
+    """Refuse a template that does not compile, naming the field (InvalidInput)."""
+    compile_template(source, field)
+
+
+def request_context(record: RequestRecord) -> TemplateContext:
+    """The context of a template rendered for the request ``record`` alone (a webhook's:
+    no rule, so no path parameters or regex groups)."""
+    return TemplateContext(MatchSubject(record))

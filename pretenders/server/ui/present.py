@@ -19,6 +19,7 @@ from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.presets import Preset, Reply
 from pretenders.server.core.records import NearMiss, RequestRecord
 from pretenders.server.core.registry import Mock, Protocol, Timeout
+from pretenders.server.core.reply_spec import WebhookSpec
 from pretenders.server.core.rule_spec import RuleSpec, ValueSpec
 from pretenders.server.core.smtp_script import SmtpPreset
 
@@ -206,7 +207,12 @@ class RequestRow:
 
 
 def served_text(record: RequestRecord) -> tuple[str, str]:
-    """Which preset served the request, or why none did; and the CSS class to show it with."""
+    """Which preset served the request, or why none did; and the CSS class to show it with.
+    For a webhook call the server made: which preset sent it, and its error if any."""
+    if record.webhook is not None:
+        error = record.webhook.error
+        text = f"webhook of preset {record.preset_id}"
+        return (f"{text} · {clean(error)}", "missed") if error else (text, "served")
     if record.preset_id is not None:
         return f"preset {record.preset_id}{shaping_note(record)}", "served"
     if not record.near_misses:
@@ -267,6 +273,8 @@ class PresetView:
     delete_href: str
     replies: tuple[str, ...] = ()
     """For a preset of several replies: how they are picked, then one line per reply."""
+    webhooks: tuple[str, ...] = ()
+    """One line per webhook it sends: ``POST http://… after 1 s``."""
 
 
 def reply_extras(reply: Reply) -> tuple[tuple[str, str], ...]:
@@ -371,6 +379,41 @@ def preset_view(mock: Mock, preset: Preset) -> PresetView:
         shaping=_shaping(reply),
         delete_href=ui_path("http", mock.id, "presets", preset.id, "delete"),
         replies=replies_lines(preset),
+        webhooks=tuple(_webhook_line(webhook.spec) for webhook in reply.webhooks),
+    )
+
+
+def _webhook_line(spec: WebhookSpec) -> str:
+    after = f" after {duration(spec.after)}" if spec.after else ""
+    templated = " (template)" if spec.template else ""
+    return clean(_shortened(f"{spec.method} {spec.url}{after}{templated}", 300))
+
+
+@dataclass(frozen=True)
+class WebhookView:
+    """How a webhook call the server made went, for its request page."""
+
+    outcome: str
+    outcome_class: str
+    duration: str
+    reply_preview: str
+
+
+def webhook_view(record: RequestRecord) -> WebhookView | None:
+    """None for a request the mock received."""
+    call = record.webhook
+    if call is None:
+        return None
+    if call.error:
+        outcome, css = clean(call.error), "missed"
+    else:
+        outcome, css = f"answered {record.status}", "served"
+    preview = call.reply[:200].decode("utf-8", "replace")
+    return WebhookView(
+        outcome=outcome,
+        outcome_class=css,
+        duration=duration(call.duration),
+        reply_preview=clean(preview + ("…" if len(call.reply) > 200 else "")),
     )
 
 

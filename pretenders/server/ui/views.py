@@ -177,6 +177,7 @@ async def http_request(request: web.Request) -> web.StreamResponse:
         body=body_view(record.body, content_type),
         content_type=present.clean(content_type or ""),
         near_misses=present.near_misses(record),
+        webhook=present.webhook_view(record),
     )
 
 

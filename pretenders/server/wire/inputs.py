@@ -21,7 +21,7 @@ from pretenders.server.core.preset_extra import ExtraSpec
 from pretenders.server.core.presets import Reply
 from pretenders.server.core.registry import Timeout
 from pretenders.server.core.reply_render import DEFAULT_OPTIONS, ReplyOptions
-from pretenders.server.core.reply_spec import ReplySpec
+from pretenders.server.core.reply_spec import ReplySpec, WebhookSpec
 from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpReply, check_stage
 from pretenders.server.core.state_machines import StateSpec
@@ -124,6 +124,23 @@ class StateIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     state: str
 
 
+class WebhookIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A request the server sends once a preset's reply is sent."""
+
+    url: str
+    """``http://`` or ``https://``; with ``template``, scheme and host written out."""
+    method: str = "POST"
+    headers: dict[str, ScalarValue] | None = None
+    body: str = ""
+    """The body, as text (sent as UTF-8)."""
+    template: bool = False
+    """Render ``url``, header values and ``body`` with the request's data."""
+    after: float = 0.0
+    """Seconds to wait after the reply, at most 3600."""
+    timeout: float = 10.0
+    """Seconds the call may take, above 0 and at most 60."""
+
+
 class PresetIn(ReplyIn, forbid_unknown_fields=True, kw_only=True):
     """``POST /preset/<id>``: a canned reply. ``rule`` may also be the bare rule string."""
 
@@ -143,6 +160,8 @@ class PresetIn(ReplyIn, forbid_unknown_fields=True, kw_only=True):
     """With ``"pick": "random"``: seeds the draws, so that they repeat (per process)."""
     state: StateSpec | None = None
     """A state machine of the mock this preset requires a state of, and moves on."""
+    webhooks: list[WebhookIn] | None = None
+    """Requests the server sends after each reply of this preset (at most 10)."""
 
 
 class FilterIn(RuleSpec, frozen=True, forbid_unknown_fields=True):
@@ -277,6 +296,28 @@ def extra_spec_of(payload: PresetIn) -> ExtraSpec | None:
         seed=payload.seed,
         state=payload.state,
     )
+
+
+def webhook_spec_of(payload: WebhookIn) -> WebhookSpec:
+    return WebhookSpec(
+        url=payload.url,
+        method=payload.method,
+        headers=tuple(texts(payload.headers).items()),
+        body=payload.body,
+        template=payload.template,
+        after=payload.after,
+        timeout=payload.timeout,
+    )
+
+
+def preset_reply_of(payload: PresetIn, options: ReplyOptions = DEFAULT_OPTIONS) -> Reply:
+    """The reply of a preset, with the webhooks it sends (checked: a bad one is named);
+    ``options``: the server's files root and limits, for a reply made per request."""
+    spec = reply_spec_of(payload)
+    if payload.webhooks:
+        webhooks = tuple(webhook_spec_of(webhook) for webhook in payload.webhooks)
+        spec = msgspec.structs.replace(spec, webhooks=webhooks)
+    return Reply.from_spec(spec, options)
 
 
 def smtp_reply_of(payload: SmtpPresetIn) -> SmtpReply:

@@ -17,8 +17,9 @@ from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.near_miss import describe_near_miss
 from pretenders.server.core.pacing import PacingSpec
 from pretenders.server.core.presets import Preset
-from pretenders.server.core.records import MailRecord, NearMiss, RequestRecord
+from pretenders.server.core.records import MailRecord, NearMiss, RequestRecord, WebhookCall
 from pretenders.server.core.registry import Mock
+from pretenders.server.core.reply_spec import WebhookSpec
 from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpPreset
 from pretenders.server.core.state_machines import StateSpec
@@ -115,6 +116,18 @@ else:
     RuleOut = _rule_out_type()
 
 
+class WebhookOut(msgspec.Struct):
+    """A webhook of a preset, every field shown."""
+
+    url: str
+    method: str
+    headers: dict[str, str]
+    body: str
+    template: bool
+    after: float
+    timeout: float
+
+
 class PresetOut(msgspec.Struct, omit_defaults=True):
     rule: RuleOut
     status: int | str
@@ -146,6 +159,8 @@ class PresetOut(msgspec.Struct, omit_defaults=True):
     seed: int | None = None
     state: StateSpec | None = None
     """Only for a preset with a state machine."""
+    webhooks: list[WebhookOut] | None = None
+    """Only when given: the requests the server sends after each reply."""
 
 
 class ReplyOut(msgspec.Struct, omit_defaults=True):
@@ -203,6 +218,19 @@ class SmtpPresetOut(msgspec.Struct):
     times: int | str
 
 
+class WebhookCallOut(msgspec.Struct):
+    """How a webhook call went (the record's method, url, headers and body are those sent,
+    its status the answer's)."""
+
+    duration: float
+    """Seconds from sending to the end of the answer, or to the error."""
+    error: str | None
+    """Why there was no answer (refused, timed out, skipped past --webhook-max, a
+    template that failed); null when one came."""
+    reply: str
+    """The start of the answer's body, base64-encoded (at most 4 KiB)."""
+
+
 class RequestOut(msgspec.Struct):
     method: str
     url: str
@@ -225,6 +253,9 @@ class RequestOut(msgspec.Struct):
     ``malformed_chunk``); ``status`` is null unless a status line was sent."""
     delay: float | None = None
     """Seconds the reply was held back, drawn from the preset's ``delay``."""
+    webhook: WebhookCallOut | None = None
+    """Null for a request the mock received; set on a webhook call the server made after
+    serving preset ``preset`` (``url`` is then the absolute URL called)."""
 
 
 class MailOut(msgspec.Struct):
@@ -319,7 +350,9 @@ def preset_out(preset: Preset) -> PresetOut:
         fault=reply.fault,
         pacing=reply.pacing,
         delay=reply.delay,
+        webhooks=[webhook_out(webhook.spec) for webhook in reply.webhooks] or None,
     )
+
     extra = preset.extra
     if extra is not None:
         out.state = extra.spec.state
@@ -339,6 +372,18 @@ def preset_out(preset: Preset) -> PresetOut:
                 for one, weight in zip(choice.replies, choice.weights, strict=True)
             ]
     return out
+
+
+def webhook_out(spec: WebhookSpec) -> WebhookOut:
+    return WebhookOut(
+        url=spec.url,
+        method=spec.method,
+        headers=dict(spec.headers),
+        body=spec.body,
+        template=spec.template,
+        after=spec.after,
+        timeout=spec.timeout,
+    )
 
 
 def state_out(entry: tuple[str, str | None, str]) -> StateOut:
@@ -375,7 +420,12 @@ def request_out(record: RequestRecord) -> RequestOut:
         body_too_large=record.body_too_large,
         fault=record.fault,
         delay=record.delay,
+        webhook=None if record.webhook is None else webhook_call_out(record.webhook),
     )
+
+
+def webhook_call_out(call: WebhookCall) -> WebhookCallOut:
+    return WebhookCallOut(duration=call.duration, error=call.error, reply=encode_base64(call.reply))
 
 
 def mail_out(record: MailRecord) -> MailOut:
