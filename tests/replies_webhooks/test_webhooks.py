@@ -114,7 +114,7 @@ def test_a_template_that_fails_is_recorded_not_sent(
     admin: httpx.Client, new_mock: Callable[..., str], receiver: Receiver, calls: Calls
 ) -> None:
     mock_id = new_mock()
-    webhook = {"url": receiver.url + "/t", "body": "{{ request.json.missing }}", "template": True}
+    webhook = {"url": receiver.url + "/t", "body": "{{ 1 // 0 }}", "template": True}
     _preset(admin, mock_id, webhooks=[webhook], times=2)
     admin.post(f"/mockhttp/{mock_id}/x", content=b"not json")
     (call,) = calls(mock_id, 1)

@@ -15,11 +15,6 @@ from urllib.parse import urlsplit
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.records import Headers, RequestRecord
 from pretenders.server.core.reply_spec import WebhookSpec
-from pretenders.server.core.templating import (
-    check_template,
-    render_text,
-    request_context,
-)
 
 MAX_WEBHOOKS = 10
 """The most webhooks one preset may send."""
@@ -67,6 +62,8 @@ class Webhook:
                 ("body", spec.body),
                 *(("headers", value) for _, value in spec.headers),
             ):
+                from pretenders.server.core.templating import check_template  # jinja2
+
                 check_template(source, f"{where}.{field}")
         # A templated URL must still name its scheme and host as written: only the rest
         # of it comes from the request.
@@ -108,6 +105,8 @@ class Webhook:
         spec = self.spec
         if not spec.template:
             return OutboundRequest(spec.method, spec.url, spec.headers, spec.body.encode())
+        from pretenders.server.core.templating import render_text, request_context  # jinja2
+
         context = request_context(record)
         try:
             url = render_text(spec.url, context)
