@@ -387,7 +387,7 @@ class RedisStore(Store):
         mock.details.update(details)
         gen = _gen(mock)
         await self._run("DETAILS", mock.id, gen, json.dumps(mock.details))
-        if mock.protocol == "smtp":
+        if "port" in details:  # a listener of this process: an SMTP or own-port HTTP mock
             self._owned[mock.id] = mock  # type: ignore[assignment]
 
     async def find(self, mock_id: str) -> Mock | None:
@@ -555,9 +555,7 @@ class RedisStore(Store):
         priority: int | None = None,
     ) -> Preset:
         check_priority(priority)
-        blob = _encode(
-            StoredPreset(rule.spec, reply.spec, priority)
-        )
+        blob = _encode(StoredPreset(rule.spec, reply.spec, priority))
         pid = await self._add(mock, blob, times)
         return Preset(pid, rule, reply, times, len(blob), priority)
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from pretenders.server.wire.filters import HISTORY_FILTERS, filter_of, history_filter
 from pretenders.server.wire.inputs import (
+    MAX_HOSTS,
     MAX_SMTP_SIZE_LIMIT,
+    ClientCertificateIn,
+    CreateHttpMock,
     CreateMock,
     CreateSmtpMock,
     FilterIn,
@@ -21,6 +24,7 @@ from pretenders.server.wire.inputs import (
     ScalarValue,
     SmtpPresetIn,
     WaitIn,
+    check_client_certificate,
     check_options,
     decode,
     decode_base64,
@@ -32,6 +36,7 @@ from pretenders.server.wire.inputs import (
     timeout_of,
 )
 from pretenders.server.wire.outputs import (
+    ClientCertificateOut,
     CountOut,
     CreatedHttpMock,
     CreatedSmtpMock,
@@ -65,8 +70,12 @@ from pretenders.server.wire.text import format_time, format_timeout
 
 __all__ = [
     "HISTORY_FILTERS",
+    "MAX_HOSTS",
     "MAX_SMTP_SIZE_LIMIT",
+    "ClientCertificateIn",
+    "ClientCertificateOut",
     "CountOut",
+    "CreateHttpMock",
     "CreateMock",
     "CreateSmtpMock",
     "CreatedHttpMock",
@@ -93,6 +102,7 @@ __all__ = [
     "WaitIn",
     "WaitMailsOut",
     "WaitRequestsOut",
+    "check_client_certificate",
     "check_options",
     "decode",
     "decode_base64",
