@@ -123,11 +123,11 @@ class HttpsContexts:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         chain = self.authority.issue(names)
-        # load_cert_chain only reads files; they live just long enough to be read.
+        # load_cert_chain only reads files; they live just long enough to be read, in a
+        # directory only this user can enter.
         with tempfile.TemporaryDirectory(prefix="pretenders-https-") as directory:
             cert_path, key_path = Path(directory, "cert.pem"), Path(directory, "key.pem")
             cert_path.write_bytes(chain)
-            key_path.touch(0o600)
             key_path.write_bytes(self.authority.leaf_key_pem)
             context.load_cert_chain(cert_path, key_path)
         context.verify_mode = _VERIFY[client_cert]
