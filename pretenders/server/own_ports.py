@@ -26,7 +26,7 @@ from pretenders.server.core.errors import CoreError, InvalidInput, Unavailable
 from pretenders.server.core.registry import Mock
 from pretenders.server.http_mock import MockEndpoint
 from pretenders.server.http_protocol import AnyMethodServer
-from pretenders.server.https import HttpsContexts, tls_facts
+from pretenders.server.https import ClientCertMode, HttpsContexts, tls_facts
 from pretenders.server.settings import Settings
 
 logger = logging.getLogger("pretenders.server")
@@ -111,7 +111,11 @@ class OwnPorts:
             )
         if self.budget.full:
             raise Unavailable(f"cannot open a port for the HTTP mock: {self.budget.message()}")
-        ssl_context = self.contexts.for_mock(hosts, options.client_cert) if options.tls else None
+        mode = options.client_cert
+        client_cert: ClientCertMode | None = (
+            "required" if mode == "required" else "optional" if mode == "optional" else None
+        )
+        ssl_context = self.contexts.for_mock(hosts, client_cert) if options.tls else None
         server = self._server(mock.id, tls=options.tls)
         host = self.settings.host
         try:

@@ -54,9 +54,10 @@ class CreateHttpMock(CreateMock, forbid_unknown_fields=True):
     hosts: list[str] | None = None
     """The host names the mock answers to (the first is its main one): with ``tls``, the
     names its certificates are issued for (SNI); rules tell them apart with ``host``."""
-    client_cert: Literal["required", "optional"] | None = None
-    """With ``tls``: ask clients for a certificate signed by the server's authority
-    (``POST /tls/client-certificate`` makes one); ``required`` refuses a client without."""
+    client_cert: str | None = None
+    """``required`` or ``optional``, with ``tls``: ask clients for a certificate signed by
+    the server's authority (``POST /tls/client-certificate`` makes one); ``required``
+    refuses a client without one."""
 
 
 MAX_HOSTS = 100
@@ -71,6 +72,12 @@ def _check_http_options(payload: CreateHttpMock) -> None:
     if payload.tls and payload.port is None:
         raise InvalidInput(
             'tls needs a port of its own: add "port": 0 (or a port number)', field="tls"
+        )
+    if payload.client_cert not in (None, "required", "optional"):
+        raise InvalidInput(
+            f'client_cert must be "required" or "optional" (or null), got '
+            f"{payload.client_cert[:80]!r}",
+            field="client_cert",
         )
     if payload.client_cert is not None and not payload.tls:
         raise InvalidInput('client_cert needs "tls": true', field="client_cert")
