@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     mocks.on_removed(smtp.close)
     mocks.on_removed(http.close)
     app.on_startup.append(lambda _: mocks.start())
-    app.on_startup.append(lambda _: _prepare_tls(smtp, ports))
+    app.on_startup.append(lambda _: _prepare_tls(smtp, ports, mocks))
     app.on_shutdown.append(lambda _: ports.close_all(settings.shutdown_timeout))
     app.on_startup.append(_load_mock_files)
     app.on_cleanup.append(_remove_all_mocks)
@@ -143,11 +143,13 @@ def create_app(settings: Settings | None = None) -> web.Application:
     return app
 
 
-async def _prepare_tls(smtp: smtp_mock.SmtpMockAdapter, ports: OwnPorts) -> None:
+async def _prepare_tls(
+    smtp: smtp_mock.SmtpMockAdapter, ports: OwnPorts, mocks: MockService
+) -> None:
     """Make the STARTTLS certificate and the certificate authority before serving, so
     that creating a mock stays instant (and a bad --tls-ca-cert stops the start)."""
     smtp.tls()
-    ports.authority  # noqa: B018  # made (or loaded) now
+    await ports.prepare(mocks.store)
 
 
 async def _load_mock_files(app: web.Application) -> None:

@@ -124,6 +124,19 @@ class CertificateAuthority:
         )
         return cls(certificate, key)
 
+    def to_pem(self) -> bytes:
+        """The certificate and its private key, in one PEM text (see :meth:`from_pem`)."""
+        return self.certificate_pem + _pem_key(self.key)
+
+    @classmethod
+    def from_pem(cls, pem: bytes) -> CertificateAuthority:
+        """The authority :meth:`to_pem` wrote."""
+        certificate = x509.load_pem_x509_certificate(pem)
+        key = serialization.load_pem_private_key(pem, password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+            raise CertificateError("the shared certificate authority's key is not EC or RSA")
+        return cls(certificate, key)
+
     @classmethod
     def load(cls, cert_file: str, key_file: str) -> CertificateAuthority:
         """The authority in these PEM files (``--tls-ca-cert``, ``--tls-ca-key``)."""

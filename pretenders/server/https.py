@@ -95,7 +95,7 @@ class HttpsContexts:
                 return
             name = name.lower()
             setattr(ssl_object, _SERVER_NAME, name)
-            if name not in names and answers_to(wanted, name) and valid_host_name(name):
+            if answers_to(wanted, name) and valid_host_name(name):
                 ssl_object.context = self.context((name,), client_cert)
 
         context.sni_callback = choose

@@ -24,6 +24,7 @@ from pretenders.server.certificates import CertificateAuthority
 from pretenders.server.connections import ConnectionBudget
 from pretenders.server.core.errors import CoreError, InvalidInput, Unavailable
 from pretenders.server.core.registry import Mock
+from pretenders.server.core.store import Store
 from pretenders.server.http_mock import MockEndpoint
 from pretenders.server.http_protocol import AnyMethodServer
 from pretenders.server.https import ClientCertMode, HttpsContexts, tls_facts
@@ -78,17 +79,26 @@ class OwnPorts:
     def __len__(self) -> int:
         return len(self._listeners)
 
+    async def prepare(self, store: Store) -> None:
+        """Load ``--tls-ca-cert``, or agree on one authority with every process sharing
+        ``store`` (the first one to start makes it; in memory: this process's own)."""
+        settings = self.settings
+        if settings.tls_ca_cert and settings.tls_ca_key:
+            self._authority = CertificateAuthority.load(settings.tls_ca_cert, settings.tls_ca_key)
+            return
+        try:
+            pem = await store.shared_secret(_AUTHORITY, _new_authority)
+        except CoreError as error:  # the store is away: certificates from this process alone
+            logger.warning("HTTPS mocks' certificate authority is this process's own: %s", error)
+            self._authority = CertificateAuthority.generate()
+            return
+        self._authority = CertificateAuthority.from_pem(pem)
+
     @property
     def authority(self) -> CertificateAuthority:
-        """The certificate authority of this server, made (or loaded) on first use."""
+        """The certificate authority of this server (see :meth:`prepare`)."""
         if self._authority is None:
-            settings = self.settings
-            if settings.tls_ca_cert and settings.tls_ca_key:
-                self._authority = CertificateAuthority.load(
-                    settings.tls_ca_cert, settings.tls_ca_key
-                )
-            else:
-                self._authority = CertificateAuthority.generate()
+            self._authority = CertificateAuthority.generate()
         return self._authority
 
     @property
@@ -205,6 +215,14 @@ class OwnPorts:
         if self._closing:
             with contextlib.suppress(Exception):
                 await asyncio.wait(self._closing, timeout=1.0)
+
+
+_AUTHORITY = "tls-ca"
+"""The name of the shared store's secret that holds the authority (certificate and key)."""
+
+
+def _new_authority() -> bytes:
+    return CertificateAuthority.generate().to_pem()
 
 
 def _refusal(error: OSError, host: str, port: int) -> CoreError:

@@ -19,6 +19,7 @@ from pretenders.common.constants import FOREVER
 from pretenders.common.wire_names import STORE_VARIABLE, TOKEN_VARIABLE
 from pretenders.server.app import start_server
 from pretenders.server.browser_guard import ALLOWED_HOSTS_VARIABLE
+from pretenders.server.certificates import CertificateError
 from pretenders.server.connections import raise_open_file_limit
 from pretenders.server.core.errors import CoreError
 from pretenders.server.core.registry import MIN_TIMEOUT
@@ -434,7 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.worker:
             settings = dataclasses.replace(settings, load=())  # the first process loads them
         run(serve_until_stopped(settings, sys.argv[1:] if argv is None else argv))
-    except LoadError as error:
+    except (LoadError, CertificateError) as error:
         logger.error("%s", error)
         return 2
     except OSError as error:
