@@ -129,7 +129,7 @@ def test_a_required_client_certificate_refuses_clients_without_one(
         ca_file = tmp_path / "ca.pem"
         ca_file.write_text(created["ca"])
         as_bob = requests.get(
-            created["url"] + "/me", verify=str(ca_file), cert=tuple(map(str, bob)), timeout=10
+            created["url"] + "/me", verify=str(ca_file), cert=(str(bob[0]), str(bob[1])), timeout=10
         )
         assert as_bob.status_code == 404
         assert 'client cert: expected "CN=alice", got "CN=bob"' in as_bob.text
