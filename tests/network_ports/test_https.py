@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 from collections.abc import Callable
 from pathlib import Path
@@ -84,29 +85,20 @@ def test_sni_names_are_recorded_and_verified_by_httpx(admin: httpx.Client) -> No
             f"/preset/{mock_id}",
             json={"rule": {"host": "auth.example.com"}, "body": "YXV0aA==", "times": "FOREVER"},
         )
-        context = trusting(created["ca"])
-        # Each name is reached on 127.0.0.1: the transport dials the address, TLS and
-        # Host carry the name (as a client behind /etc/hosts would send them).
-        with httpx.Client(verify=context, transport=_to_loopback(context)) as client:
-            assert client.get(f"https://api.example.com:{port}/who").text == "api"
-            assert client.get(f"https://auth.example.com:{port}/who").text == "auth"
+        # Each name is reached on 127.0.0.1, the name in the TLS handshake and in Host (as
+        # a client whose resolver sends the name here would send them).
+        for name, expected in (("api.example.com", "api"), ("auth.example.com", "auth")):
+            with httpx.Client(verify=trusting(created["ca"])) as client:  # a connection each
+                answer = client.get(
+                    f"https://127.0.0.1:{port}/who",
+                    headers={"Host": name},
+                    extensions={"sni_hostname": name},
+                )
+            assert answer.text == expected
         names = [r["server_name"] for r in admin.get(f"/history/{mock_id}").json()]
         assert names == ["api.example.com", "auth.example.com"]
     finally:
         admin.delete(f"/http/{mock_id}")
-
-
-def _to_loopback(context: ssl.SSLContext) -> httpx.HTTPTransport:
-    """A transport that connects every name to 127.0.0.1 (keeping SNI and Host)."""
-    import httpcore
-
-    class Loopback(httpcore.SyncBackend):
-        def connect_tcp(self, host: str, port: int, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-            return super().connect_tcp("127.0.0.1", port, *args, **kwargs)  # type: ignore[arg-type]
-
-    transport = httpx.HTTPTransport(verify=context)
-    transport._pool._network_backend = Loopback()  # test-only: httpx has no resolver hook
-    return transport
 
 
 def test_a_required_client_certificate_refuses_clients_without_one(
@@ -171,8 +163,6 @@ def test_python_ssl_trusts_the_authority_by_file(admin: httpx.Client, tmp_path: 
         ca_file.write_text(created["ca"])
         context = ssl.create_default_context(cafile=str(ca_file))
         url = httpx.URL(created["url"])
-        import socket
-
         with (
             socket.create_connection(("127.0.0.1", url.port or 443), timeout=5) as raw,
             context.wrap_socket(raw, server_hostname="localhost") as tls,
