@@ -14,6 +14,7 @@ import requests
 
 from pretenders.client.http import HTTPMock
 from pretenders.common.constants import FOREVER
+from tests.deployments.matrix import Deployed
 from tests.network_ports.helpers import client_certificate, peer_names, trusting, wait_refused
 
 pytestmark = pytest.mark.deployments
@@ -183,3 +184,24 @@ def test_a_client_certificate_needs_a_name(admin: httpx.Client) -> None:
     missing = admin.post("/tls/client-certificate", json={})
     assert missing.status_code == 400
     assert "name" in missing.json()["errors"][0]["message"]
+
+
+def test_the_request_page_shows_the_tls_name_and_client_certificate(
+    admin: httpx.Client, server: Deployed, tmp_path: Path
+) -> None:
+    created = admin.post(
+        "/http", json={"port": 0, "tls": True, "client_cert": "optional", "hosts": ["a.test"]}
+    ).json()
+    try:
+        erin = client_certificate(admin, "erin", tmp_path)
+        port = httpx.URL(created["url"]).port
+        with httpx.Client(verify=trusting(created["ca"], erin)) as client:
+            client.get(f"https://127.0.0.1:{port}/", extensions={"sni_hostname": "a.test"})
+        fingerprint = admin.get(f"/history/{created['id']}").json()[0]["client_cert_sha256"]
+        with httpx.Client(base_url=server.url, headers={"Origin": server.url}) as ui:
+            page = ui.get(f"/ui/http/{created['id']}/requests/0").text
+        assert "HTTPS · name <code>a.test</code>" in page
+        assert "<code>CN=erin</code>" in page
+        assert f"SHA-256 {fingerprint}" in page
+    finally:
+        admin.delete(f"/http/{created['id']}")
