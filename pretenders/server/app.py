@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.router.add_get(TLS_CERTIFICATE_PATH, serve_certificate)
     app.router.add_get(TLS_CA_PATH, serve_authority)
     app[http_mock.ENDPOINT] = endpoint
-    mock_route = app.router.add_route("*", http_mock.ROUTE, endpoint.__call__)
+    mock_route = app.router.add_route("*", http_mock.ROUTE, endpoint.routed)
     if mock_route.resource is not None:
         open_resources.add(mock_route.resource)
     setup_ui(app)

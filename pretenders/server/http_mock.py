@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -108,13 +109,19 @@ class MockEndpoint:
         """Larger request bodies get a 413 (the application's ``client_max_size`` must be
         at least this, so that aiohttp reads bodies this large)."""
 
-    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+    def __call__(self, request: web.BaseRequest) -> Awaitable[web.StreamResponse]:
+        """Serve a ``/mockhttp/<id>/...`` request: :meth:`handle`'s coroutine, handed
+        back without a coroutine of its own around it (this is the hot path)."""
         raw_path = request.raw_path
         if not raw_path.startswith(PREFIX):  # routed here with the prefix percent-encoded
             query = request.query_string
             raw_path = f"{request.path}?{query}" if query else request.path
         mock_id, url = split_mock_path(raw_path)
-        return await self.handle(request, mock_id, url)
+        return self.handle(request, mock_id, url)
+
+    async def routed(self, request: web.BaseRequest) -> web.StreamResponse:
+        """:meth:`__call__` for the router, which takes coroutine functions."""
+        return await self(request)
 
     async def handle(
         self,
