@@ -161,3 +161,12 @@ def test_the_async_client_makes_own_port_mocks(server: Deployed) -> None:
         return mock.pretend_url
 
     wait_refused(asyncio.run(scenario()))
+
+
+def test_the_ui_lists_the_own_port_address(admin: httpx.Client, server: Deployed) -> None:
+    created = admin.post("/http", json={"port": 0}).json()
+    try:
+        with httpx.Client(base_url=server.url, headers={"Origin": server.url}) as ui:
+            assert f'<code class="url">{created["url"]}</code>' in ui.get("/").text
+    finally:
+        admin.delete(f"/http/{created['id']}")
