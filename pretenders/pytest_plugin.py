@@ -144,10 +144,11 @@ Client = TypeVar("Client", HTTPMock, SMTPMock)
 def _factory(
     kind: type[Client], server: ServerAddress, made: list[Client]
 ) -> Iterator[Callable[..., Client]]:
-    """Yield ``make(name=None, timeout=None)``; delete what it made once the test is over."""
+    """Yield ``make(name=None, timeout=None, **options)``; delete what it made once the
+    test is over (``options``: the client class's keywords, e.g. ``own_port=0``)."""
 
-    def make(name: str | None = None, timeout: Any = None) -> Client:
-        mock = kind(server.host, server.port, timeout, name, token=server.token)
+    def make(name: str | None = None, timeout: Any = None, **options: Any) -> Client:
+        mock = kind(server.host, server.port, timeout, name, token=server.token, **options)
         made.append(mock)
         return mock
 
@@ -160,7 +161,9 @@ def _factory(
 def make_http_mock(
     pretenders_server: ServerAddress, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., HTTPMock]]:
-    """``make_http_mock(name=None, timeout=None)``: a new HTTP mock, deleted after the test."""
+    """``make_http_mock(name=None, timeout=None, **options)``: a new HTTP mock, deleted
+    after the test; ``own_port=0`` (with ``tls=True``, ``hosts=[...]``) gives it a port of
+    its own."""
     # Kept on the test item, so that its unmatched requests can fail the test.
     made = request.node.stash.setdefault(_MOCKS_OF_TEST, [])
     yield from _factory(HTTPMock, pretenders_server, made)

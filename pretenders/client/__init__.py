@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from http import client as httplib
+from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -80,6 +81,8 @@ class MockFacts:
     """What a client knows of its mock without asking the server (sync and async alike)."""
 
     boss_mock_type = ""
+    create_options: Mapping[str, Any] = MappingProxyType({})
+    """Further fields of the create call (an HTTP mock's own port, TLS, hosts)."""
 
     def __init__(
         self, host: str, port: int, timeout: float | str | None = None, name: str | None = None
@@ -115,7 +118,9 @@ class BossClient(MockFacts):
         super().__init__(host, port, timeout, name)
         self.admin = AdminConnection(host, port, token=token_or_default(token))
         try:
-            self.pretender_details = self._run(ops.create_mock(self.boss_mock_type, name, timeout))
+            self.pretender_details = self._run(
+                ops.create_mock(self.boss_mock_type, name, timeout, self.create_options)
+            )
         except BaseException:
             self.admin.close()  # the connection would otherwise outlive the failed client
             raise

@@ -46,11 +46,15 @@ def rule_payload(
 # Any mock
 
 
-def create_mock(protocol: str, name: str | None, timeout: Any) -> Operation[dict[str, Any]]:
-    """Create the mock, or join the one with that name: its id and where it answers."""
+def create_mock(
+    protocol: str, name: str | None, timeout: Any, options: Mapping[str, Any] | None = None
+) -> Operation[dict[str, Any]]:
+    """Create the mock, or join the one with that name: its id and where it answers.
+    ``options``: further fields of the create call (an HTTP mock's ``port``, ``tls``...)."""
     body: dict[str, Any] = {"name": name}
     if timeout:
         body["pretender_timeout"] = timeout
+    body.update(options or {})
     details: dict[str, Any] = check((yield Call("POST", f"/{protocol}", json=body))).json()
     return details
 

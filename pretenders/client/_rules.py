@@ -29,6 +29,11 @@ class RuleKeywords(TypedDict, total=False):
     """Query parameters by name, in any order; a list: each must match one of the values."""
     cookies: Mapping[str, ValueLike]
     """Cookies by name."""
+    host: ValueLike
+    """The host name the request is for (``Host`` without the port, lowercased, or the
+    TLS name asked for): ``"api.example.com"`` or ``m.regex(r".*\\.example\\.com")``."""
+    client_cert: ValueLike
+    """The subject of the client's HTTPS certificate: ``"CN=alice"``, ``m.absent()``."""
     json: Any
     """The body parsed as JSON equals this (key order never matters)."""
     json_partial: bool
@@ -61,6 +66,8 @@ WIRE_NAMES = {
     "path_params": "path_params",
     "query": "query",
     "cookies": "cookies",
+    "host": "host",
+    "client_cert": "client_cert",
     "json": "json",
     "json_partial": "json_ignore_extra",
     "json_any_order": "json_ignore_order",
@@ -111,6 +118,8 @@ def rule_wire(
 def _field_wire(name: str, value: Any) -> Any:
     if name in ("path_params", "cookies", "xpath", "jsonpath"):
         return {key: value_wire(item) for key, item in value.items()}
+    if name in ("host", "client_cert"):
+        return value_wire(value)
     if name == "query":
         return {key: _query_wire(item) for key, item in value.items()}
     if name == "parts":

@@ -15,12 +15,12 @@ A mock is created on the server when the ``async with`` block starts (or by
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from pretenders.client import MockFacts
 from pretenders.client import _operations as ops
 from pretenders.client._admin import AsyncAdminConnection, Operation, token_or_default
-from pretenders.client.http import HttpMockFacts
+from pretenders.client.http import HttpMockFacts, http_options
 from pretenders.client.matchers import ValueLike
 from pretenders.client.models import HistoryStats, RecordedRequest, SMTPMessage
 from pretenders.client.replies import Reply, State, States, replies_wire
@@ -61,15 +61,17 @@ class AsyncBossClient(MockFacts):
         timeout: float | Forever | None = None,
         name: str | None = None,
         token: str | None = None,
+        **options: Any,
     ) -> Client:
-        """A client whose mock exists on the server (created, or joined by ``name``)."""
-        return await cls(host, port, timeout, name, token).__aenter__()
+        """A client whose mock exists on the server (created, or joined by ``name``);
+        ``options``: those of the class (``AsyncHTTPMock``'s ``own_port``, ``tls``...)."""
+        return await cls(host, port, timeout, name, token, **options).__aenter__()
 
     async def open(self: Client) -> Client:
         """Create the mock on the server (or join the one with this client's name)."""
         if not self.pretender_details:
             self.pretender_details = await self.admin.run(
-                ops.create_mock(self.boss_mock_type, self.name, self.timeout)
+                ops.create_mock(self.boss_mock_type, self.name, self.timeout, self.create_options)
             )
         return self
 
@@ -116,7 +118,24 @@ class AsyncBossClient(MockFacts):
 
 
 class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
-    """``HTTPMock`` for asyncio: every call to the server is awaited."""
+    """``HTTPMock`` for asyncio: every call to the server is awaited (``own_port``,
+    ``tls``, ``hosts`` and ``client_cert`` as ``HTTPMock`` takes them)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        timeout: float | Forever | None = None,
+        name: str | None = None,
+        token: str | None = None,
+        *,
+        own_port: int | None = None,
+        tls: bool = False,
+        hosts: Sequence[str] | None = None,
+        client_cert: Literal["required", "optional"] | None = None,
+    ) -> None:
+        super().__init__(host, port, timeout, name, token)
+        self.create_options = http_options(own_port, tls, hosts, client_cert)
 
     async def reply(
         self,

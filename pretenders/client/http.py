@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from urllib.parse import urlsplit
 
 from pretenders.client import BossClient, MockFacts
 from pretenders.client import _operations as ops
@@ -38,6 +39,25 @@ __all__ = [
 Bound = TypeVar("Bound", bound="HttpMockFacts")
 
 
+def http_options(
+    own_port: int | None,
+    tls: bool,
+    hosts: Sequence[str] | None,
+    client_cert: str | None,
+) -> dict[str, Any]:
+    """The create call's fields for an HTTP mock's own port, TLS and host names."""
+    options: dict[str, Any] = {}
+    if own_port is not None:
+        options["port"] = own_port
+    if tls:
+        options["tls"] = True
+    if hosts:
+        options["hosts"] = list(hosts)
+    if client_cert is not None:
+        options["client_cert"] = client_cert
+    return options
+
+
 class HttpMockFacts(MockFacts):
     """The parts of an HTTP mock client that need no server: its URLs and ``when``."""
 
@@ -45,15 +65,42 @@ class HttpMockFacts(MockFacts):
     rule: dict[str, Any] | str = ""
 
     @property
+    def own_port(self) -> int | None:
+        """The port the mock has to itself (created with ``own_port``), else None."""
+        url = self.pretender_details.get("url")
+        return urlsplit(url).port if isinstance(url, str) else None
+
+    @property
     def pretend_access_path(self) -> str:
-        """``/mockhttp/<id>``."""
+        """``/mockhttp/<id>``; empty for a mock on a port of its own (served at ``/``)."""
+        if self.own_port is not None:
+            return ""
         return str(self.pretender_details["path"])
 
     @property
+    def pretend_access_point(self) -> str:
+        """``host:port`` where the fake service answers."""
+        own_port = self.own_port
+        return self.full_host if own_port is None else f"{self.host}:{own_port}"
+
+    @property
     def pretend_url(self) -> str:
-        """The base URL of the fake service, to give to the code under test."""
+        """The base URL of the fake service, to give to the code under test:
+        ``http://host:port/mockhttp/<id>``, or ``http(s)://host:ownport`` for a mock on a
+        port of its own (the host this client reached the server with)."""
+        own_port = self.own_port
+        if own_port is not None:
+            scheme = urlsplit(str(self.pretender_details["url"])).scheme
+            return f"{scheme}://{self.host}:{own_port}"
         host = self.host if self.port == 80 else f"{self.host}:{self.port}"
         return f"http://{host}{self.pretend_access_path}"
+
+    @property
+    def ca_pem(self) -> str | None:
+        """For an HTTPS mock: the certificate authority (PEM) its certificates are signed
+        by, to trust (``ssl.create_default_context(cadata=mock.ca_pem)``); else None."""
+        ca = self.pretender_details.get("ca")
+        return ca if isinstance(ca, str) else None
 
     def when(
         self: Bound,
@@ -98,6 +145,12 @@ class HTTPMock(HttpMockFacts, BossClient):
     ``timeout`` is how long the mock may go without being called before the server
     removes it (seconds or FOREVER; the server's default otherwise). Mocks with the same
     ``name`` are the same mock, reachable at a URL known in advance.
+
+    ``own_port`` (0 for a free one) also serves the mock at ``/`` on a port of its own,
+    ``tls=True`` over HTTPS (trust :attr:`ca_pem`), with ``hosts`` the names its
+    certificates carry and ``client_cert`` (``"required"`` or ``"optional"``) asking
+    clients for a certificate; :attr:`pretend_url` is then that address (see
+    docs/network.md).
     """
 
     def __init__(
@@ -107,7 +160,13 @@ class HTTPMock(HttpMockFacts, BossClient):
         timeout: float | Forever | None = None,
         name: str | None = None,
         token: str | None = None,
+        *,
+        own_port: int | None = None,
+        tls: bool = False,
+        hosts: Sequence[str] | None = None,
+        client_cert: Literal["required", "optional"] | None = None,
     ) -> None:
+        self.create_options = http_options(own_port, tls, hosts, client_cert)
         super().__init__(host, port, timeout, name, token)
 
     def reply(

@@ -26,6 +26,7 @@ from pretenders.server.core.waiting import MAX_WAIT
 from pretenders.server.http_protocol import on_disconnect, unreadable_body
 from pretenders.server.limits import payload_too_large
 from pretenders.server.mocks import MockService
+from pretenders.server.own_ports import OWN_PORTS
 from pretenders.server.paging import (
     PAGING,
     PAGING_SCHEMAS,
@@ -130,7 +131,7 @@ async def _payload(request: web.Request, payload_type: type[wire.Payload]) -> wi
 def _mock_routes(protocol: Protocol) -> list[Route]:
     """The routes that create, list, inspect and delete mocks of one protocol."""
 
-    create_type = wire.CreateSmtpMock if protocol == "smtp" else wire.CreateMock
+    create_type = wire.CreateSmtpMock if protocol == "smtp" else wire.CreateHttpMock
 
     async def create(request: web.Request) -> web.StreamResponse:
         mocks = _mocks(request)
@@ -167,8 +168,13 @@ def _mock_routes(protocol: Protocol) -> list[Route]:
             "POST",
             f"/{protocol}",
             create,
-            f"Create an {kind} mock, or join the one with that name",
-            request=wire.CreateMock,
+            f"Create an {kind} mock, or join the one with that name"
+            + (
+                "; with `port`, also served at `/` on a port of its own (`tls`: HTTPS)"
+                if protocol == "http"
+                else ""
+            ),
+            request=create_type,
             response=created_type,
             errors=(400, 409),
         ),
@@ -518,6 +524,31 @@ def _verify_routes() -> list[Route]:
     ]
 
 
+async def client_certificate(request: web.Request) -> web.StreamResponse:
+    payload = await _payload(request, wire.ClientCertificateIn)
+    wire.check_client_certificate(payload)
+    certificate, key = request.app[OWN_PORTS].authority.issue_client(payload.name)
+    return json_response(
+        wire.ClientCertificateOut(certificate=certificate.decode(), key=key.decode())
+    )
+
+
+def _tls_routes() -> list[Route]:
+    return [
+        Route(
+            "POST",
+            "/tls/client-certificate",
+            client_certificate,
+            "A client certificate for `name` (its subject: `CN=<name>`) and its private key "
+            "(PEM), signed by the server's certificate authority, for HTTPS mocks created "
+            "with `client_cert`",
+            request=wire.ClientCertificateIn,
+            response=wire.ClientCertificateOut,
+            errors=(400,),
+        ),
+    ]
+
+
 async def health(request: web.Request) -> web.StreamResponse:
     mocks = _mocks(request)
     problem = await mocks.health()
@@ -544,5 +575,6 @@ def admin_routes() -> list[Route]:
         *_history_routes(),
         *_verify_routes(),
         *_state_routes(),
+        *_tls_routes(),
     ]
     return [replace(r, handler=_reports_errors(r.handler)) for r in routes]

@@ -30,6 +30,7 @@ from pretenders.server.http_protocol import AnyMethodAppRunner
 from pretenders.server.loader import load_mock_files
 from pretenders.server.mocks import MockService
 from pretenders.server.openapi import build_openapi
+from pretenders.server.own_ports import OWN_PORTS, OwnPorts
 from pretenders.server.settings import Settings
 from pretenders.server.state import STATE, ServerState
 from pretenders.server.ui import setup_ui
@@ -38,6 +39,7 @@ from pretenders.server.webhooks import WEBHOOKS, WebhookSender, webhook_sender
 logger = logging.getLogger("pretenders.server")
 
 TLS_CERTIFICATE_PATH = "/tls/certificate"
+TLS_CA_PATH = "/tls/ca.pem"
 
 EXTRA_PATHS_DOC: dict[str, Any] = {
     TLS_CERTIFICATE_PATH: {
@@ -45,6 +47,20 @@ EXTRA_PATHS_DOC: dict[str, Any] = {
             "summary": "The certificate SMTP mocks present on STARTTLS (PEM), for clients "
             "that verify it: point SSL_CERT_FILE at it",
             "operationId": "get_tls_certificate",
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {"application/x-pem-file": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+    },
+    TLS_CA_PATH: {
+        "get": {
+            "summary": "The certificate authority (PEM) that signs the certificates of HTTPS "
+            "mocks (created with port and tls) and client certificates: trust it with "
+            "ssl_context, REQUESTS_CA_BUNDLE or SSL_CERT_FILE",
+            "operationId": "get_tls_ca",
             "responses": {
                 "200": {
                     "description": "OK",
@@ -75,10 +91,16 @@ def create_app(settings: Settings | None = None) -> web.Application:
     connections = ConnectionBudget(limit)
     app[STATE] = ServerState(settings=settings, mocks=mocks, connections=connections)
     smtp = smtp_mock.SmtpMockAdapter(settings, mocks, connections)
-    mocks.adapters.update(http=http_mock.HttpMockAdapter(), smtp=smtp)
+    sender = app[WEBHOOKS] = WebhookSender(mocks, settings.webhook_max)
+    endpoint = http_mock.MockEndpoint(mocks, settings.max_body_size, sender)
+    ports = app[OWN_PORTS] = OwnPorts(settings, endpoint, connections)
+    http = http_mock.HttpMockAdapter(ports)
+    mocks.adapters.update(http=http, smtp=smtp)
     mocks.on_removed(smtp.close)
+    mocks.on_removed(http.close)
     app.on_startup.append(lambda _: mocks.start())
-    app.on_startup.append(lambda _: _prepare_tls(smtp))
+    app.on_startup.append(lambda _: _prepare_tls(smtp, ports, mocks))
+    app.on_shutdown.append(lambda _: ports.close_all(settings.shutdown_timeout))
     app.on_startup.append(_load_mock_files)
     app.on_cleanup.append(_remove_all_mocks)
 
@@ -96,13 +118,17 @@ def create_app(settings: Settings | None = None) -> web.Application:
     async def serve_certificate(request: web.Request) -> web.StreamResponse:
         return web.Response(body=smtp.tls().certificate_pem, content_type="application/x-pem-file")
 
+    async def serve_authority(request: web.Request) -> web.StreamResponse:
+        return web.Response(
+            body=ports.authority.certificate_pem, content_type="application/x-pem-file"
+        )
+
     app.router.add_get("/openapi.json", serve_openapi)
     app.router.add_get(TLS_CERTIFICATE_PATH, serve_certificate)
-    sender = app[WEBHOOKS] = WebhookSender(mocks, settings.webhook_max)
     app.cleanup_ctx.append(webhook_sender)
-    endpoint = http_mock.MockEndpoint(mocks, settings.max_body_size, sender)
+    app.router.add_get(TLS_CA_PATH, serve_authority)
     app[http_mock.ENDPOINT] = endpoint
-    mock_route = app.router.add_route("*", http_mock.ROUTE, endpoint.__call__)
+    mock_route = app.router.add_route("*", http_mock.ROUTE, endpoint.routed)
     if mock_route.resource is not None:
         open_resources.add(mock_route.resource)
     setup_ui(app)
@@ -120,9 +146,13 @@ def create_app(settings: Settings | None = None) -> web.Application:
     return app
 
 
-async def _prepare_tls(smtp: smtp_mock.SmtpMockAdapter) -> None:
-    """Make the STARTTLS certificate before serving, so creating an SMTP mock stays instant."""
+async def _prepare_tls(
+    smtp: smtp_mock.SmtpMockAdapter, ports: OwnPorts, mocks: MockService
+) -> None:
+    """Make the STARTTLS certificate and the certificate authority before serving, so
+    that creating a mock stays instant (and a bad --tls-ca-cert stops the start)."""
     smtp.tls()
+    await ports.prepare(mocks.store)
 
 
 async def _load_mock_files(app: web.Application) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -26,10 +28,14 @@ from pretenders.server.core.registry import Mock
 from pretenders.server.core.reply_render import MadeReply
 from pretenders.server.core.store import Served
 from pretenders.server.http_protocol import on_disconnect, unreadable_body
+from pretenders.server.https import TlsFacts
 from pretenders.server.limits import refused_body
 from pretenders.server.mocks import MockService
 from pretenders.server.shaped_replies import send_shaped
 from pretenders.server.webhooks import WebhookSender
+
+if TYPE_CHECKING:
+    from pretenders.server.own_ports import OwnPorts
 
 logger = logging.getLogger("pretenders.server")
 
@@ -38,14 +44,42 @@ ROUTE = PREFIX + "{id}{path:.*}"
 
 
 class HttpMockAdapter:
-    """HTTP mocks live in the admin server itself, below ``/mockhttp/<id>``."""
+    """HTTP mocks live in the admin server itself, below ``/mockhttp/<id>``; those asked
+    for with a ``port`` also on a port of their own (``ports``)."""
+
+    def __init__(self, ports: OwnPorts | None = None) -> None:
+        self.ports = ports
 
     async def open(self, mock: Mock, options: wire.CreateMock) -> dict[str, object]:
-        """Nothing to open: the mock is reachable as soon as it is registered."""
-        return {}
+        """Below ``/mockhttp/`` nothing to open: the mock is reachable as soon as it is
+        registered; a port of its own is opened here."""
+        if not isinstance(options, wire.CreateHttpMock):
+            return {}
+        hosts = list(dict.fromkeys(host.lower() for host in options.hosts or ()))
+        details: dict[str, object] = {"hosts": hosts} if hosts else {}
+        if options.port is not None:
+            if self.ports is None:
+                raise Unavailable("this server does not open ports for HTTP mocks")
+            details.update(await self.ports.open(mock, options, hosts))
+        return details
+
+    def close(self, mock: Mock) -> None:
+        """The mock was deleted or expired: close its own port, if this process has it."""
+        if self.ports is not None:
+            self.ports.close(mock)
 
     def describe(self, mock: Mock) -> wire.CreatedHttpMock:
-        return wire.CreatedHttpMock(id=mock.id, path=PREFIX + mock.id)
+        details = mock.details
+        url = details.get("url")
+        hosts = details.get("hosts")
+        ca = details.get("ca")
+        return wire.CreatedHttpMock(
+            id=mock.id,
+            path=PREFIX + mock.id,
+            url=url if isinstance(url, str) else None,
+            hosts=[str(host) for host in hosts] if isinstance(hosts, list) and hosts else None,
+            ca=ca if isinstance(ca, str) else None,
+        )
 
 
 def split_mock_path(raw_path: str) -> tuple[str, str]:
@@ -83,12 +117,29 @@ class MockEndpoint:
         """Larger request bodies get a 413 (the application's ``client_max_size`` must be
         at least this, so that aiohttp reads bodies this large)."""
 
-    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+    def __call__(self, request: web.BaseRequest) -> Awaitable[web.StreamResponse]:
+        """Serve a ``/mockhttp/<id>/...`` request: :meth:`handle`'s coroutine, handed
+        back without a coroutine of its own around it (this is the hot path)."""
         raw_path = request.raw_path
         if not raw_path.startswith(PREFIX):  # routed here with the prefix percent-encoded
             query = request.query_string
             raw_path = f"{request.path}?{query}" if query else request.path
         mock_id, url = split_mock_path(raw_path)
+        return self.handle(request, mock_id, url)
+
+    async def routed(self, request: web.BaseRequest) -> web.StreamResponse:
+        """:meth:`__call__` for the router, which takes coroutine functions."""
+        return await self(request)
+
+    async def handle(
+        self,
+        request: web.BaseRequest,
+        mock_id: str,
+        url: str,
+        tls: TlsFacts | None = None,
+    ) -> web.StreamResponse:
+        """Serve one request for the mock ``mock_id``: ``url`` is the path below the mock
+        (with its query, as sent); ``tls``: what its HTTPS connection tells, if any."""
         now = self._clock()
         try:
             mock = await self._arrived("http", mock_id, now)
@@ -120,6 +171,11 @@ class MockEndpoint:
             body=body,
             time=now,
         )
+        if tls is not None:
+            record.tls = True
+            record.server_name = tls.server_name
+            record.client_cert = tls.client_cert
+            record.client_cert_sha256 = tls.client_cert_sha256
         subject = MatchSubject(record)
         try:
             served = await self._serve(mock, subject, record)

@@ -51,7 +51,23 @@ class MockSpec(msgspec.Struct, forbid_unknown_fields=True):
     protocol: Literal["http", "smtp"] = "http"
     timeout: float | Literal["FOREVER"] | None = None
     size_limit: int | None = None
+    port: int | None = None
+    tls: bool = False
+    hosts: list[str] | None = None
+    client_cert: str | None = None
+    """An HTTP mock's own port, HTTPS, host names and client certificates, as ``POST
+    /http`` takes them (docs/network.md)."""
     presets: list[dict[str, Any]] = []
+
+    def http_options(self) -> wire.CreateHttpMock:
+        return wire.CreateHttpMock(
+            name=self.name,
+            pretender_timeout=self.timeout,
+            port=self.port,
+            tls=self.tls,
+            hosts=self.hosts,
+            client_cert=self.client_cert,
+        )
 
 
 class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
@@ -195,6 +211,13 @@ def _mock_problems(label: str, spec: MockSpec, protocols: dict[str, str]) -> lis
             check_timeout(timeout)
     except CoreError as error:  # named as the admin API names it; the file says "timeout"
         problems.append(f"{label}: {error.message.replace('pretender_timeout', 'timeout')}")
+    if spec.protocol == "http":
+        try:
+            wire.check_options(spec.http_options())
+        except CoreError as error:
+            problems.append(f"{label}: {error.message}")
+    elif spec.port is not None or spec.tls or spec.hosts or spec.client_cert:
+        problems.append(f"{label}: port, tls, hosts and client_cert are for HTTP mocks")
     other = protocols.setdefault(spec.name, spec.protocol)
     if other != spec.protocol:
         problems.append(f"{label}: name {spec.name!r} is taken by an {other.upper()} mock")
@@ -238,7 +261,7 @@ async def _create(state: ServerState, loaded: Loaded) -> list[str]:
                 name=spec.name, pretender_timeout=spec.timeout, size_limit=spec.size_limit
             )
         else:
-            options = wire.CreateMock(name=spec.name, pretender_timeout=spec.timeout)
+            options = spec.http_options()
         try:
             mock, created = await state.mocks.open_or_join(spec.protocol, options)
             if not created:  # kept in a shared store from an earlier start: as it is

@@ -19,6 +19,7 @@ from pretenders.common.constants import FOREVER
 from pretenders.common.wire_names import STORE_VARIABLE, TOKEN_VARIABLE
 from pretenders.server.app import start_server
 from pretenders.server.browser_guard import ALLOWED_HOSTS_VARIABLE
+from pretenders.server.certificates import CertificateError
 from pretenders.server.connections import raise_open_file_limit
 from pretenders.server.core.errors import CoreError
 from pretenders.server.core.registry import MIN_TIMEOUT
@@ -32,6 +33,7 @@ from pretenders.server.settings import (
     DEFAULT_KEEPALIVE_TIMEOUT,
     DEFAULT_MAX_BODY_SIZE,
     DEFAULT_MAX_MOCKS,
+    DEFAULT_MAX_OWN_PORTS,
     DEFAULT_MAX_PRESETS,
     DEFAULT_MOCK_TIMEOUT,
     DEFAULT_PORT,
@@ -153,6 +155,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="certificate (PEM) for STARTTLS; a self-signed one is made when not given",
     )
     parser.add_argument("--smtp-tls-key", metavar="FILE", help="private key of --smtp-tls-cert")
+    parser.add_argument(
+        "--tls-ca-cert",
+        metavar="FILE",
+        help="certificate authority (PEM) that signs HTTPS mocks' certificates; one is made "
+        "at start-up when not given (either way: GET /tls/ca.pem)",
+    )
+    parser.add_argument("--tls-ca-key", metavar="FILE", help="private key of --tls-ca-cert")
+    parser.add_argument(
+        "--max-own-ports",
+        type=_count(1),
+        default=DEFAULT_MAX_OWN_PORTS,
+        metavar="N",
+        help="HTTP mocks on a port of their own this process serves at once; one more is a "
+        f"409 (default {DEFAULT_MAX_OWN_PORTS})",
+    )
     parser.add_argument(
         "--shutdown-timeout",
         type=_seconds(zero=True),
@@ -320,6 +337,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"pretenders {__version__}")
     args = parser.parse_args(argv)
+    if bool(args.tls_ca_cert) != bool(args.tls_ca_key):
+        parser.error(
+            "--tls-ca-cert and --tls-ca-key go together: give the authority's certificate "
+            "and its private key, or neither (a new authority is then made at start-up)"
+        )
     if args.workers > 1 and args.store == "memory":
         parser.error(
             f"--workers {args.workers} needs a shared store: the memory store lives in one "
@@ -338,6 +360,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         smtp_size_limit=args.smtp_size_limit,
         smtp_tls_cert=args.smtp_tls_cert,
         smtp_tls_key=args.smtp_tls_key,
+        tls_ca_cert=args.tls_ca_cert,
+        tls_ca_key=args.tls_ca_key,
+        max_own_ports=args.max_own_ports,
         load=tuple(args.load),
         shutdown_timeout=args.shutdown_timeout,
         webhook_max=args.webhook_max,
@@ -436,7 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.worker:
             settings = dataclasses.replace(settings, load=())  # the first process loads them
         run(serve_until_stopped(settings, sys.argv[1:] if argv is None else argv))
-    except LoadError as error:
+    except (LoadError, CertificateError) as error:
         logger.error("%s", error)
         return 2
     except OSError as error:

@@ -28,6 +28,7 @@ DEFAULT_STORE = "memory"
 DEFAULT_STORE_TIMEOUT = 2.0
 DEFAULT_FILES_ROOT = None
 DEFAULT_WEBHOOK_MAX = 64
+DEFAULT_MAX_OWN_PORTS = 256
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,12 @@ class Settings:
     smtp_tls_cert: str | None = None
     smtp_tls_key: str | None = None
     """Certificate and key for STARTTLS; a self-signed pair is made when not given."""
+    tls_ca_cert: str | None = None
+    tls_ca_key: str | None = None
+    """The certificate authority (PEM files) that signs HTTPS mocks' certificates; one is
+    made when the server starts when not given."""
+    max_own_ports: int = DEFAULT_MAX_OWN_PORTS
+    """HTTP mocks on a port of their own this process listens for at once; one more is a 409."""
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
     """On SIGTERM, seconds in-flight replies (delayed ones included) get to finish."""
     header_timeout: float = DEFAULT_HEADER_TIMEOUT

@@ -94,6 +94,14 @@ class RequestRecord(msgspec.Struct, gc=False):
     """Seconds the reply was held back, as drawn from the preset's ``delay``."""
     webhook: WebhookCall | None = None
     """Set on a request the server sent (a webhook), not one the mock received."""
+    tls: bool = False
+    """It came over HTTPS (a mock on a port of its own, created with ``tls``)."""
+    server_name: str | None = None
+    """The host name the client asked for in the TLS handshake (SNI), if any."""
+    client_cert: str | None = None
+    """The subject of the certificate the client presented (RFC 4514, ``CN=alice``)."""
+    client_cert_sha256: str | None = None
+    """That certificate's SHA-256 fingerprint (hex)."""
 
     @property
     def rule_line(self) -> str:
@@ -135,6 +143,8 @@ def recorded_bytes(record: RequestRecord | MailRecord) -> int:
     """How many bytes a record counts for against the server's --history-bytes."""
     if isinstance(record, RequestRecord):
         size = RECORD_OVERHEAD + len(record.body) + len(record.url) + len(record.method)
+        if record.client_cert is not None:
+            size += len(record.client_cert)
         for name, value in record.headers:
             size += len(name) + len(value)
         if record.webhook is not None:

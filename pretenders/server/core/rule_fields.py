@@ -43,6 +43,10 @@ def compile_fields(spec: RuleSpec, timeout: float = DEFAULT_TIMEOUT) -> list[Mat
             matchers.append(HeaderCondition(name, value, timeout))
     for name, value in (spec.cookies or {}).items():
         matchers.append(CookieMatcher(name, value, timeout))
+    if spec.host is not None:
+        matchers.append(HostMatcher(spec.host, timeout))
+    if spec.client_cert is not None:
+        matchers.append(ClientCertMatcher(spec.client_cert, timeout))
     for module in (json_fields, xml_fields, part_fields):
         matchers.extend(module.compile_fields(spec, timeout))
     for number, part in enumerate(spec.all or ()):
@@ -253,6 +257,51 @@ class CookieMatcher:
         if problem is None:
             return None
         return Difference(f"cookie {self.name}", problem, shown(actual))
+
+
+def host_of(subject: MatchSubject) -> str | None:
+    """The host name a request is for: ``Host`` without its port, lowercased, else the
+    name asked for in the TLS handshake; None when neither was sent."""
+    values = subject.header_values("host")
+    if not values:
+        name = subject.record.server_name
+        return name.lower() if name else None
+    host = values[0].strip().lower()
+    if host.startswith("["):  # [::1]:8080
+        end = host.find("]")
+        return host[1:end] if end > 0 else host
+    name, colon, port = host.rpartition(":")
+    return name if colon and port.isdigit() and ":" not in name else host
+
+
+class HostMatcher:
+    """The host name the request is for (``Host`` without the port, or SNI)."""
+
+    __slots__ = ("condition",)
+
+    def __init__(self, value: Value, timeout: float) -> None:
+        self.condition = ValueCondition(value, "host", timeout)
+
+    def difference(self, subject: MatchSubject) -> Difference | None:
+        host = host_of(subject)
+        actual: Any = MISSING if host is None else host
+        problem = self.condition.problem(actual)
+        return None if problem is None else Difference("host", problem, shown(actual))
+
+
+class ClientCertMatcher:
+    """The subject of the client's TLS certificate."""
+
+    __slots__ = ("condition",)
+
+    def __init__(self, value: Value, timeout: float) -> None:
+        self.condition = ValueCondition(value, "client_cert", timeout)
+
+    def difference(self, subject: MatchSubject) -> Difference | None:
+        presented = subject.record.client_cert
+        actual: Any = MISSING if presented is None else presented
+        problem = self.condition.problem(actual)
+        return None if problem is None else Difference("client cert", problem, shown(actual))
 
 
 class AllOf:

@@ -81,6 +81,12 @@ class RuleSpec(
     """Query parameters by name, in any order: one condition, or a list of them (each must
     match one of the parameter's values)."""
     cookies: dict[str, Value] | None = None
+    host: Value | None = None
+    """The host name the request is for: its ``Host`` header without the port, lowercased
+    (the TLS name asked for, SNI, when there is no ``Host``)."""
+    client_cert: Value | None = None
+    """The subject of the certificate the client presented over HTTPS (RFC 4514,
+    ``CN=alice``); ``{"absent": true}``: none was presented."""
     json: Any = msgspec.UNSET
     """The body parsed as JSON equals this (key order never matters)."""
     json_ignore_extra: bool = False

@@ -461,7 +461,7 @@ class RedisStore(Store):
         mock.details.update(details)
         gen = _gen(mock)
         await self._run("DETAILS", mock.id, gen, json.dumps(mock.details))
-        if mock.protocol == "smtp":
+        if "port" in details:  # a listener of this process: an SMTP or own-port HTTP mock
             self._owned[mock.id] = mock  # type: ignore[assignment]
 
     async def find(self, mock_id: str) -> Mock | None:

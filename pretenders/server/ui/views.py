@@ -66,6 +66,10 @@ async def _newest(mocks: MockService, mock: Mock, stats: HistoryStats) -> tuple[
 
 
 def http_endpoint(request: web.Request, mock: Mock) -> str:
+    """Where the mock answers: its own port's URL if it has one, else below /mockhttp/."""
+    own = mock.details.get("url")
+    if isinstance(own, str):
+        return own
     return f"{request.scheme}://{request.host}{PREFIX}{quote(mock.id, safe='')}"
 
 

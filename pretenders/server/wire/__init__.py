@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from pretenders.server.wire.filters import HISTORY_FILTERS, filter_of, history_filter
 from pretenders.server.wire.inputs import (
+    MAX_HOSTS,
     MAX_SMTP_SIZE_LIMIT,
+    ClientCertificateIn,
+    CreateHttpMock,
     CreateMock,
     CreateSmtpMock,
     FilterIn,
@@ -23,6 +26,7 @@ from pretenders.server.wire.inputs import (
     StateIn,
     WaitIn,
     WebhookIn,
+    check_client_certificate,
     check_options,
     decode,
     decode_base64,
@@ -36,6 +40,7 @@ from pretenders.server.wire.inputs import (
     timeout_of,
 )
 from pretenders.server.wire.outputs import (
+    ClientCertificateOut,
     CountOut,
     CreatedHttpMock,
     CreatedSmtpMock,
@@ -73,8 +78,12 @@ from pretenders.server.wire.text import format_time, format_timeout
 
 __all__ = [
     "HISTORY_FILTERS",
+    "MAX_HOSTS",
     "MAX_SMTP_SIZE_LIMIT",
+    "ClientCertificateIn",
+    "ClientCertificateOut",
     "CountOut",
+    "CreateHttpMock",
     "CreateMock",
     "CreateSmtpMock",
     "CreatedHttpMock",
@@ -106,6 +115,7 @@ __all__ = [
     "WebhookCallOut",
     "WebhookIn",
     "WebhookOut",
+    "check_client_certificate",
     "check_options",
     "decode",
     "decode_base64",

@@ -13,6 +13,7 @@ from typing import Literal, TypeVar
 import msgspec
 
 from pretenders.common.constants import FOREVER
+from pretenders.server.certificates import valid_host_name
 from pretenders.server.core.delays import DelaySpec
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import MatchRule
@@ -46,6 +47,74 @@ class CreateSmtpMock(CreateMock, forbid_unknown_fields=True):
     ``--smtp-size-limit``)."""
 
 
+class CreateHttpMock(CreateMock, forbid_unknown_fields=True):
+    """``POST /http``: as 1.4, plus where the mock answers besides ``/mockhttp/<id>``."""
+
+    port: int | None = None
+    """Serve the mock at ``/`` on a port of its own: a number, or 0 for a free one (on
+    the server's ``--host``); null: only below ``/mockhttp/<id>``."""
+    tls: bool = False
+    """With ``port``: serve HTTPS, with certificates signed by the server's authority
+    (``GET /tls/ca.pem``)."""
+    hosts: list[str] | None = None
+    """The host names the mock answers to (the first is its main one): with ``tls``, the
+    names its certificates are issued for (SNI); rules tell them apart with ``host``."""
+    client_cert: str | None = None
+    """``required`` or ``optional``, with ``tls``: ask clients for a certificate signed by
+    the server's authority (``POST /tls/client-certificate`` makes one); ``required``
+    refuses a client without one."""
+
+
+MAX_HOSTS = 100
+"""Host names one mock may list."""
+
+
+def _check_http_options(payload: CreateHttpMock) -> None:
+    if payload.port is not None and not 0 <= payload.port <= 65535:
+        raise InvalidInput(
+            f"port must be 0 (a free port) to 65535, got {payload.port}", field="port"
+        )
+    if payload.tls and payload.port is None:
+        raise InvalidInput(
+            'tls needs a port of its own: add "port": 0 (or a port number)', field="tls"
+        )
+    if payload.client_cert not in (None, "required", "optional"):
+        raise InvalidInput(
+            f'client_cert must be "required" or "optional" (or null), got '
+            f"{payload.client_cert[:80]!r}",
+            field="client_cert",
+        )
+    if payload.client_cert is not None and not payload.tls:
+        raise InvalidInput('client_cert needs "tls": true', field="client_cert")
+    hosts = payload.hosts or []
+    if len(hosts) > MAX_HOSTS:
+        raise InvalidInput(
+            f"hosts: at most {MAX_HOSTS} names per mock, got {len(hosts)}", field="hosts"
+        )
+    for host in hosts:
+        if not valid_host_name(host):
+            raise InvalidInput(
+                f"hosts: {host[:100]!r} is not a host name (letters, digits, '-' and '.', "
+                "at most 253 characters, '*.' allowed in front) nor an IP address",
+                field="hosts",
+            )
+
+
+class ClientCertificateIn(msgspec.Struct, forbid_unknown_fields=True):
+    """``POST /tls/client-certificate``: whom the certificate is for."""
+
+    name: str
+    """Its subject's common name (``CN=<name>``), 1 to 64 characters."""
+
+
+def check_client_certificate(payload: ClientCertificateIn) -> None:
+    if not 0 < len(payload.name) <= 64 or not payload.name.isprintable():
+        raise InvalidInput(
+            f"name must be 1 to 64 printable characters, got {payload.name[:80]!r}",
+            field="name",
+        )
+
+
 MAX_SMTP_SIZE_LIMIT = 1024 * 1024 * 1024
 """The largest ``size_limit`` an SMTP mock may advertise: 1 GiB, past anything a test
 sends (a message is held whole in memory while it is received)."""
@@ -53,6 +122,8 @@ sends (a message is held whole in memory while it is received)."""
 
 def check_options(payload: CreateMock) -> None:
     """Refuse creation options that are well-typed but unusable, naming the field."""
+    if isinstance(payload, CreateHttpMock):
+        _check_http_options(payload)
     size_limit = getattr(payload, "size_limit", None)
     if size_limit is not None and not 0 < size_limit <= MAX_SMTP_SIZE_LIMIT:
         raise InvalidInput(

@@ -71,9 +71,17 @@ class HistoryStatsOut(msgspec.Struct):
     """The most records the mock keeps (the server's ``--history-limit``; null: none)."""
 
 
-class CreatedHttpMock(msgspec.Struct):
+class CreatedHttpMock(msgspec.Struct, omit_defaults=True):
     id: str
     path: str
+    url: str | None = None
+    """A mock on a port of its own: its base URL (``http://127.0.0.1:PORT``, or
+    ``https://...`` with ``tls``), served at ``/``; absent otherwise."""
+    hosts: list[str] | None = None
+    """The host names it answers to, when given."""
+    ca: str | None = None
+    """With ``tls``: the certificate authority (PEM) its certificates are signed by, for
+    clients to trust (the same as ``GET /tls/ca.pem`` of the process that opened it)."""
 
 
 class CreatedSmtpMock(msgspec.Struct):
@@ -81,14 +89,26 @@ class CreatedSmtpMock(msgspec.Struct):
     full_host: str
 
 
-class MockInfo(msgspec.Struct):
-    """``GET /http/<id>``: exactly these five keys, which the 1.4 client parses."""
+class ClientCertificateOut(msgspec.Struct):
+    """A client certificate and its private key, both PEM."""
+
+    certificate: str
+    """The certificate, then the authority's (a chain, as clients load it)."""
+    key: str
+
+
+class MockInfo(msgspec.Struct, omit_defaults=True):
+    """``GET /http/<id>``: the five keys the 1.4 client parses, and ``url`` and ``hosts``
+    for a mock created with them (absent otherwise)."""
 
     name: str
     protocol: str
     start: str
     last_call: str
     timeout: str
+    url: str | None = None
+    """A mock on a port of its own: its base URL."""
+    hosts: list[str] | None = None
 
 
 ONE_FOUR_FIELDS = ("rule", "headers", "body", "data")
@@ -246,6 +266,14 @@ class RequestOut(msgspec.Struct):
     """When nothing matched: the closest presets (up to 3), closest first; empty when the
     mock had no presets, and for matched requests."""
     body_too_large: bool
+    tls: bool = False
+    """It came over HTTPS (a mock on a port of its own)."""
+    server_name: str | None = None
+    """The host name asked for in the TLS handshake (SNI), or null."""
+    client_cert: str | None = None
+    """The subject of the client's certificate (``CN=alice``), or null."""
+    client_cert_sha256: str | None = None
+    """Its SHA-256 fingerprint (hex), or null."""
     """The body was over the server's --max-body-size: the request got a 413 without
     being matched against the presets, and its body was not kept."""
     fault: str | None = None
@@ -320,7 +348,17 @@ def mock_info(mock: Mock) -> MockInfo:
         start=format_time(mock.start),
         last_call=format_time(mock.last_call),
         timeout=format_timeout(mock.timeout),
+        url=_text_or_none(mock.details.get("url")),
+        hosts=_hosts_of(mock.details.get("hosts")),
     )
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _hosts_of(value: object) -> list[str] | None:
+    return [str(host) for host in value] if isinstance(value, list) and value else None
 
 
 def rule_out(rule: MatchRule | RuleSpec) -> Any:
@@ -421,6 +459,10 @@ def request_out(record: RequestRecord) -> RequestOut:
         fault=record.fault,
         delay=record.delay,
         webhook=None if record.webhook is None else webhook_call_out(record.webhook),
+        tls=record.tls,
+        server_name=record.server_name,
+        client_cert=record.client_cert,
+        client_cert_sha256=record.client_cert_sha256,
     )
 
 
