@@ -99,6 +99,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.router.add_get(TLS_CERTIFICATE_PATH, serve_certificate)
     endpoint = http_mock.MockEndpoint(mocks, settings.max_body_size)
     app[http_mock.ENDPOINT] = endpoint
+    app.on_startup.append(lambda _: endpoint.forward.start())
+    app.on_cleanup.append(lambda _: endpoint.forward.close())
     mock_route = app.router.add_route("*", http_mock.ROUTE, endpoint.__call__)
     if mock_route.resource is not None:
         open_resources.add(mock_route.resource)

@@ -26,6 +26,7 @@ from pretenders.server.core.store import Served
 from pretenders.server.http_protocol import on_disconnect, unreadable_body
 from pretenders.server.limits import refused_body
 from pretenders.server.mocks import MockService
+from pretenders.server.proxying import Forwarder
 
 logger = logging.getLogger("pretenders.server")
 
@@ -74,6 +75,8 @@ class MockEndpoint:
         self.max_body_size = max_body_size
         """Larger request bodies get a 413 (the application's ``client_max_size`` must be
         at least this, so that aiohttp reads bodies this large)."""
+        self.forward = Forwarder(mocks, max_body_size)
+        """Proxy presets' requests go upstream through it (opened with the server)."""
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         raw_path = request.raw_path
@@ -127,6 +130,10 @@ class MockEndpoint:
         reply = preset.reply
         if reply.after > 0:
             await _delay(request, reply.after)
+        # proxy presets (proxying.py): one attribute check for every other reply
+        if reply.proxy is not None:
+            return await self.forward(request, mock, record, reply.proxy)
+        # end proxy presets
         return web.Response(status=reply.status, body=reply.body, headers=reply.response_headers)
 
 

@@ -31,6 +31,7 @@ import yaml
 
 from pretenders.server import wire
 from pretenders.server.core.errors import CoreError
+from pretenders.server.core.proxy_spec import ProxySpec
 from pretenders.server.core.registry import check_name, check_timeout
 from pretenders.server.state import ServerState
 
@@ -60,6 +61,7 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
     times: int | str = 1
     after: float = 0.0
     priority: int | None = None
+    proxy: ProxySpec | None = None
 
     def as_payload(self) -> wire.PresetIn:
         encoded = self.body_base64
@@ -73,6 +75,7 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
             times=self.times,
             after=self.after,
             priority=self.priority,
+            proxy=self.proxy,
         )
 
 

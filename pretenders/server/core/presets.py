@@ -15,6 +15,7 @@ from pretenders.server.core.errors import InvalidInput, PresetBytesSpent, TooMan
 from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.patterns import Pattern
 from pretenders.server.core.preset_index import PresetIndex
+from pretenders.server.core.proxy_spec import ProxySpec, check_proxy
 from pretenders.server.core.records import Headers
 from pretenders.server.core.reply_spec import ReplySpec
 
@@ -57,6 +58,8 @@ class Reply:
     body: bytes = b""
     after: float = 0.0
     """Seconds to wait before answering."""
+    proxy: ProxySpec | None = None
+    """Forward the request to an upstream and answer what it answers (``proxying.py``)."""
     sent_headers: Headers = field(init=False, repr=False, compare=False)
     response_headers: CIMultiDict[str] = field(init=False, repr=False, compare=False)
     """``sent_headers`` as the multidict a response copies: copying one is cheaper than
@@ -70,6 +73,10 @@ class Reply:
         check_after(self.after)
         for name, value in self.headers:
             check_reply_header(name, value)
+        if self.proxy is not None:
+            check_proxy(self.proxy)
+            for name, value in (self.proxy.add_headers or {}).items():
+                check_reply_header(name, value)
         sent = self.headers
         if self.status not in _NO_DEFAULT_TYPE and not any(
             name.lower() == "content-type" for name, _ in sent
@@ -81,7 +88,13 @@ class Reply:
     @classmethod
     def from_spec(cls, spec: ReplySpec) -> Reply:
         """The reply a :class:`ReplySpec` describes, checked (InvalidInput names the field)."""
-        return cls(status=spec.status, headers=spec.headers, body=spec.body, after=spec.after)
+        return cls(
+            status=spec.status,
+            headers=spec.headers,
+            body=spec.body,
+            after=spec.after,
+            proxy=spec.proxy,
+        )
 
     @property
     def spec(self) -> ReplySpec:
@@ -91,6 +104,7 @@ class Reply:
             headers=tuple((str(name), value) for name, value in self.headers),
             body=self.body,
             after=self.after,
+            proxy=self.proxy,
         )
 
 
@@ -260,6 +274,8 @@ def preset_bytes(rule: MatchRule, reply: Reply) -> int:
         size += len(name) + len(value)
     for name, text in (*rule.headers.items(), *(rule.data or {}).items()):
         size += len(name) + len(text)
+    if reply.proxy is not None:
+        size += len(msgspec.msgpack.encode(reply.proxy))
     if not rule.spec.is_1_4:  # the fields past 1.4's, as stored
         size += len(msgspec.msgpack.encode(rule.spec))
     return size

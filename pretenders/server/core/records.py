@@ -72,6 +72,11 @@ class RequestRecord(msgspec.Struct, gc=False):
     body_too_large: bool = False
     """The body was over the server's body size limit: the request got a 413, and its
     body was not kept (``body`` is empty)."""
+    proxied: str | None = None
+    """The upstream URL a proxy preset forwarded it to (``status``: the upstream's, or
+    502 / 504 when it could not answer)."""
+    proxy_error: str | None = None
+    """Why the upstream gave no answer (unreachable, timed out, reply too large)."""
 
     @property
     def rule_line(self) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import msgspec
 
+from pretenders.server.core.proxy_spec import ProxySpec
+
 HeaderPairs = tuple[tuple[str, str], ...]
 
 
@@ -21,3 +23,5 @@ class ReplySpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_de
     body: bytes = b""
     after: float = 0.0
     """Seconds to wait before answering."""
+    proxy: ProxySpec | None = None
+    """Answer with what an upstream answers (a proxy preset; see ``core/proxy_spec.py``)."""

@@ -83,6 +83,8 @@ CATCH_UP = 1.0
 """Seconds between reads of a followed mock's new records, besides those notices cause."""
 CONNECTIONS = 64
 """Connections to Redis each process keeps at most."""
+AMEND_SCAN = 1000
+"""Records from the latest back that an amended record is looked for among."""
 MAX_RETRIES = 100
 """Times one request is matched again because other processes changed the presets."""
 
@@ -239,6 +241,7 @@ class RedisStore(Store):
                 "RECORDS",
                 "RECORD_AT",
                 "SINCE",
+                "AMEND",
             )
         }
         self._serve_script = self._scripts["SERVE"]
@@ -555,9 +558,7 @@ class RedisStore(Store):
         priority: int | None = None,
     ) -> Preset:
         check_priority(priority)
-        blob = _encode(
-            StoredPreset(rule.spec, reply.spec, priority)
-        )
+        blob = _encode(StoredPreset(rule.spec, reply.spec, priority))
         pid = await self._add(mock, blob, times)
         return Preset(pid, rule, reply, times, len(blob), priority)
 
@@ -692,6 +693,14 @@ class RedisStore(Store):
         )
         if answer[0] == 0:
             raise UnknownMock(mock.protocol, mock.id)
+
+    async def amend_record(
+        self, mock: Mock, record: RequestRecord, changes: dict[str, object]
+    ) -> None:
+        before = encode_record(record)
+        for name, value in changes.items():
+            setattr(record, name, value)
+        await self._run("AMEND", mock.id, _gen(mock), before, encode_record(record), AMEND_SCAN)
 
     def _decode(self, mock: Mock, blob: bytes) -> Record:
         if mock.protocol == "smtp":

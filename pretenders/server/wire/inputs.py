@@ -16,6 +16,7 @@ from pretenders.common.constants import FOREVER
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.presets import Reply
+from pretenders.server.core.proxy_spec import ProxySpec
 from pretenders.server.core.registry import Timeout
 from pretenders.server.core.reply_spec import ReplySpec
 from pretenders.server.core.rule_spec import RuleSpec
@@ -87,6 +88,9 @@ class ReplyIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The reply body, base64-encoded."""
     after: float = 0.0
     """Seconds to wait before answering, at most 3600; a client that leaves cancels it."""
+    proxy: ProxySpec | None = None
+    """Forward the request to this upstream and answer what it answers (no reply of its
+    own beside it: ``after`` only)."""
 
 
 class PresetIn(ReplyIn, forbid_unknown_fields=True, kw_only=True):
@@ -155,12 +159,32 @@ def match_rule_of(rule: str | RuleSpec | None, *, timeout: float) -> MatchRule:
 
 def reply_spec_of(payload: ReplyIn) -> ReplySpec:
     """The reply fields as data, base64 decoded (a field at fault is named)."""
+    if payload.proxy is not None:
+        _check_proxy_alone(payload)
     return ReplySpec(
         status=payload.status,
         headers=tuple(texts(payload.headers).items()),
         body=decode_base64(payload.body, "body"),
         after=payload.after,
+        proxy=payload.proxy,
     )
+
+
+_PROXY_BESIDE = ("after", "proxy", "weight")
+"""Reply fields a proxy reply may have: the upstream gives the rest."""
+
+
+def _check_proxy_alone(payload: ReplyIn) -> None:
+    """Refuse a proxy reply that also gives a reply of its own (status, body, ...)."""
+    for field in msgspec.structs.fields(ReplyIn):
+        if field.name in _PROXY_BESIDE or field.default is msgspec.NODEFAULT:
+            continue
+        if getattr(payload, field.name) != field.default:
+            raise InvalidInput(
+                f"{field.name}: a proxy preset answers with the upstream's reply; leave "
+                f"out {field.name} (or drop proxy to answer a reply of your own)",
+                field=field.name,
+            )
 
 
 def reply_of(payload: ReplyIn) -> Reply:
