@@ -15,6 +15,7 @@ from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.near_miss import describe_near_miss
 from pretenders.server.core.presets import Preset
+from pretenders.server.core.proxy_spec import ProxySpec
 from pretenders.server.core.records import MailRecord, NearMiss, RequestRecord
 from pretenders.server.core.registry import Mock
 from pretenders.server.core.rule_spec import RuleSpec
@@ -125,6 +126,8 @@ class PresetOut(msgspec.Struct, omit_defaults=True):
     """Requests this preset has answered so far."""
     priority: int | None = None
     """Only when given: tried before presets of a larger number or none."""
+    proxy: ProxySpec | None = None
+    """Only for a proxy preset: the upstream it forwards to (``record``: a recorder)."""
 
 
 class DifferenceOut(msgspec.Struct):
@@ -179,6 +182,10 @@ class RequestOut(msgspec.Struct):
     body_too_large: bool
     """The body was over the server's --max-body-size: the request got a 413 without
     being matched against the presets, and its body was not kept."""
+    proxied: str | None = None
+    """The upstream URL a proxy preset forwarded it to (``status``: the upstream's)."""
+    proxy_error: str | None = None
+    """Why the upstream gave no answer (then ``status`` is 502 or 504)."""
 
 
 class MailOut(msgspec.Struct):
@@ -268,6 +275,7 @@ def preset_out(preset: Preset) -> PresetOut:
         id=preset.id,
         served=preset.served,
         priority=preset.priority,
+        proxy=reply.proxy,
     )
 
 
@@ -298,6 +306,8 @@ def request_out(record: RequestRecord) -> RequestOut:
         matched=record.preset_id is not None,
         near_misses=[near_miss_out(miss) for miss in record.near_misses],
         body_too_large=record.body_too_large,
+        proxied=record.proxied,
+        proxy_error=record.proxy_error,
     )
 
 
