@@ -57,13 +57,12 @@ def preset_entry(preset: Preset) -> dict[str, Any]:
     return entry
 
 
-def _header_object(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    """Headers as one object; a repeated header's values joined by ", " (as HTTP allows
-    for every header but Set-Cookie, whose later values are then kept apart by ", ")."""
-    joined: dict[str, str] = {}
+def _header_object(headers: tuple[tuple[str, str], ...]) -> dict[str, str | list[str]]:
+    """Headers as one object; a repeated header (``Set-Cookie``) as the list of its values."""
+    found: dict[str, list[str]] = {}
     for name, value in headers:
-        joined[name] = f"{joined[name]}, {value}" if name in joined else value
-    return joined
+        found.setdefault(name, []).append(value)
+    return {name: values[0] if len(values) == 1 else values for name, values in found.items()}
 
 
 def export_document(mock: Mock, presets: list[Preset]) -> dict[str, Any]:

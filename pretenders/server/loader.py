@@ -55,7 +55,7 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
 
     rule: str | wire.RuleIn | None = ""
     status: int = 200
-    headers: dict[str, wire.ScalarValue] | None = None
+    headers: dict[str, wire.ScalarValue | list[wire.ScalarValue]] | None = None
     body: str = ""
     body_base64: str | None = None
     times: int | str = 1

@@ -41,8 +41,8 @@ class RecordingOut(msgspec.Struct, omit_defaults=True):
     match: RecordSpec | None = None
     preset: int | None = None
     """The recorder's preset id (a proxy preset tried first)."""
-    stopped: int = 0
-    """``DELETE``: how many recorders were removed."""
+    stopped: int | None = None
+    """``DELETE``: how many recorders were removed (0: it was not recording)."""
 
 
 class StubOut(msgspec.Struct, omit_defaults=True):

@@ -100,9 +100,10 @@ def test_a_slow_upstream_is_a_504_naming_the_timeout(
 
 
 def test_an_upstream_body_over_the_limit_is_a_502(upstream: Upstream) -> None:
-    with EmbeddedServer(port=0, max_body_size=1000) as small, httpx.Client(
-        base_url=small.url
-    ) as client:
+    with (
+        EmbeddedServer(port=0, max_body_size=1000) as small,
+        httpx.Client(base_url=small.url) as client,
+    ):
         mock_id = client.post("/http", json={}).json()["id"]
         client.post(f"/preset/{mock_id}", json={"proxy": {"to": upstream.url}})
 

@@ -65,6 +65,8 @@ class Upstream:
         path = request.path
         if path.startswith("/status/"):
             return web.Response(status=int(path.rsplit("/", 1)[1]), text="as asked")
+        if path == "/counter":
+            return web.Response(text=str(len(self.received)), headers={"X-Count": "yes"})
         if path == "/slow":
             await asyncio.sleep(5)
             return web.Response(text="late")

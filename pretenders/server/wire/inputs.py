@@ -83,7 +83,8 @@ class ReplyIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """What a preset answers: the reply fields of ``POST /preset/<id>``."""
 
     status: int = 200
-    headers: dict[str, ScalarValue] | None = None
+    headers: dict[str, ScalarValue | list[ScalarValue]] | None = None
+    """A list of values sends the header once per value (``Set-Cookie``)."""
     body: str = ""
     """The reply body, base64-encoded."""
     after: float = 0.0
@@ -163,7 +164,7 @@ def reply_spec_of(payload: ReplyIn) -> ReplySpec:
         _check_proxy_alone(payload)
     return ReplySpec(
         status=payload.status,
-        headers=tuple(texts(payload.headers).items()),
+        headers=reply_header_pairs(payload.headers),
         body=decode_base64(payload.body, "body"),
         after=payload.after,
         proxy=payload.proxy,
@@ -207,6 +208,17 @@ def flag(text: str, field: str) -> bool:
     if lowered in {"false", "0", "no"}:
         return False
     raise InvalidInput(f"{field} must be true or false, got {text!r}", field=field)
+
+
+def reply_header_pairs(
+    headers: dict[str, ScalarValue | list[ScalarValue]] | None,
+) -> tuple[tuple[str, str], ...]:
+    """Reply headers as pairs, as text; a list of values gives the header once per value."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in (headers or {}).items():
+        for one in value if isinstance(value, list) else (value,):
+            pairs.append((name, one if isinstance(one, str) else str(one)))
+    return tuple(pairs)
 
 
 def texts(values: dict[str, ScalarValue] | None) -> dict[str, str]:
