@@ -45,7 +45,13 @@ def literal(text: str) -> str:
 
 def searched(pattern: str) -> str:
     """A regex found anywhere in the text (JavaScript's ``test``, WireMock's ``contains``)."""
-    return f"(?s).*?(?:{pattern})"
+    return f"(?s:.*?)(?:{pattern})"
+
+
+def flagged(flags: str, pattern: str) -> str:
+    """``pattern`` under inline ``flags`` (``i``, ``s``), scoped to it: our matchers wrap
+    patterns, where a global ``(?i)`` would not be at the start."""
+    return f"(?{flags}:{pattern})" if flags else pattern
 
 
 def merge_rules(parts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from pretenders.server.imports.common import (
     MAX_STUBS,
     Converted,
     b64,
+    flagged,
     json_text,
     literal,
     merge_rules,
@@ -186,7 +187,7 @@ def _field(
 
 
 def _flags(sensitive: bool) -> str:
-    return "" if sensitive else "(?i)"
+    return "" if sensitive else "i"
 
 
 def _value(operator: str, expected: Any, sensitive: bool, where: str, notes: list[str]) -> Any:
@@ -198,15 +199,15 @@ def _value(operator: str, expected: Any, sensitive: bool, where: str, notes: lis
         return {"absent": False}
     text = str(expected)
     flags = _flags(sensitive)
+    escaped = re.escape(text)
     if operator in ("equals", "deepEquals"):
-        return text if sensitive else {"matches": flags + re.escape(text)}
-    if operator == "contains":
-        return {"matches": f"{flags}(?s).*{re.escape(text)}.*"}
-    if operator == "startsWith":
-        return {"matches": f"{flags}(?s){re.escape(text)}.*"}
-    if operator == "endsWith":
-        return {"matches": f"{flags}(?s).*{re.escape(text)}"}
-    return {"matches": f"{flags}(?s).*(?:{text}).*"}  # matches: found anywhere
+        return text if sensitive else {"matches": flagged(flags, escaped)}
+    pattern = {
+        "contains": f".*{escaped}.*",
+        "startsWith": f"{escaped}.*",
+        "endsWith": f".*{escaped}",
+    }.get(operator, f".*(?:{text}).*")  # matches: found anywhere
+    return {"matches": flagged(flags + "s", pattern)}
 
 
 def _line_pattern(operator: str, text: str, sensitive: bool, *, method: bool) -> str:
@@ -221,26 +222,27 @@ def _line_pattern(operator: str, text: str, sensitive: bool, *, method: bool) ->
             "endsWith": rf"\S*{escaped} ",
             "matches": rf"(?=\S*(?:{text}))\S+ ",
         }.get(operator, rf"{escaped} ")
-        return flags + inner
+        return flagged(flags, inner)
     if operator == "contains":
-        return rf"{flags}\S+ [^?]*{escaped}"
-    if operator == "startsWith":
-        return rf"{flags}\S+ {escaped}"
-    if operator == "endsWith":
-        return rf"{flags}\S+ [^?]*{escaped}{end}"
-    if operator == "matches":
-        anchored = text[1:] if text.startswith("^") else f"[^?]*?(?:{text})"
-        if anchored.endswith("$"):
-            anchored = anchored[:-1] + end
-        return rf"{flags}\S+ {anchored}"
-    return rf"{flags}\S+ {escaped}{end}"
+        path = rf"[^?]*{escaped}"
+    elif operator == "startsWith":
+        path = escaped
+    elif operator == "endsWith":
+        path = rf"[^?]*{escaped}{end}"
+    elif operator == "matches":
+        path = text[1:] if text.startswith("^") else f"[^?]*?(?:{text})"
+        if path.endswith("$"):
+            path = path[:-1] + end
+    else:
+        path = escaped + end
+    return r"\S+ " + flagged(flags, path)
 
 
 def _body(
     operator: str, expected: Any, sensitive: bool, where: str, notes: list[str]
 ) -> dict[str, Any]:
     if operator == "exists":
-        return {"body": "(?s).+"} if expected else {"body": r"\Z"}
+        return {"body": "(?s:.+)"} if expected else {"body": r"\Z"}
     if isinstance(expected, (dict, list)):
         if operator == "deepEquals":
             return {"json": expected}
@@ -250,15 +252,16 @@ def _body(
         return {}
     text = str(expected)
     flags = _flags(sensitive)
+    escaped = re.escape(text)
     if operator in ("equals", "deepEquals"):
-        return {"body": flags + literal(text)}
+        return {"body": flagged(flags, literal(text))}
     if operator == "contains":
-        return {"body": flags + searched(re.escape(text))}
+        return {"body": flagged(flags, searched(escaped))}
     if operator == "startsWith":
-        return {"body": flags + re.escape(text)}
+        return {"body": flagged(flags, escaped)}
     if operator == "endsWith":
-        return {"body": f"{flags}(?s).*{re.escape(text)}\\Z"}
-    return {"body": flags + searched(text)}
+        return {"body": flagged(flags + "s", f".*{escaped}") + r"\Z"}
+    return {"body": flagged(flags, searched(text))}
 
 
 # Responses
@@ -290,8 +293,7 @@ def _response(response: Any, where: str, notes: list[str]) -> list[dict[str, Any
             reply["fault"] = FAULTS[fault]
         else:
             notes.append(f"{where}.fault: {fault} not supported")
-    else:
-        notes.append(f"{where}: {', '.join(response) or 'nothing'}: not supported")
+    else:  # inject, or nothing at all: named below, key by key
         reply = {}
     behaviors = response.get("_behaviors") or response.get("behaviors")
     repeat = response.get("repeat", 1)

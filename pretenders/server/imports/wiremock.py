@@ -20,6 +20,7 @@ from pretenders.server.imports.common import (
     MAX_STUBS,
     Converted,
     b64,
+    flagged,
     json_text,
     literal,
     merge_rules,
@@ -204,12 +205,12 @@ def _value(pattern: Any, where: str, notes: list[str]) -> Any:
             continue
         if key == "equalTo":
             if insensitive:
-                conditions.append({"matches": "(?i)" + re.escape(str(operand))})
+                conditions.append({"matches": flagged("i", re.escape(str(operand)))})
             else:
                 conditions.append(str(operand))
         elif key == "contains":
-            flags = "(?i)" if insensitive else ""
-            conditions.append({"matches": f"{flags}(?s).*{re.escape(str(operand))}.*"})
+            flags = "is" if insensitive else "s"
+            conditions.append({"matches": flagged(flags, f".*{re.escape(str(operand))}.*")})
         elif key == "doesNotContain":
             conditions.append({"not": {"contains": str(operand)}})
         elif key == "matches":
@@ -273,9 +274,9 @@ def _body_pattern(pattern: Any, where: str, notes: list[str]) -> dict[str, Any]:
     if "contains" in pattern:
         return {"body": searched(re.escape(str(pattern["contains"])))}
     if "matches" in pattern:
-        return {"body": "(?s)" + whole(str(pattern["matches"]))}
+        return {"body": whole(flagged("s", str(pattern["matches"])))}
     if "doesNotMatch" in pattern:
-        return {"not": {"body": "(?s)" + whole(str(pattern["doesNotMatch"]))}}
+        return {"not": {"body": whole(flagged("s", str(pattern["doesNotMatch"])))}}
     notes.append(f"{where}: {', '.join(pattern)} not supported")
     return {}
 
