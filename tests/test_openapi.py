@@ -48,7 +48,16 @@ def test_schemas_are_resolvable(admin: httpx.Client) -> None:
     for name in set(re.findall(r"#/components/schemas/(\w+)", text)):
         assert name in document["components"]["schemas"]
     preset = document["components"]["schemas"]["PresetIn"]["properties"]
-    assert set(preset) == {"rule", "status", "headers", "body", "times", "after", "priority"}
+    assert set(preset) == {
+        "rule",
+        "status",
+        "headers",
+        "body",
+        "times",
+        "after",
+        "priority",
+        "proxy",
+    }
 
 
 def test_diagnostics_routes_and_filters_are_documented(admin: httpx.Client) -> None:
