@@ -17,6 +17,7 @@ import msgspec
 from pretenders.common.constants import FOREVER
 from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.presets import Preset
+from pretenders.server.core.proxy_spec import ProxySpec
 from pretenders.server.core.records import NearMiss, RequestRecord
 from pretenders.server.core.registry import Mock, Protocol, Timeout
 from pretenders.server.core.rule_spec import RuleSpec, ValueSpec
@@ -208,6 +209,8 @@ class RequestRow:
 def served_text(record: RequestRecord) -> tuple[str, str]:
     """Which preset served the request, or why none did; and the CSS class to show it with."""
     if record.preset_id is not None:
+        if record.proxied is not None:  # forwarded by a proxy preset
+            return f"preset {record.preset_id} → {clean(record.proxied)}", "served"
         return f"preset {record.preset_id}", "served"
     if not record.near_misses:
         return "no preset matched", "missed"
@@ -250,6 +253,8 @@ class PresetView:
     served: int
     delay: str
     delete_href: str
+    proxy: str = ""
+    """For a proxy preset: its upstream (and whether it records)."""
 
 
 def times_text(preset: Preset) -> str:
@@ -309,7 +314,24 @@ def preset_view(mock: Mock, preset: Preset) -> PresetView:
         served=preset.served,
         delay=duration(reply.after) if reply.after else "",
         delete_href=ui_path("http", mock.id, "presets", preset.id, "delete"),
+        proxy=_proxy_text(reply.proxy),
     )
+
+
+def _proxy_text(proxy: ProxySpec | None) -> str:
+    if proxy is None:
+        return ""
+    verb = "records from" if proxy.record is not None else "forwards to"
+    return f"{verb} {clean(proxy.to)}"
+
+
+def recording_text(presets: Iterable[Preset]) -> str:
+    """ "Recording from <upstream>" while the mock records, else empty."""
+    for preset in presets:
+        proxy = preset.reply.proxy
+        if proxy is not None and proxy.record is not None:
+            return f"Recording: every request goes to {clean(proxy.to)} and becomes a preset"
+    return ""
 
 
 @dataclass(frozen=True)
