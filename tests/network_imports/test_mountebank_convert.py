@@ -105,3 +105,12 @@ def test_imposters_are_named_and_their_default_response_comes_last() -> None:
     assert [name for name, _ in converted] == ["imposter-4545", "named", "imposter-3"]
     assert converted[1][1][0].preset == {"status": 404, "rule": "", "times": "FOREVER"}
     assert converted[2][1][0].unmapped == ["protocol tcp: only http is imported"]
+
+
+def test_values_of_the_wrong_type_leave_the_stub_out_saying_why() -> None:
+    (_, converted), *_ = convert_imposters(
+        {"stubs": [{"responses": [{"is": {"statusCode": "x"}}]}, "nonsense"]}
+    )
+    assert converted[0].preset is None
+    assert converted[0].unmapped[0].startswith("not read: ValueError")
+    assert converted[1].unmapped == ["not a JSON object"]

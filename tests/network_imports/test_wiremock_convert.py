@@ -172,3 +172,12 @@ def test_templates_translate_where_simple_and_are_named_where_not() -> None:
         "template: {{#if x}} not translated (sent as written)",
         "template: {{/if}} not translated (sent as written)",
     ]
+
+
+def test_values_of_the_wrong_type_leave_the_mapping_out_saying_why() -> None:
+    from pretenders.server.imports.wiremock import convert_mappings
+
+    converted = convert_mappings([{"response": {"status": "abc"}}, {"request": {"method": 5}}])
+    assert converted[0].preset is None
+    assert converted[0].unmapped[0].startswith("not read: ValueError")
+    assert converted[1].preset is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,15 @@ class Converted:
     """How the stub is named in messages: its name or id, else its position."""
     preset: dict[str, Any] | None
     unmapped: list[str] = field(default_factory=list)
+
+
+def guarded(convert: Callable[..., Converted], label: str, *args: Any) -> Converted:
+    """``convert(*args)``, or a stub not imported when its values are not of the types
+    the other tool's format gives them (a status that is not a number, say)."""
+    try:
+        return convert(*args)
+    except (TypeError, ValueError, AttributeError, KeyError) as error:
+        return Converted(label, None, [f"not read: {type(error).__name__}: {error}"])
 
 
 def b64(data: bytes | str) -> str:

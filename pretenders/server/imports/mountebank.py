@@ -20,6 +20,7 @@ from pretenders.server.imports.common import (
     Converted,
     b64,
     flagged,
+    guarded,
     json_text,
     literal,
     merge_rules,
@@ -54,20 +55,27 @@ def convert_imposter(imposter: dict[str, Any]) -> list[Converted]:
     protocol = imposter.get("protocol", "http")
     if protocol not in ("http", "https"):
         return [Converted("imposter", None, [f"protocol {protocol}: only http is imported"])]
+    stubs = imposter.get("stubs") or []
+    if not isinstance(stubs, list):
+        return [Converted("imposter", None, ["stubs: not a list"])]
     converted = [
-        convert_stub(stub, number)
-        for number, stub in enumerate((imposter.get("stubs") or [])[:MAX_STUBS], start=1)
+        guarded(convert_stub, f"stub #{number}", stub, number)
+        for number, stub in enumerate(stubs[:MAX_STUBS], start=1)
     ]
     default = imposter.get("defaultResponse")
     if isinstance(default, dict):
-        notes: list[str] = []
-        preset = _is(default, "defaultResponse", notes)
-        preset.update(rule="", times="FOREVER")
-        converted.append(Converted("defaultResponse", preset, notes))
+        converted.append(guarded(_default, "defaultResponse", default))
     for key in imposter:
         if key not in _IMPOSTER_KEYS:
             converted.append(Converted("imposter", None, [f"{key}: not supported"]))
     return converted
+
+
+def _default(default: dict[str, Any]) -> Converted:
+    notes: list[str] = []
+    preset = _is(default, "defaultResponse", notes)
+    preset.update(rule="", times="FOREVER")
+    return Converted("defaultResponse", preset, notes)
 
 
 _IMPOSTER_KEYS = {

@@ -21,6 +21,7 @@ from pretenders.server.imports.common import (
     Converted,
     b64,
     flagged,
+    guarded,
     json_text,
     literal,
     merge_rules,
@@ -69,7 +70,7 @@ def convert_mappings(document: Any, files: dict[str, bytes] | None = None) -> li
     if not isinstance(mappings, list):
         return [Converted("mappings", None, ["not a WireMock mapping, list or {mappings}"])]
     return [
-        convert_mapping(mapping, number, files)
+        guarded(convert_mapping, f"mapping #{number}", mapping, number, files)
         for number, mapping in enumerate(mappings[:MAX_STUBS], start=1)
     ]
 
