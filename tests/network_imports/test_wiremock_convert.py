@@ -181,3 +181,4 @@ def test_values_of_the_wrong_type_leave_the_mapping_out_saying_why() -> None:
     assert converted[0].preset is None
     assert converted[0].unmapped[0].startswith("not read: ValueError")
     assert converted[1].preset is not None
+    assert converted[1].unmapped == ["request.method: 5 is not a method name"]

@@ -183,3 +183,15 @@ async def test_the_async_client_records_and_exports(server: Deployed, upstream: 
     recorded = document["mocks"][0]["presets"][-1]
     assert recorded["rule"]["query"] == {"x": "1"}
     assert recorded["status"] == 202
+
+
+def test_a_proxy_preset_is_exported_as_one(
+    admin: httpx.Client, new_mock: Callable[..., str]
+) -> None:
+    mock_id = new_mock()
+    proxy = {"to": "http://127.0.0.1:9/api", "remove_headers": ["Cookie"], "timeout": 2.5}
+    admin.post(f"/preset/{mock_id}", json={"rule": "GET /x", "proxy": proxy, "priority": 4})
+
+    (entry,) = admin.get(f"/export/{mock_id}").json()["mocks"][0]["presets"]
+
+    assert entry == {"rule": "GET /x", "times": 1, "priority": 4, "proxy": proxy}

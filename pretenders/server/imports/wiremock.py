@@ -127,6 +127,8 @@ def _request(request: dict[str, Any], notes: list[str]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if isinstance(method, str) and method.upper() != "ANY":
         fields["method"] = method.upper()
+    elif method is not None and not isinstance(method, str):
+        notes.append(f"request.method: {method!r} is not a method name")
     _url(request, fields, notes)
     for key, target in (
         ("queryParameters", "query"),
