@@ -140,6 +140,8 @@ def test_after_delays_the_forwarded_request(
     [
         ({"proxy": {"to": "ftp://127.0.0.1/x"}}, "proxy.to"),
         ({"proxy": {"to": "http:///nohost"}}, "proxy.to"),
+        ({"proxy": {"to": "http://[::1"}}, "proxy.to"),
+        ({"proxy": {"to": "http://127.0.0.1:99999"}}, "proxy.to"),
         ({"proxy": {"to": "http://127.0.0.1/x?q=1"}}, "proxy.to"),
         ({"proxy": {"to": "http://127.0.0.1", "timeout": 0}}, "proxy.timeout"),
         ({"proxy": {"to": "http://127.0.0.1", "timeout": 301}}, "proxy.timeout"),

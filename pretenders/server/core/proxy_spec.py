@@ -70,7 +70,11 @@ class ProxySpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_de
 
 def check_proxy(proxy: ProxySpec) -> None:
     """Refuse a proxy that could not forward anything, naming the field."""
-    parts = urlsplit(proxy.to)
+    try:
+        parts = urlsplit(proxy.to)
+        parts.port  # noqa: B018 - read for its check: a port that is no number raises
+    except ValueError as error:
+        raise InvalidInput(f"proxy.to is not a URL: {error}", field="proxy.to") from None
     if parts.scheme not in ("http", "https"):
         raise InvalidInput(
             f"proxy.to must be an http:// or https:// URL, got {proxy.to!r}", field="proxy.to"
