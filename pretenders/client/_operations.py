@@ -187,6 +187,68 @@ def reset_state(mock_id: str, machine: str | None, key: str | None) -> Operation
     check((yield Call("DELETE", f"/state/{mock_id}", params=params or None)))
 
 
+def add_proxy(
+    mock_id: str,
+    rule: dict[str, Any] | str,
+    proxy: dict[str, Any],
+    times: Any,
+    after: float,
+    priority: int | None = None,
+) -> Operation[None]:
+    """A proxy preset: matching requests are forwarded to ``proxy["to"]``."""
+    preset: dict[str, Any] = {"rule": rule, "proxy": proxy, "times": times, "after": after}
+    if priority is not None:
+        preset["priority"] = priority
+    _preset_added((yield Call("POST", f"/preset/{mock_id}", json=preset)))
+
+
+def proxy_fields(
+    to: str,
+    add_headers: Mapping[str, str] | None,
+    remove_headers: tuple[str, ...] | list[str],
+    timeout: float | None,
+) -> dict[str, Any]:
+    """The ``proxy`` object of a preset (or the fields of a recording), defaults left out."""
+    fields: dict[str, Any] = {"to": to}
+    if add_headers:
+        fields["add_headers"] = dict(add_headers)
+    if remove_headers:
+        fields["remove_headers"] = list(remove_headers)
+    if timeout is not None:
+        fields["timeout"] = timeout
+    return fields
+
+
+def start_recording(mock_id: str, fields: dict[str, Any]) -> Operation[dict[str, Any]]:
+    """``POST /record/<id>``: every request is proxied and kept as a preset."""
+    answer: dict[str, Any] = check((yield Call("POST", f"/record/{mock_id}", json=fields))).json()
+    return answer
+
+
+def stop_recording(mock_id: str) -> Operation[int]:
+    """``DELETE /record/<id>``: how many recorders were removed."""
+    answer = check((yield Call("DELETE", f"/record/{mock_id}"))).json()
+    return int(answer.get("stopped", 0))
+
+
+def recording(mock_id: str) -> Operation[dict[str, Any]]:
+    """``GET /record/<id>``: whether the mock records, and through what."""
+    answer: dict[str, Any] = check((yield Call("GET", f"/record/{mock_id}"))).json()
+    return answer
+
+
+def export(mock_id: str, form: str) -> Operation[str]:
+    """``GET /export/<id>``: the mock's presets as a ``--load`` file (JSON or YAML)."""
+    return check((yield Call("GET", f"/export/{mock_id}", params={"format": form}))).text
+
+
+def import_stubs(mock_id: str, document: Any, form: str) -> Operation[dict[str, Any]]:
+    """``POST /import/<id>``: WireMock mappings or mountebank imposters as presets."""
+    call = Call("POST", f"/import/{mock_id}", json=document, params={"format": form})
+    answer: dict[str, Any] = check((yield call)).json()
+    return answer
+
+
 def requests(mock_id: str, **filters: str) -> Operation[list[RecordedRequest]]:
     """Recorded requests, oldest first, optionally filtered by the server."""
     found, _ = yield from history(mock_id, **filters)

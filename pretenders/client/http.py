@@ -18,7 +18,7 @@ from pretenders.client.models import (
     RecordedRequest,
 )
 from pretenders.client.replies import Reply, State, States, replies_wire
-from pretenders.common.constants import Forever
+from pretenders.common.constants import FOREVER, Forever
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -246,6 +246,64 @@ class HTTPMock(HttpMockFacts, BossClient):
     def reset_state(self, machine: str | None = None, key: str | None = None) -> None:
         """Move state machines back to start: all, one ``machine``'s, or one instance."""
         self._run(ops.reset_state(self.pretend_access_point_id, machine, key))
+
+    def proxy(
+        self,
+        to: str,
+        *,
+        add_headers: Mapping[str, str] | None = None,
+        remove_headers: tuple[str, ...] | list[str] = (),
+        timeout: float | None = None,
+        times: int | Forever = FOREVER,
+        after: float = 0,
+        priority: int | None = None,
+    ) -> HTTPMock:
+        """Forward the requests this rule matches to the upstream ``to`` (a base URL; the
+        path below the mock is appended) and answer what it answers. ``add_headers`` are
+        set and ``remove_headers`` left out of the forwarded request; ``timeout``: seconds
+        the upstream has (10 by default), past which the reply is a 504."""
+        fields = ops.proxy_fields(to, add_headers, remove_headers, timeout)
+        mock_id = self.pretend_access_point_id
+        self._run(ops.add_proxy(mock_id, self.rule, fields, times, after, priority))
+        return self
+
+    def record(
+        self,
+        to: str,
+        *,
+        query: bool = True,
+        headers: tuple[str, ...] | list[str] = (),
+        json_body: bool = False,
+        body: bool = False,
+        add_headers: Mapping[str, str] | None = None,
+        remove_headers: tuple[str, ...] | list[str] = (),
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Record: every request is forwarded to ``to`` and each exchange kept as a preset
+        matching its method and path, and its query, the ``headers`` named, its JSON body
+        (``json_body``) or its text body (``body``) as asked. Returns the recording."""
+        fields = ops.proxy_fields(to, add_headers, remove_headers, timeout)
+        fields["match"] = {"query": query, "headers": list(headers), "json_body": json_body}
+        fields["match"]["body"] = body
+        return self._run(ops.start_recording(self.pretend_access_point_id, fields))
+
+    def stop_recording(self) -> int:
+        """Stop recording (the recorded presets stay and now answer); 0 if it was not."""
+        return self._run(ops.stop_recording(self.pretend_access_point_id))
+
+    def recording(self) -> dict[str, Any]:
+        """Whether the mock records (``{"recording": true, "to": ..., "match": ...}``)."""
+        return self._run(ops.recording(self.pretend_access_point_id))
+
+    def export(self, format: str = "json") -> str:
+        """The mock's presets as a ``--load`` file (``json`` or ``yaml``), to replay them
+        offline with ``pretenders --load FILE``."""
+        return self._run(ops.export(self.pretend_access_point_id, format))
+
+    def import_stubs(self, document: Any, format: str) -> dict[str, Any]:
+        """Add WireMock mappings (``format="wiremock"``) or mountebank imposters
+        (``"mountebank"``) as presets; per stub, what could not be mapped."""
+        return self._run(ops.import_stubs(self.pretend_access_point_id, document, format))
 
     @overload
     def get_request(self, sequence_id: int) -> RecordedRequest | None: ...

@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
 from pretenders.common.wire_names import DROPPED_HEADER, NEXT_OFFSET_HEADER, TOTAL_HEADER
+from pretenders.server import network_admin as network
 from pretenders.server import wire
 from pretenders.server.core.errors import CoreError, InvalidInput, UnknownMock
 from pretenders.server.core.history import HistoryStats
@@ -557,6 +558,59 @@ async def health(request: web.Request) -> web.StreamResponse:
     return json_response(wire.HealthOut("degraded", mocks.store.name, problem), status=503)
 
 
+def _network_routes() -> list[Route]:
+    """Recording, export and import (``network_admin.py``)."""
+    return [
+        Route(
+            "POST",
+            "/record/{id}",
+            network.start_record,
+            "Make the HTTP mock a recorder: every request is forwarded to `to` and each "
+            "exchange kept as a preset (method, path and what `match` names; the reply as "
+            "received), served FOREVER; the same request again keeps its first answer",
+            request=network.RecordIn,
+            response=network.RecordingOut,
+            errors=(400, 404, 409),
+        ),
+        Route(
+            "GET",
+            "/record/{id}",
+            network.show_record,
+            "Whether the HTTP mock records, and through what",
+            response=network.RecordingOut,
+            errors=(404,),
+        ),
+        Route(
+            "DELETE",
+            "/record/{id}",
+            network.stop_record,
+            "Stop recording: the recorded presets stay, and now answer",
+            response=network.RecordingOut,
+            errors=(404,),
+        ),
+        Route(
+            "GET",
+            "/export/{id}",
+            network.export,
+            "The HTTP mock's presets as a --load file (its recorder left out), to replay "
+            "them with `pretenders --load FILE`",
+            errors=(400, 404),
+            options={"format": "json (the default) or yaml"},
+        ),
+        Route(
+            "POST",
+            "/import/{id}",
+            network.import_stubs,
+            "Add WireMock stub mappings (one, a list, or {mappings}) or mountebank imposters "
+            "(one, or {imposters}) to the HTTP mock as presets; per stub, the preset made and "
+            "what could not be mapped",
+            response=network.ImportOut,
+            errors=(400, 404),
+            query=("format",),
+        ),
+    ]
+
+
 def admin_routes() -> list[Route]:
     """Every admin route of the server, in the order they are documented."""
     routes = [
@@ -576,5 +630,6 @@ def admin_routes() -> list[Route]:
         *_verify_routes(),
         *_state_routes(),
         *_tls_routes(),
+        *_network_routes(),
     ]
     return [replace(r, handler=_reports_errors(r.handler)) for r in routes]

@@ -128,6 +128,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.append(webhook_sender)
     app.router.add_get(TLS_CA_PATH, serve_authority)
     app[http_mock.ENDPOINT] = endpoint
+    app.on_startup.append(lambda _: endpoint.forward.start())
+    app.on_cleanup.append(lambda _: endpoint.forward.close())
     mock_route = app.router.add_route("*", http_mock.ROUTE, endpoint.routed)
     if mock_route.resource is not None:
         open_resources.add(mock_route.resource)

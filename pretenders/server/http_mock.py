@@ -36,6 +36,7 @@ from pretenders.server.webhooks import WebhookSender
 
 if TYPE_CHECKING:
     from pretenders.server.own_ports import OwnPorts
+from pretenders.server.proxying import Forwarder
 
 logger = logging.getLogger("pretenders.server")
 
@@ -116,6 +117,8 @@ class MockEndpoint:
         self.max_body_size = max_body_size
         """Larger request bodies get a 413 (the application's ``client_max_size`` must be
         at least this, so that aiohttp reads bodies this large)."""
+        self.forward = Forwarder(mocks, max_body_size)
+        """Proxy presets' requests go upstream through it (opened with the server)."""
 
     def __call__(self, request: web.BaseRequest) -> Awaitable[web.StreamResponse]:
         """Serve a ``/mockhttp/<id>/...`` request: :meth:`handle`'s coroutine, handed
@@ -194,6 +197,10 @@ class MockEndpoint:
         sent: Reply | MadeReply = served.made or reply  # made: templated, or a body file
         if sent.after > 0:
             await _delay(request, sent.after)
+        # proxy presets (proxying.py): one attribute check for every other reply
+        if reply.proxy is not None:
+            return await self.forward(request, mock, record, reply.proxy)
+        # end proxy presets
         if preset.reply.webhooks:
             return await self._reply_then_call(request, mock, preset, record, sent)
         return web.Response(status=sent.status, body=sent.body, headers=sent.response_headers)

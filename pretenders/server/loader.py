@@ -35,6 +35,7 @@ from pretenders.server import wire
 from pretenders.server.core.delays import DelaySpec
 from pretenders.server.core.errors import CoreError
 from pretenders.server.core.pacing import PacingSpec
+from pretenders.server.core.proxy_spec import ProxySpec
 from pretenders.server.core.registry import check_name, check_timeout
 from pretenders.server.core.state_machines import StateSpec
 from pretenders.server.state import ServerState
@@ -75,7 +76,7 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
 
     rule: str | wire.RuleIn | None = ""
     status: int | str = 200
-    headers: dict[str, wire.ScalarValue] | None = None
+    headers: dict[str, wire.ScalarValue | list[wire.ScalarValue]] | None = None
     body: str = ""
     body_base64: str | None = None
     times: int | str = 1
@@ -91,6 +92,7 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
     seed: int | None = None
     state: StateSpec | None = None
     webhooks: list[wire.WebhookIn] | None = None
+    proxy: ProxySpec | None = None
 
     def as_payload(self) -> wire.PresetIn:
         return wire.PresetIn(
@@ -111,6 +113,7 @@ class HttpPresetSpec(msgspec.Struct, forbid_unknown_fields=True):
             seed=self.seed,
             state=self.state,
             webhooks=self.webhooks,
+            proxy=self.proxy,
         )
 
 
@@ -118,7 +121,7 @@ class HttpReplySpec(msgspec.Struct, forbid_unknown_fields=True):
     """One reply of a preset's ``replies`` as written in a file, ``body`` as text."""
 
     status: int = 200
-    headers: dict[str, wire.ScalarValue] | None = None
+    headers: dict[str, wire.ScalarValue | list[wire.ScalarValue]] | None = None
     body: str = ""
     body_base64: str | None = None
     after: float = 0.0

@@ -345,6 +345,13 @@ class MockService:
         """Record a complete request or mail (served or not); waits and live pages hear of it."""
         await self.store.record(mock, record)
 
+    async def amend_record(
+        self, mock: Mock, record: RequestRecord, changes: dict[str, object]
+    ) -> None:
+        """Change fields of a request recorded moments ago (a proxied request's upstream
+        status, once the upstream answered)."""
+        await self.store.amend_record(mock, record, changes)
+
     # History
 
     async def history_stats(self, mock: Mock) -> HistoryStats:

@@ -444,6 +444,11 @@ def run(main: Coroutine[Any, Any, None]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else list(argv)
+    if given[:1] == ["import"]:  # pretenders import wiremock|mountebank SOURCE
+        from pretenders.server.import_command import main as import_main
+
+        return import_main(given[1:])
     args = parse_args(argv)
     if args.debug:
         args.log_level = "debug"

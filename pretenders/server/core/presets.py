@@ -18,6 +18,7 @@ from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.pacing import PacingSpec, check_pacing
 from pretenders.server.core.patterns import Pattern
 from pretenders.server.core.preset_index import PresetIndex
+from pretenders.server.core.proxy_spec import ProxySpec, check_proxy
 from pretenders.server.core.records import Headers, RequestRecord
 from pretenders.server.core.reply_render import DEFAULT_OPTIONS, ReplyMaker, ReplyOptions
 from pretenders.server.core.reply_spec import FAULTS, Fault, ReplySpec
@@ -89,6 +90,8 @@ class Reply:
     drawn_delay: Delay | None = field(init=False, repr=False, compare=False)
     webhooks: tuple[Webhook, ...] = ()
     """Requests the server sends once this reply is sent (checked: see core/webhooks.py)."""
+    proxy: ProxySpec | None = None
+    """Forward the request to an upstream and answer what it answers (``proxying.py``)."""
     sent_headers: Headers = field(init=False, repr=False, compare=False)
     response_headers: CIMultiDict[str] = field(init=False, repr=False, compare=False)
     """``sent_headers`` as the multidict a response copies: copying one is cheaper than
@@ -108,6 +111,10 @@ class Reply:
         if self.template or self.body_file is not None:
             maker = ReplyMaker(self, self.options)
         object.__setattr__(self, "maker", maker)
+        if self.proxy is not None:
+            check_proxy(self.proxy)
+            for name, value in (self.proxy.add_headers or {}).items():
+                check_reply_header(name, value)
         sent = self.headers
         adds_type = not any(name.lower() == "content-type" for name, _ in sent)
         object.__setattr__(self, "adds_content_type", adds_type)
@@ -168,6 +175,7 @@ class Reply:
             pacing=spec.pacing,
             delay=spec.delay,
             webhooks=webhooks_of(spec.webhooks) if spec.webhooks else (),
+            proxy=spec.proxy,
         )
 
     @property
@@ -184,6 +192,7 @@ class Reply:
             pacing=self.pacing,
             delay=self.delay,
             webhooks=tuple(webhook.spec for webhook in self.webhooks),
+            proxy=self.proxy,
         )
 
 
@@ -368,6 +377,8 @@ def preset_bytes(rule: MatchRule, reply: Reply, extra: PresetExtra | None = None
         size += webhook.size
     for name, text in (*rule.headers.items(), *(rule.data or {}).items()):
         size += len(name) + len(text)
+    if reply.proxy is not None:
+        size += len(msgspec.msgpack.encode(reply.proxy))
     if not rule.spec.is_1_4:  # the fields past 1.4's, as stored
         size += len(msgspec.msgpack.encode(rule.spec))
     return size

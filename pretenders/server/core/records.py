@@ -102,6 +102,11 @@ class RequestRecord(msgspec.Struct, gc=False):
     """The subject of the certificate the client presented (RFC 4514, ``CN=alice``)."""
     client_cert_sha256: str | None = None
     """That certificate's SHA-256 fingerprint (hex)."""
+    proxied: str | None = None
+    """The upstream URL a proxy preset forwarded it to (``status``: the upstream's, or
+    502 / 504 when it could not answer)."""
+    proxy_error: str | None = None
+    """Why the upstream gave no answer (unreachable, timed out, reply too large)."""
 
     @property
     def rule_line(self) -> str:

@@ -14,6 +14,7 @@ import msgspec
 
 from pretenders.server.core.delays import DelaySpec
 from pretenders.server.core.pacing import PacingSpec
+from pretenders.server.core.proxy_spec import ProxySpec
 
 HeaderPairs = tuple[tuple[str, str], ...]
 
@@ -60,3 +61,5 @@ class ReplySpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_de
     """A delay drawn for each request (instead of ``after``)."""
     webhooks: tuple[WebhookSpec, ...] = ()
     """Requests sent once the reply is sent (a preset-level field on the wire)."""
+    proxy: ProxySpec | None = None
+    """Answer with what an upstream answers (a proxy preset; see ``core/proxy_spec.py``)."""

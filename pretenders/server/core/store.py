@@ -208,6 +208,14 @@ class Store(abc.ABC):
         """Append a complete record (served or not); observers hear of it."""
 
     @abc.abstractmethod
+    async def amend_record(
+        self, mock: Mock, record: RequestRecord, changes: dict[str, object]
+    ) -> None:
+        """Change fields of a record :meth:`serve` kept moments ago (a proxied request's
+        upstream status, known once the upstream answered); a record already dropped
+        from the history is left as it is."""
+
+    @abc.abstractmethod
     async def history_stats(self, mock: Mock) -> HistoryStats:
         """How many records the mock received since its last reset, kept and dropped."""
 

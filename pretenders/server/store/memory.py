@@ -209,6 +209,12 @@ class MemoryStore(Store):
     async def record(self, mock: Mock, record: Record) -> None:
         self._live(mock).record(record)
 
+    async def amend_record(
+        self, mock: Mock, record: RequestRecord, changes: dict[str, object]
+    ) -> None:
+        for name, value in changes.items():  # the history holds this very record
+            setattr(record, name, value)
+
     async def history_stats(self, mock: Mock) -> HistoryStats:
         return self._live(mock).history.stats()
 

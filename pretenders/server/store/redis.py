@@ -99,6 +99,8 @@ CATCH_UP = 1.0
 """Seconds between reads of a followed mock's new records, besides those notices cause."""
 CONNECTIONS = 64
 """Connections to Redis each process keeps at most."""
+AMEND_SCAN = 1000
+"""Records from the latest back that an amended record is looked for among."""
 MAX_RETRIES = 100
 """Times one request is matched again because other processes changed the presets."""
 
@@ -313,6 +315,7 @@ class RedisStore(Store):
                 "STATES",
                 "SET_STATE",
                 "RESET_STATES",
+                "AMEND",
             )
         }
         self._serve_script = self._scripts["SERVE"]
@@ -915,6 +918,14 @@ class RedisStore(Store):
         )
         if answer[0] == 0:
             raise UnknownMock(mock.protocol, mock.id)
+
+    async def amend_record(
+        self, mock: Mock, record: RequestRecord, changes: dict[str, object]
+    ) -> None:
+        before = encode_record(record)
+        for name, value in changes.items():
+            setattr(record, name, value)
+        await self._run("AMEND", mock.id, _gen(mock), before, encode_record(record), AMEND_SCAN)
 
     def _decode(self, mock: Mock, blob: bytes) -> Record:
         if mock.protocol == "smtp":

@@ -390,3 +390,17 @@ end
 return {1, count}
 """
 )
+
+AMEND = (
+    _PREAMBLE
+    + """
+-- ARGV[4] the record as kept, ARGV[5] the record as it is to be, ARGV[6] how many of the
+-- latest records to look among
+if not live() then return 0 end
+local at = redis.call('LPOS', H, ARGV[4], 'RANK', -1, 'MAXLEN', tonumber(ARGV[6]))
+if not at then return 0 end
+redis.call('LSET', H, at, ARGV[5])
+redis.call('HINCRBY', M, 'hbytes', #ARGV[5] - #ARGV[4])
+return 1
+"""
+)

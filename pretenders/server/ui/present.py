@@ -17,6 +17,7 @@ import msgspec
 from pretenders.common.constants import FOREVER
 from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.presets import Preset, Reply
+from pretenders.server.core.proxy_spec import ProxySpec
 from pretenders.server.core.records import NearMiss, RequestRecord
 from pretenders.server.core.registry import Mock, Protocol, Timeout
 from pretenders.server.core.reply_spec import WebhookSpec
@@ -214,6 +215,8 @@ def served_text(record: RequestRecord) -> tuple[str, str]:
         text = f"webhook of preset {record.preset_id}"
         return (f"{text} · {clean(error)}", "missed") if error else (text, "served")
     if record.preset_id is not None:
+        if record.proxied is not None:  # forwarded by a proxy preset
+            return f"preset {record.preset_id} → {clean(record.proxied)}", "served"
         return f"preset {record.preset_id}{shaping_note(record)}", "served"
     if not record.near_misses:
         return "no preset matched", "missed"
@@ -275,6 +278,9 @@ class PresetView:
     """For a preset of several replies: how they are picked, then one line per reply."""
     webhooks: tuple[str, ...] = ()
     """One line per webhook it sends: ``POST http://… after 1 s``."""
+
+    proxy: str = ""
+    """For a proxy preset: its upstream (and whether it records)."""
 
 
 def reply_extras(reply: Reply) -> tuple[tuple[str, str], ...]:
@@ -380,6 +386,7 @@ def preset_view(mock: Mock, preset: Preset) -> PresetView:
         delete_href=ui_path("http", mock.id, "presets", preset.id, "delete"),
         replies=replies_lines(preset),
         webhooks=tuple(_webhook_line(webhook.spec) for webhook in reply.webhooks),
+        proxy=_proxy_text(reply.proxy),
     )
 
 
@@ -430,6 +437,22 @@ def _shaping(reply: Reply) -> tuple[tuple[str, str], ...]:
     if reply.pacing is not None:
         shown.append(("pacing", reply.pacing.describe()))
     return tuple(shown)
+
+
+def _proxy_text(proxy: ProxySpec | None) -> str:
+    if proxy is None:
+        return ""
+    verb = "records from" if proxy.record is not None else "forwards to"
+    return f"{verb} {clean(proxy.to)}"
+
+
+def recording_text(presets: Iterable[Preset]) -> str:
+    """ "Recording from <upstream>" while the mock records, else empty."""
+    for preset in presets:
+        proxy = preset.reply.proxy
+        if proxy is not None and proxy.record is not None:
+            return f"Recording: every request goes to {clean(proxy.to)} and becomes a preset"
+    return ""
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,7 @@ async def render_http_mock(
         mock=mock,
         row=present.mock_row(mock, http_endpoint(request, mock), len(presets), stats.kept),
         presets=[present.preset_view(mock, preset) for preset in presets],
+        recording=present.recording_text(presets),
         requests=rows,
         total=stats.kept,
         dropped=present.dropped_note(stats, "request"),

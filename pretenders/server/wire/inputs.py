@@ -20,6 +20,7 @@ from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.pacing import PacingSpec
 from pretenders.server.core.preset_extra import ExtraSpec
 from pretenders.server.core.presets import Reply
+from pretenders.server.core.proxy_spec import ProxySpec
 from pretenders.server.core.registry import Timeout
 from pretenders.server.core.reply_render import DEFAULT_OPTIONS, ReplyOptions
 from pretenders.server.core.reply_spec import ReplySpec, WebhookSpec
@@ -159,7 +160,8 @@ class ReplyIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     status: int | str = 200
     """The status code; with ``template``, may be a template (``"{{ ... }}"``)."""
-    headers: dict[str, ScalarValue] | None = None
+    headers: dict[str, ScalarValue | list[ScalarValue]] | None = None
+    """A list of values sends the header once per value (``Set-Cookie``)."""
     body: str = ""
     """The reply body, base64-encoded."""
     after: float = 0.0
@@ -184,6 +186,10 @@ class ReplyIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     weight: float | None = None
     """Only in ``replies`` with ``"pick": "random"``: how likely this reply is against
     the others' weights (default 1)."""
+
+    proxy: ProxySpec | None = None
+    """Forward the request to this upstream and answer what it answers (no reply of its
+    own beside it: ``after`` only)."""
 
 
 class StateIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -290,9 +296,11 @@ def match_rule_of(rule: str | RuleSpec | None, *, timeout: float) -> MatchRule:
 
 def reply_spec_of(payload: ReplyIn) -> ReplySpec:
     """The reply fields as data, base64 decoded (a field at fault is named)."""
+    if payload.proxy is not None:
+        _check_proxy_alone(payload)
     return ReplySpec(
         status=payload.status,
-        headers=tuple(texts(payload.headers).items()),
+        headers=reply_header_pairs(payload.headers),
         body=decode_base64(payload.body, "body"),
         after=payload.after,
         template=payload.template,
@@ -300,7 +308,25 @@ def reply_spec_of(payload: ReplyIn) -> ReplySpec:
         fault=payload.fault,  # type: ignore[arg-type]  # checked by Reply: names the choices
         pacing=payload.pacing,
         delay=payload.delay,
+        proxy=payload.proxy,
     )
+
+
+_PROXY_BESIDE = ("after", "proxy", "weight")
+"""Reply fields a proxy reply may have: the upstream gives the rest."""
+
+
+def _check_proxy_alone(payload: ReplyIn) -> None:
+    """Refuse a proxy reply that also gives a reply of its own (status, body, ...)."""
+    for field in msgspec.structs.fields(ReplyIn):
+        if field.name in _PROXY_BESIDE or field.default is msgspec.NODEFAULT:
+            continue
+        if getattr(payload, field.name) != field.default:
+            raise InvalidInput(
+                f"{field.name}: a proxy preset answers with the upstream's reply; leave "
+                f"out {field.name} (or drop proxy to answer a reply of your own)",
+                field=field.name,
+            )
 
 
 def reply_of(payload: ReplyIn, options: ReplyOptions = DEFAULT_OPTIONS) -> Reply:
@@ -406,6 +432,17 @@ def flag(text: str, field: str) -> bool:
     if lowered in {"false", "0", "no"}:
         return False
     raise InvalidInput(f"{field} must be true or false, got {text!r}", field=field)
+
+
+def reply_header_pairs(
+    headers: dict[str, ScalarValue | list[ScalarValue]] | None,
+) -> tuple[tuple[str, str], ...]:
+    """Reply headers as pairs, as text; a list of values gives the header once per value."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in (headers or {}).items():
+        for one in value if isinstance(value, list) else (value,):
+            pairs.append((name, one if isinstance(one, str) else str(one)))
+    return tuple(pairs)
 
 
 def texts(values: dict[str, ScalarValue] | None) -> dict[str, str]:

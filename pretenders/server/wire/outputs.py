@@ -17,6 +17,7 @@ from pretenders.server.core.matching import MatchRule
 from pretenders.server.core.near_miss import describe_near_miss
 from pretenders.server.core.pacing import PacingSpec
 from pretenders.server.core.presets import Preset
+from pretenders.server.core.proxy_spec import ProxySpec
 from pretenders.server.core.records import MailRecord, NearMiss, RequestRecord, WebhookCall
 from pretenders.server.core.registry import Mock
 from pretenders.server.core.reply_spec import WebhookSpec
@@ -181,6 +182,8 @@ class PresetOut(msgspec.Struct, omit_defaults=True):
     """Only for a preset with a state machine."""
     webhooks: list[WebhookOut] | None = None
     """Only when given: the requests the server sends after each reply."""
+    proxy: ProxySpec | None = None
+    """Only for a proxy preset: the upstream it forwards to (``record``: a recorder)."""
 
 
 class ReplyOut(msgspec.Struct, omit_defaults=True):
@@ -284,6 +287,10 @@ class RequestOut(msgspec.Struct):
     webhook: WebhookCallOut | None = None
     """Null for a request the mock received; set on a webhook call the server made after
     serving preset ``preset`` (``url`` is then the absolute URL called)."""
+    proxied: str | None = None
+    """The upstream URL a proxy preset forwarded it to (``status``: the upstream's)."""
+    proxy_error: str | None = None
+    """Why the upstream gave no answer (then ``status`` is 502 or 504)."""
 
 
 class MailOut(msgspec.Struct):
@@ -389,6 +396,7 @@ def preset_out(preset: Preset) -> PresetOut:
         pacing=reply.pacing,
         delay=reply.delay,
         webhooks=[webhook_out(webhook.spec) for webhook in reply.webhooks] or None,
+        proxy=reply.proxy,
     )
 
     extra = preset.extra
@@ -463,6 +471,8 @@ def request_out(record: RequestRecord) -> RequestOut:
         server_name=record.server_name,
         client_cert=record.client_cert,
         client_cert_sha256=record.client_cert_sha256,
+        proxied=record.proxied,
+        proxy_error=record.proxy_error,
     )
 
 
