@@ -16,8 +16,10 @@ import msgspec
 import yaml
 
 from pretenders.common.constants import FOREVER
+from pretenders.server.core.preset_extra import ExtraSpec
 from pretenders.server.core.presets import Preset
 from pretenders.server.core.registry import Mock
+from pretenders.server.core.reply_spec import ReplySpec
 from pretenders.server.recording import is_recorder
 
 ExportFormat = Literal["json", "yaml"]
@@ -54,7 +56,47 @@ def preset_entry(preset: Preset) -> dict[str, Any]:
     for name, value in further.items():
         if name not in _REPLY_BASICS:
             entry[name] = value
+    for webhook in entry.get("webhooks", ()):
+        webhook["headers"] = dict(webhook.get("headers", ()))
+    if preset.extra is not None:
+        _add_extra(entry, preset.extra.spec)
     return entry
+
+
+def _add_extra(entry: dict[str, Any], extra: ExtraSpec) -> None:
+    """A preset's several replies (in place of its own) and its state machine."""
+    if extra.state is not None:
+        entry["state"] = msgspec.to_builtins(extra.state)
+    if not extra.replies:
+        return
+    for name in ("status", "headers", "body", "body_base64", "after"):
+        entry.pop(name, None)
+    weights = extra.weights or (1.0,) * len(extra.replies)
+    entry["replies"] = [
+        _reply_entry(reply, weight if extra.pick == "random" else None)
+        for reply, weight in zip(extra.replies, weights, strict=True)
+    ]
+    entry["pick"] = extra.pick
+    if extra.seed is not None:
+        entry["seed"] = extra.seed
+
+
+def _reply_entry(reply: ReplySpec, weight: float | None) -> dict[str, Any]:
+    found: dict[str, Any] = {"status": reply.status}
+    if reply.headers:
+        found["headers"] = _header_object(reply.headers)
+    try:
+        text = reply.body.decode("utf-8")
+    except UnicodeDecodeError:
+        found["body_base64"] = base64.b64encode(reply.body).decode("ascii")
+    else:
+        if text:
+            found["body"] = text
+    if reply.after:
+        found["after"] = reply.after
+    if weight is not None:
+        found["weight"] = weight
+    return found
 
 
 def _header_object(headers: tuple[tuple[str, str], ...]) -> dict[str, str | list[str]]:

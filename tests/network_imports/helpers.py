@@ -5,14 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 FIXTURES = Path(__file__).parent / "fixtures"
 WIREMOCK_ROOT = FIXTURES / "wiremock"
 MOUNTEBANK_FILE = FIXTURES / "mountebank" / "imposters.json"
-
-NEEDS_REPLIES = pytest.mark.xfail(reason="needs the reply features of issue 15", strict=False)
-"""Templates, sequences, state, drawn delays and faults are built on other branches."""
 
 
 @dataclass

@@ -4,6 +4,7 @@ upstream stopped."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -195,3 +196,36 @@ def test_a_proxy_preset_is_exported_as_one(
     (entry,) = admin.get(f"/export/{mock_id}").json()["mocks"][0]["presets"]
 
     assert entry == {"rule": "GET /x", "times": 1, "priority": 4, "proxy": proxy}
+
+
+def test_an_export_keeps_sequences_state_and_webhooks(
+    admin: httpx.Client, new_mock: Callable[..., str], tmp_path: Path
+) -> None:
+    mock_id = new_mock()
+    b64 = base64.b64encode
+    sequence = {
+        "rule": "GET /page",
+        "times": "FOREVER",
+        "replies": [{"body": b64(b"one").decode()}, {"status": 204}],
+        "pick": "cycle",
+        "state": {"machine": "m", "requires": "start", "to": "start"},
+        "webhooks": [{"url": "http://127.0.0.1:9/hook", "headers": {"X-A": "1"}}],
+    }
+    assert admin.post(f"/preset/{mock_id}", json=sequence).status_code == 200
+    exported = admin.get(f"/export/{mock_id}")
+    assert exported.status_code == 200
+    (entry,) = exported.json()["mocks"][0]["presets"]
+    assert [r.get("body") for r in entry["replies"]] == ["one", None]
+    assert entry["pick"] == "cycle"
+    assert entry["state"]["machine"] == "m"
+    assert entry["webhooks"][0]["headers"] == {"X-A": "1"}
+    saved = tmp_path / "exported.json"
+    saved.write_bytes(exported.content)
+    with EmbeddedServer(port=0, load=(str(saved),)) as fresh:
+        name = exported.json()["mocks"][0]["name"]
+        replies = [httpx.get(f"{fresh.url}/mockhttp/{name}/page") for _ in range(3)]
+    assert [(r.status_code, r.content) for r in replies] == [
+        (200, b"one"),
+        (204, b""),
+        (200, b"one"),
+    ]

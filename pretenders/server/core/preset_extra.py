@@ -49,5 +49,13 @@ class PresetExtra:
         )
 
     def first_reply(self, default: Reply) -> Reply:
-        """The reply a listing shows as the preset's own."""
-        return self.choice.replies[0] if self.choice is not None else default
+        """The reply a listing shows as the preset's own, with the preset's webhooks (they
+        are sent after whichever reply is chosen)."""
+        if self.choice is None:
+            return default
+        first = self.choice.replies[0]
+        if not default.webhooks:
+            return first
+        return Reply.from_spec(
+            msgspec.structs.replace(first.spec, webhooks=default.spec.webhooks), first.options
+        )
