@@ -45,11 +45,16 @@ def rule_payload(
 # Any mock
 
 
-def create_mock(protocol: str, name: str | None, timeout: Any) -> Operation[dict[str, Any]]:
-    """Create the mock, or join the one with that name: its id and where it answers."""
+def create_mock(
+    protocol: str, name: str | None, timeout: Any, presets: list[dict[str, Any]] | None = None
+) -> Operation[dict[str, Any]]:
+    """Create the mock, or join the one with that name: its id and where it answers.
+    ``presets`` (HTTP): added in the same call, all or none."""
     body: dict[str, Any] = {"name": name}
     if timeout:
         body["pretender_timeout"] = timeout
+    if presets:
+        body["presets"] = presets
     details: dict[str, Any] = check((yield Call("POST", f"/{protocol}", json=body))).json()
     return details
 
@@ -125,6 +130,20 @@ def add_preset(
     after: float,
     priority: int | None = None,
 ) -> Operation[None]:
+    preset = preset_payload(rule, body, status, headers, times, after, priority)
+    _preset_added((yield Call("POST", f"/preset/{mock_id}", json=preset)))
+
+
+def preset_payload(
+    rule: dict[str, Any] | str,
+    body: bytes | str,
+    status: int,
+    headers: Mapping[str, str] | None,
+    times: Any,
+    after: float,
+    priority: int | None = None,
+) -> dict[str, Any]:
+    """A preset as ``POST /preset/<id>`` (and ``presets`` of ``POST /http``) takes it."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
     preset = {
         "rule": rule,
@@ -136,7 +155,7 @@ def add_preset(
     }
     if priority is not None:  # left out otherwise: the 1.4 payload, as 1.4 sent it
         preset["priority"] = priority
-    _preset_added((yield Call("POST", f"/preset/{mock_id}", json=preset)))
+    return preset
 
 
 def requests(mock_id: str, **filters: str) -> Operation[list[RecordedRequest]]:

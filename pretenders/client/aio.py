@@ -14,7 +14,7 @@ A mock is created on the server when the ``async with`` block starts (or by
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pretenders.client import MockFacts
@@ -23,6 +23,7 @@ from pretenders.client._admin import AsyncAdminConnection, Operation, token_or_d
 from pretenders.client.http import HttpMockFacts
 from pretenders.client.matchers import ValueLike
 from pretenders.client.models import HistoryStats, RecordedRequest, SMTPMessage
+from pretenders.client.presets import Preset, payloads
 from pretenders.client.smtp import SmtpMockFacts
 from pretenders.common.constants import Forever
 from pretenders.common.pretender import PretenderModel
@@ -51,6 +52,8 @@ class AsyncBossClient(MockFacts):
     ) -> None:
         super().__init__(host, port, timeout, name)
         self.admin = AsyncAdminConnection(host, port, token=token_or_default(token))
+        self._presets: list[dict[str, Any]] | None = None
+        """Presets to add in the call that creates the mock (HTTP)."""
 
     @classmethod
     async def create(
@@ -68,7 +71,7 @@ class AsyncBossClient(MockFacts):
         """Create the mock on the server (or join the one with this client's name)."""
         if not self.pretender_details:
             self.pretender_details = await self.admin.run(
-                ops.create_mock(self.boss_mock_type, self.name, self.timeout)
+                ops.create_mock(self.boss_mock_type, self.name, self.timeout, self._presets)
             )
         return self
 
@@ -115,7 +118,35 @@ class AsyncBossClient(MockFacts):
 
 
 class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
-    """``HTTPMock`` for asyncio: every call to the server is awaited."""
+    """``HTTPMock`` for asyncio: every call to the server is awaited. ``presets``
+    (``when(...).reply(...)``) are added in the call that creates the mock."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        timeout: float | Forever | None = None,
+        name: str | None = None,
+        token: str | None = None,
+        *,
+        presets: Iterable[Preset] = (),
+    ) -> None:
+        super().__init__(host, port, timeout, name, token)
+        self._presets = payloads(presets)
+
+    @classmethod
+    async def create(
+        cls,
+        host: str,
+        port: int,
+        timeout: float | Forever | None = None,
+        name: str | None = None,
+        token: str | None = None,
+        *,
+        presets: Iterable[Preset] = (),
+    ) -> AsyncHTTPMock:
+        """A client whose mock exists on the server, with ``presets`` added at once."""
+        return await cls(host, port, timeout, name, token, presets=presets).__aenter__()
 
     async def reply(
         self,

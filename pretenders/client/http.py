@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pretenders.client import BossClient, MockFacts
@@ -16,6 +16,7 @@ from pretenders.client.models import (
     NearMiss,
     RecordedRequest,
 )
+from pretenders.client.presets import Preset, payloads, when
 from pretenders.common.constants import Forever
 
 if TYPE_CHECKING:
@@ -30,7 +31,9 @@ __all__ = [
     "HistoryStats",
     "HttpMockFacts",
     "NearMiss",
+    "Preset",
     "RecordedRequest",
+    "when",
 ]
 
 
@@ -96,7 +99,9 @@ class HTTPMock(HttpMockFacts, BossClient):
 
     ``timeout`` is how long the mock may go without being called before the server
     removes it (seconds or FOREVER; the server's default otherwise). Mocks with the same
-    ``name`` are the same mock, reachable at a URL known in advance.
+    ``name`` are the same mock, reachable at a URL known in advance. ``presets``
+    (``when(...).reply(...)``, see :mod:`pretenders.client.presets`) are added in the
+    same call that creates the mock: one round trip, all of them or none.
     """
 
     def __init__(
@@ -106,8 +111,10 @@ class HTTPMock(HttpMockFacts, BossClient):
         timeout: float | Forever | None = None,
         name: str | None = None,
         token: str | None = None,
+        *,
+        presets: Iterable[Preset] = (),
     ) -> None:
-        super().__init__(host, port, timeout, name, token)
+        super().__init__(host, port, timeout, name, token, payloads(presets))
 
     def reply(
         self,

@@ -130,11 +130,17 @@ async def _payload(request: web.Request, payload_type: type[wire.Payload]) -> wi
 def _mock_routes(protocol: Protocol) -> list[Route]:
     """The routes that create, list, inspect and delete mocks of one protocol."""
 
-    create_type = wire.CreateSmtpMock if protocol == "smtp" else wire.CreateMock
+    create_type: type[wire.CreateMock] = (
+        wire.CreateSmtpMock if protocol == "smtp" else wire.CreateHttpMock
+    )
 
     async def create(request: web.Request) -> web.StreamResponse:
         mocks = _mocks(request)
-        mock = await mocks.open_mock(protocol, await _payload(request, create_type))
+        payload = await _payload(request, create_type)
+        if isinstance(payload, wire.CreateHttpMock):
+            mock = await mocks.open_http_mock(payload)
+        else:
+            mock = await mocks.open_mock(protocol, payload)
         return json_response(mocks.describe(mock))
 
     async def list_all(request: web.Request) -> web.StreamResponse:
@@ -167,8 +173,14 @@ def _mock_routes(protocol: Protocol) -> list[Route]:
             "POST",
             f"/{protocol}",
             create,
-            f"Create an {kind} mock, or join the one with that name",
-            request=wire.CreateMock,
+            f"Create an {kind} mock, or join the one with that name"
+            + (
+                ", with `presets` added at once (all checked first: a bad one is refused "
+                "naming its index, and nothing is created; at most --max-presets)"
+                if protocol == "http"
+                else ""
+            ),
+            request=wire.CreateHttpMock if protocol == "http" else wire.CreateMock,
             response=created_type,
             errors=(400, 409),
         ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pretenders.server.wire.filters import HISTORY_FILTERS, filter_of, history_filter
 from pretenders.server.wire.inputs import (
     MAX_SMTP_SIZE_LIMIT,
+    CreateHttpMock,
     CreateMock,
     CreateSmtpMock,
     FilterIn,
@@ -67,6 +68,7 @@ __all__ = [
     "HISTORY_FILTERS",
     "MAX_SMTP_SIZE_LIMIT",
     "CountOut",
+    "CreateHttpMock",
     "CreateMock",
     "CreateSmtpMock",
     "CreatedHttpMock",

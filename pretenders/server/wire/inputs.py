@@ -100,6 +100,15 @@ class PresetIn(ReplyIn, forbid_unknown_fields=True, kw_only=True):
     every preset with one. Ties: first added, first tried."""
 
 
+class CreateHttpMock(CreateMock, forbid_unknown_fields=True):
+    """``POST /http``: as for any mock, plus presets to add at once (one round trip
+    instead of one per preset); all are checked before the mock is created."""
+
+    presets: list[PresetIn] | None = None
+    """At most the server's ``--max-presets``; a bad one is refused naming its index
+    (``presets[2].rule``) and nothing is created."""
+
+
 class FilterIn(RuleSpec, frozen=True, forbid_unknown_fields=True):
     """Which records to count: the preset rule language for HTTP requests, ``to`` and
     ``subject`` (regexes searched in recipients and Subject) for mails."""
