@@ -13,6 +13,7 @@ No web framework here: the callers turn requests into calls and results into ans
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import Protocol
 
 import msgspec
@@ -158,7 +159,8 @@ class MockService:
                 await self.store.delete(mock)
             else:
                 for preset in added:
-                    await self.store.remove_preset(mock, preset.id)
+                    with suppress(CoreError):  # the mock went meanwhile: nothing to undo
+                        await self.store.remove_preset(mock, preset.id)
             raise
         return mock
 
