@@ -184,7 +184,8 @@ class MockService:
 
     def _prepare(self, payload: wire.PresetIn) -> tuple[MatchRule, Reply]:
         """The compiled rule and reply of an HTTP preset, refused as adding it would be
-        (the store's limits aside)."""
+        (the store's limits aside): every check of an HTTP preset's payload is here, for
+        ``POST /preset``, ``POST /http``'s presets and ``--load`` alike."""
         reply = wire.reply_of(payload)
         check_reply_body(reply.body, self.max_body_size)  # before compiling the regexes
         rule = wire.match_rule_of(payload.rule, timeout=self.regex_timeout)
@@ -248,10 +249,8 @@ class MockService:
     async def add_http_preset(self, mock: Mock, payload: wire.PresetIn) -> Preset:
         """Compile and add a canned reply from the admin API's fields (a bad regex or
         count, a body too large: refused here, naming the field)."""
-        reply = wire.reply_of(payload)
-        check_reply_body(reply.body, self.max_body_size)  # before compiling the regexes
-        rule = wire.match_rule_of(payload.rule, timeout=self.regex_timeout)
-        return await self.add_preset(mock, rule, reply, payload.times, payload.priority)
+        rule, reply = self._prepare(payload)
+        return await self.store.add_preset(mock, rule, reply, payload.times, payload.priority)
 
     async def add_preset(
         self,
