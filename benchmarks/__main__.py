@@ -14,12 +14,17 @@ from pathlib import Path
 from benchmarks import machine
 from benchmarks.context import Context
 from benchmarks.provision import ensure_venv145
+from benchmarks.references import all_references
 from benchmarks.report import render
 from benchmarks.scenarios import ALL
+from benchmarks.servers import stop_all
 from benchmarks.settings import FULL, QUICK, REPO_ROOT, RESULTS_FILE
 from benchmarks.stats import Row, Series
+from benchmarks.targets import targets_table
 
 BUSY_CORES = 0.25
+PEER_SCENARIOS = ("throughput",)
+"""Scenarios that measure the peers (WireMock, uvicorn hello), set up only when one runs."""
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -60,6 +65,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--fail-fast",
         action="store_true",
         help="stop at the first failed measurement, with a traceback",
+    )
+    parser.add_argument(
+        "--jvm-warmup",
+        type=float,
+        metavar="S",
+        help="seconds of load WireMock gets before it is measured (default 15, --quick 3)",
+    )
+    parser.add_argument(
+        "--no-references",
+        action="store_true",
+        help="skip the peers (WireMock, uvicorn hello): no java, npm or extra venv needed",
     )
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     return parser.parse_args(argv)
@@ -124,7 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = QUICK if args.quick else FULL
     if args.rounds:
         settings = replace(settings, rounds=max(1, args.rounds))
-    signal.signal(signal.SIGTERM, _terminate)
+    if args.jvm_warmup is not None:
+        settings = replace(settings, jvm_warmup_s=max(0.0, args.jvm_warmup))
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminate)
     machine.pin_this_process()
     started = time.monotonic()
     ensure_venv145()
@@ -132,18 +151,25 @@ def main(argv: list[str] | None = None) -> int:
     python = os.path.abspath(args.ours_python) if os.sep in args.ours_python else args.ours_python
     before_src = args.before_src.resolve() if args.before_src else None
     ctx = Context.create(settings, python, args.ours_src.resolve(), args.fail_fast, before_src)
+    if not args.no_references and any(n in PEER_SCENARIOS for n in names):
+        ctx.references = all_references()
     facts = machine.facts(ctx.ours_src)
+    facts += [ref.fact() for ref in ctx.references.values()]
     if before_src is not None:
         facts.append(("before", f"{before_src} ({machine.git_revision(before_src)})"))
     if not ctx.have_ours:
         facts.append(("ours status", f"not available, references only: {ctx.ours_unavailable}"))
     for key, value in facts:
         print(f"{key}: {value}")
-    rows, other_cpu = run_scenarios(ctx, names)
+    try:
+        rows, other_cpu = run_scenarios(ctx, names)
+    finally:
+        stop_all()  # a server a failed scenario left running (a JVM) ends with the run
     cpu_fact, warnings = interference(other_cpu)
     facts += [("load average at end", machine.load_average()), cpu_fact]
     command = shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)])
     text = render(rows, facts, settings, command, time.monotonic() - started, warnings)
+    text += "\n" + targets_table(rows)
     print()
     print(text)
     RESULTS_FILE.parent.mkdir(exist_ok=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from benchmarks.references import Reference
 from benchmarks.servers import ServerSpec, aiohttp_spec, ours_spec, ref145_spec, sink_spec
 from benchmarks.settings import Settings
 from benchmarks.stats import Series
@@ -58,6 +59,8 @@ class Context:
     """Our server from another checkout (``--before-src``), measured beside ours in the
     same rounds, so that a change is compared with the commit before it in one run."""
     started: float = field(default_factory=time.monotonic)
+    references: dict[str, Reference] = field(default_factory=dict)
+    """The peers (WireMock, uvicorn hello) by name, set up once per run by the command."""
 
     @classmethod
     def create(

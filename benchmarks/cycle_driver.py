@@ -28,12 +28,21 @@ def fetch(host: str, port: int, path: str) -> tuple[int, bytes]:
         conn.close()
 
 
-def cycle(host: str, port: int) -> None:
-    """Create a mock, preset 3 replies, make one request, read history, delete the mock."""
-    mock = HTTPMock(host, port)
-    mock.when("GET /a").reply(b"a")
-    mock.when("GET /b").reply(b"b")
-    mock.when("GET /c").reply(b"c")
+def cycle(host: str, port: int, at_once: bool = False) -> None:
+    """Create a mock, preset 3 replies, make one request, read history, delete the mock.
+
+    ``at_once``: the mock is created with its presets in one call (``presets=``, a
+    client of this project only)."""
+    if at_once:
+        from pretenders.client.http import when
+
+        presets = [when(f"GET /{c}").reply(c.encode()) for c in "abc"]
+        mock = HTTPMock(host, port, presets=presets)
+    else:
+        mock = HTTPMock(host, port)
+        mock.when("GET /a").reply(b"a")
+        mock.when("GET /b").reply(b"b")
+        mock.when("GET /c").reply(b"c")
     path = urlsplit(mock.pretend_url).path
     status, body = fetch(host, port, f"{path}/a")
     history = mock.get_request()
@@ -49,16 +58,21 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, required=True)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--max-seconds", type=float, default=120)
+    parser.add_argument(
+        "--presets-at-once",
+        action="store_true",
+        help="create each mock with its presets in one call (this project's client only)",
+    )
     args = parser.parse_args()
     deadline = time.monotonic() + args.max_seconds
     for _ in range(args.warmup):
-        cycle(args.host, args.port)
+        cycle(args.host, args.port, args.presets_at_once)
     timings = []
     for _ in range(args.cycles):
         if time.monotonic() > deadline:
             break
         start = time.perf_counter()
-        cycle(args.host, args.port)
+        cycle(args.host, args.port, args.presets_at_once)
         timings.append((time.perf_counter() - start) * 1000)
     json.dump({"ms": timings}, sys.stdout)
     sys.stdout.write("\n")

@@ -91,6 +91,7 @@ def set_up(redis: RunningRedis) -> tuple[str, list[str]]:
     SERVE script's SHA and its arguments after the command name."""
     import redis as redis_py
 
+    from pretenders.server.core.reply_spec import ReplySpec
     from pretenders.server.core.rule_spec import RuleSpec
     from pretenders.server.store import redis_scripts as lua
     from pretenders.server.store.redis import StoredPreset, _encode, _keys
@@ -99,7 +100,8 @@ def set_up(redis: RunningRedis) -> tuple[str, list[str]]:
     try:
         keys = _keys(MOCK_ID)
         client.eval(lua.CREATE, 5, *keys, MOCK_ID, GEN, NOW, "http", "")
-        preset = _encode(StoredPreset(RuleSpec("GET /hello"), 200, (), b"Hello", 0.0))
+        reply = ReplySpec(status=200, body=b"Hello")
+        preset = _encode(StoredPreset(RuleSpec("GET /hello"), reply))
         added = client.eval(lua.ADD, 5, *keys, MOCK_ID, GEN, NOW, preset, -1, "", "")
         if added[0] != 1:
             raise RuntimeError(f"ADD answered {added!r}")

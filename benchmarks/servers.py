@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import os
 import signal
 import socket
@@ -37,9 +39,14 @@ class ServerSpec:
     cores: int | str = SERVER_CORE
     listeners: int = 1
     """Processes that each listen on the port (SO_REUSEPORT): readiness waits for all."""
+    https: bool = False
+    """The server also listens for HTTPS on a second port ("{https_port}" in argv)."""
 
-    def command(self, port: int) -> list[str]:
-        return [arg.replace("{port}", str(port)) for arg in self.argv]
+    def command(self, port: int, https_port: int | None = None) -> list[str]:
+        argv = [arg.replace("{port}", str(port)) for arg in self.argv]
+        if https_port is not None:
+            argv = [arg.replace("{https_port}", str(https_port)) for arg in argv]
+        return argv
 
 
 def ref145_spec() -> ServerSpec:
@@ -170,6 +177,8 @@ class RunningServer:
     port: int
     proc: subprocess.Popen[bytes]
     log_path: Path
+    https_port: int | None = None
+    """The HTTPS port of a server started with ``ServerSpec.https``."""
 
     @property
     def name(self) -> str:
@@ -213,6 +222,23 @@ class RunningServer:
     def url(self, path: str = "") -> str:
         return f"http://{HOST}:{self.port}{path}"
 
+    def https_url(self, path: str = "") -> str:
+        """The same path on the HTTPS port (a server started with ``ServerSpec.https``)."""
+        if self.https_port is None:
+            raise ServerStartError(f"{self.name} was not started with an HTTPS port")
+        return f"https://{HOST}:{self.https_port}{path}"
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: have the kernel SIGKILL it should the harness die
+    without stopping it (SIGKILL, a crash), so no server (a JVM) outlives a run."""
+    with suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+PR_SET_PDEATHSIG = 1
+
 
 def _start(spec: ServerSpec) -> RunningServer:
     spec.run_dir.mkdir(parents=True, exist_ok=True)
@@ -220,17 +246,20 @@ def _start(spec: ServerSpec) -> RunningServer:
         (spec.run_dir / name).unlink(missing_ok=True)
     log_path = spec.run_dir / "server.log"
     port = free_port()
+    https_port = free_port() if spec.https else None
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            pinned(spec.command(port), spec.cores),
+            pinned(spec.command(port, https_port), spec.cores),
             cwd=spec.run_dir,
             env=spec.env or None,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
-    server = RunningServer(spec, port, proc, log_path)
+    server = RunningServer(spec, port, proc, log_path, https_port)
+    _LIVE[proc.pid] = server
     deadline = time.monotonic() + spec.start_timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -255,6 +284,14 @@ def _signal_group(pgid: int, sig: int) -> None:
 
 
 def _stop(server: RunningServer, grace_s: float = 5.0) -> None:
+    """Stop the server (see :func:`_stop_group`) and forget it."""
+    try:
+        _stop_group(server, grace_s)
+    finally:
+        _LIVE.pop(server.pgid, None)
+
+
+def _stop_group(server: RunningServer, grace_s: float = 5.0) -> None:
     """Stop the server's whole process group: SIGTERM, then SIGKILL after ``grace_s``.
 
     Members other than the leader get SIGTERM first, so a leader that supervises a
@@ -279,6 +316,20 @@ def _stop(server: RunningServer, grace_s: float = 5.0) -> None:
     _signal_group(pgid, signal.SIGKILL)
     with suppress(subprocess.TimeoutExpired):
         server.proc.wait(timeout=grace_s)
+
+
+_LIVE: dict[int, RunningServer] = {}
+"""Servers started and not stopped yet, by process group: :func:`stop_all` ends them."""
+
+
+def stop_all() -> None:
+    """Stop every server still running: the harness calls it on exit, whatever the path
+    (a JVM left behind would hold a core and skew the next run)."""
+    for server in list(_LIVE.values()):
+        _stop(server, grace_s=2.0)
+
+
+atexit.register(stop_all)
 
 
 @contextmanager

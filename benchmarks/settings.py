@@ -28,6 +28,8 @@ class Settings:
     ref145_warmup_s: float
     ref145_measure_s: float
     connections: int
+    jvm_warmup_s: float
+    """WireMock's warm-up before it is measured: the JVM compiles its hot paths meanwhile."""
     # Scenario 2: many presets.
     preset_count: int
     presets_warmup_s: float
@@ -58,6 +60,7 @@ FULL = Settings(
     ref145_warmup_s=2,
     ref145_measure_s=5,
     connections=32,
+    jvm_warmup_s=15,
     preset_count=1000,
     presets_warmup_s=3,
     presets_measure_s=8,
@@ -83,6 +86,7 @@ QUICK = Settings(
     ref145_warmup_s=1,
     ref145_measure_s=2,
     connections=32,
+    jvm_warmup_s=3,
     preset_count=1000,
     presets_warmup_s=1,
     presets_measure_s=2,

@@ -99,6 +99,8 @@ class Row:
     ours: Series
     reference: Series | None = None
     target: Target | None = None
+    goal: str | None = None
+    """The target of benchmarks/targets.py's GOALS this row decides (e.g. "1"), if any."""
 
     @property
     def ratio(self) -> float | None:

@@ -117,7 +117,7 @@ def _wrk(
 ) -> str:
     if shutil.which("wrk") is None:
         raise WrkError("wrk is not installed (apt-get install wrk)")
-    if not url.startswith(f"http://{HOST}:"):
+    if not url.startswith((f"http://{HOST}:", f"https://{HOST}:")):
         raise WrkError(f"refusing to load anything but {HOST}: {url}")
     seconds = max(1, round(duration_s))
     cmd = pinned(

@@ -6,7 +6,8 @@
   server keeps its state in memory, or in the store ``--pretenders-store`` or
   ``PRETENDERS_STORE`` names (a Redis URL: every xdist worker's server shares it).
 - ``http_mock`` and ``smtp_mock``: a fresh mock per test, deleted after it.
-- ``make_http_mock`` and ``make_smtp_mock``: factories for tests that need several.
+- ``make_http_mock`` and ``make_smtp_mock``: factories for tests that need several, or an
+  HTTP mock set up with its presets in one call (``make_http_mock(presets=[...])``).
 
 A request that reached one of a test's HTTP mocks and matched no preset fails that test,
 with the request in the message. Opt out with ``@pytest.mark.pretenders_allow_unmatched``
@@ -161,9 +162,10 @@ def _factory(
 def make_http_mock(
     pretenders_server: ServerAddress, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., HTTPMock]]:
-    """``make_http_mock(name=None, timeout=None, **options)``: a new HTTP mock, deleted
-    after the test; ``own_port=0`` (with ``tls=True``, ``hosts=[...]``) gives it a port of
-    its own."""
+    """``make_http_mock(name=None, timeout=None, presets=[...], **options)``: a new HTTP
+    mock, deleted after the test; ``presets`` (``when(...).reply(...)``) are added in the
+    call that creates it; ``own_port=0`` (with ``tls=True``, ``hosts=[...]``) gives it a
+    port of its own."""
     # Kept on the test item, so that its unmatched requests can fail the test.
     made = request.node.stash.setdefault(_MOCKS_OF_TEST, [])
     yield from _factory(HTTPMock, pretenders_server, made)

@@ -22,11 +22,13 @@ import contextlib
 import os
 import unittest
 import warnings
+from collections.abc import Iterable
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from pretenders.client._unmatched import find_unmatched
 from pretenders.client.http import HTTPMock
+from pretenders.client.presets import Preset
 from pretenders.client.smtp import SMTPMock
 from pretenders.common.exceptions import HistoryLimitWarning, PretendersError
 from pretenders.common.wire_names import TOKEN_VARIABLE
@@ -80,17 +82,22 @@ class PretendersTestCase(unittest.TestCase):
         """``http://host:port`` of the class's server."""
         return f"http://{self.pretenders_host}:{self.pretenders_port}"
 
-    def make_http_mock(self, name: str | None = None, timeout: Any = None) -> HTTPMock:
-        """A new HTTP mock (or the one with this name), deleted after the test."""
-        return self._make(HTTPMock, name, timeout)
+    def make_http_mock(
+        self, name: str | None = None, timeout: Any = None, *, presets: Iterable[Preset] = ()
+    ) -> HTTPMock:
+        """A new HTTP mock (or the one with this name), deleted after the test; ``presets``
+        (``when(...).reply(...)``) are added in the call that creates it."""
+        return self._make(HTTPMock, name, timeout, presets=presets)
 
     def make_smtp_mock(self, name: str | None = None, timeout: Any = None) -> SMTPMock:
         """A new SMTP mock (or the one with this name), deleted after the test."""
         return self._make(SMTPMock, name, timeout)
 
-    def _make(self, kind: type[Client], name: str | None, timeout: Any) -> Client:
+    def _make(self, kind: type[Client], name: str | None, timeout: Any, **options: Any) -> Client:
         token = self.pretenders_token or os.environ.get(TOKEN_VARIABLE) or None
-        mock = kind(self.pretenders_host, self.pretenders_port, timeout, name, token=token)
+        mock = kind(
+            self.pretenders_host, self.pretenders_port, timeout, name, token=token, **options
+        )
         if self._pretenders_mocks is None:
             self._pretenders_mocks = []
             # Cleanups run last in, first out: this one runs after those the test adds later

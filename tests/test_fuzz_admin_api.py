@@ -60,7 +60,13 @@ CONFIG = SchemathesisConfig.from_dict(
             {
                 "include-path-regex": "^/(preset|count|wait)/",
                 "phases": {"coverage": {"enabled": False}},
-            }
+            },
+            # POST /http takes presets: the same rule again, in a list.
+            {
+                "include-path-regex": "^/http$",
+                "include-method": "POST",
+                "phases": {"coverage": {"enabled": False}},
+            },
         ]
     }
 )

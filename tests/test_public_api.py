@@ -14,7 +14,9 @@ PUBLIC = {
         "HistoryStats",
         "HttpMockFacts",
         "NearMiss",
+        "Preset",
         "RecordedRequest",
+        "when",
     },
     "pretenders.client.smtp": {
         "Attachment",

@@ -18,28 +18,33 @@ NAME = "cycle"
 TITLE = "4. Per-test cycle"
 DRIVER = BENCH_PKG / "cycle_driver.py"
 MAX_S = 60
+AT_ONCE = "ours, presets at once"
 
 
 def measure(
-    spec: ServerSpec, python: str, env: dict[str, str], cycles: int, warmup: int
+    spec: ServerSpec,
+    python: str,
+    env: dict[str, str],
+    cycles: int,
+    warmup: int,
+    at_once: bool = False,
 ) -> tuple[float, int]:
-    """Median ms per cycle and the number of cycles timed."""
+    """Median ms per cycle and the number of cycles timed; ``at_once``: each mock created
+    with its presets in one call."""
     with running(spec) as server:
-        cmd = pinned(
-            [
-                python,
-                str(DRIVER),
-                "--port",
-                str(server.port),
-                "--cycles",
-                str(cycles),
-                "--warmup",
-                str(warmup),
-                "--max-seconds",
-                str(MAX_S),
-            ],
-            LOAD_CORE,
-        )
+        argv = [
+            python,
+            str(DRIVER),
+            "--port",
+            str(server.port),
+            "--cycles",
+            str(cycles),
+            "--warmup",
+            str(warmup),
+            "--max-seconds",
+            str(MAX_S),
+        ]
+        cmd = pinned([*argv, "--presets-at-once"] if at_once else argv, LOAD_CORE)
         proc = subprocess.run(
             cmd,
             capture_output=True,
@@ -58,21 +63,27 @@ def measure(
 
 
 def run(ctx: Context) -> list[Row]:
-    """Round by round: 1.4.5 with its client, then ours with ours."""
+    """Round by round: 1.4.5 with its client, then ours with ours, preset by preset and
+    with the presets given when the mock is created (``POST /http`` with ``presets``)."""
     s = ctx.settings
-    series = {"1.4.5": Series("1.4.5", "ms"), "ours": ctx.ours_series("ms")}
+    series = {
+        "1.4.5": Series("1.4.5", "ms"),
+        "ours": ctx.ours_series("ms"),
+        AT_ONCE: ctx.ours_series("ms", AT_ONCE),
+    }
     plan = [
-        ("1.4.5", ctx.ref145, str(python145()), clean_env()),
-        ("ours", ctx.ours, ctx.ours.argv[0], ctx.ours.env),
+        ("1.4.5", ctx.ref145, str(python145()), clean_env(), False),
+        ("ours", ctx.ours, ctx.ours.argv[0], ctx.ours.env, False),
+        (AT_ONCE, ctx.ours, ctx.ours.argv[0], ctx.ours.env, True),
     ]
     for rnd in ctx.rounds():
-        for name, spec, python, env in plan:
-            if name == "ours" and not ctx.have_ours:
+        for name, spec, python, env, at_once in plan:
+            if name != "1.4.5" and not ctx.have_ours:
                 continue
             got = ctx.guard(
                 NAME,
                 f"round {rnd} {name}",
-                partial(measure, spec, python, env, s.cycles, s.cycle_warmup),
+                partial(measure, spec, python, env, s.cycles, s.cycle_warmup, at_once),
                 series[name],
             )
             if got is None:
@@ -89,5 +100,14 @@ def run(ctx: Context) -> list[Row]:
             series["ours"],
             series["1.4.5"],
             at_most_ratio(0.5),
+        ),
+        Row(
+            TITLE,
+            f"ms per cycle (median of {s.cycles}): create with 3 presets in one call, "
+            "1 request, history, delete",
+            series[AT_ONCE],
+            series["1.4.5"],
+            at_most_ratio(0.5),
+            "4",
         ),
     ]

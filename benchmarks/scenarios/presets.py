@@ -106,6 +106,7 @@ def run(ctx: Context) -> list[Row]:
                     cpu[("ours", count)],
                     cpu[("before", count)],
                     at_most_ratio(1.05),
+                    "6",
                 ),
                 Row(
                     TITLE,
@@ -113,6 +114,7 @@ def run(ctx: Context) -> list[Row]:
                     series[("ours", count)],
                     series[("before", count)],
                     at_least_ratio(0.95),
+                    "6",
                 ),
             ]
     return [

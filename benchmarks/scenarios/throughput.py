@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import partial
 
 from benchmarks import wrk
-from benchmarks.api import Api, expect_reply, http_mock_with_preset
+from benchmarks.api import Api, ApiError, expect_reply, http_mock_with_preset
 from benchmarks.context import Context
+from benchmarks.references import HELLO_PATH
 from benchmarks.servers import ServerSpec, running
 from benchmarks.stats import Row, Series, at_least_ratio, at_most_ratio, below
 
@@ -14,6 +15,9 @@ NAME = "throughput"
 TITLE = "1. Throughput"
 RULE = "GET /hello"
 REPLY = b"Hello"
+UVICORN = "uvicorn hello"
+WIREMOCK_ON = "WireMock, journal on"
+WIREMOCK_OFF = "WireMock, journal off"
 
 
 def measure_pretenders(
@@ -35,10 +39,32 @@ def measure_hello(
 ) -> wrk.WrkResult:
     """The bare aiohttp server serves the same path shape without any mock."""
     with running(spec) as server, Api(server.port) as api:
-        path = "/mockhttp/bench/hello"
+        path = HELLO_PATH
         expect_reply(api, path, REPLY)
         wrk.run(server.url(path), warmup_s, connections=connections)
         return wrk.run(server.url(path), measure_s, connections=connections)
+
+
+WIREMOCK_STUB = {
+    "request": {"method": "GET", "url": HELLO_PATH},
+    "response": {"status": 200, "body": REPLY.decode()},
+}
+
+
+def measure_wiremock(
+    spec: ServerSpec, warmup_s: float, measure_s: float, connections: int
+) -> wrk.WrkResult:
+    """WireMock with one stub for the same path shape: the JVM warms up under the same
+    load first, then its journal (when on) is emptied, as our history starts empty."""
+    with running(spec) as server, Api(server.port) as api:
+        status, body = api.call("POST", "/__admin/mappings", WIREMOCK_STUB)
+        if status != 201:
+            raise ApiError(f"POST /__admin/mappings -> {status}: {body[:200]!r}")
+        expect_reply(api, HELLO_PATH, REPLY)
+        wrk.run(server.url(HELLO_PATH), warmup_s, connections=connections)
+        api.call("DELETE", "/__admin/requests")
+        url = server.url(HELLO_PATH)
+        return wrk.measured(url, measure_s, server.group_cpu_seconds, connections=connections)
 
 
 def _record(rnd: int, result: wrk.WrkResult | None, rps: Series, p99: Series, cpu: Series) -> None:
@@ -53,7 +79,8 @@ def _record(rnd: int, result: wrk.WrkResult | None, rps: Series, p99: Series, cp
 
 
 def run(ctx: Context) -> list[Row]:
-    """Round by round: 1.4.5, ours, bare aiohttp (and ours before a change, if given)."""
+    """Round by round: 1.4.5, ours, bare aiohttp, then the peers (uvicorn hello, WireMock
+    with its journal on and off) when set up (and ours before a change, if given)."""
     s = ctx.settings
     names = ["1.4.5", "ours", "aiohttp", "before"]
     rps = {name: Series(name, "req/s") for name in names}
@@ -68,6 +95,20 @@ def run(ctx: Context) -> list[Row]:
     ]
     if ctx.before is not None:
         plan.insert(1, ("before", ctx.before, measure_pretenders, s.warmup_s, s.measure_s))
+    for name, measure_peer, warmup in (
+        (UVICORN, measure_hello, s.warmup_s),
+        (WIREMOCK_ON, measure_wiremock, s.jvm_warmup_s),
+        (WIREMOCK_OFF, measure_wiremock, s.jvm_warmup_s),
+    ):
+        ref = ctx.references.get(name)
+        rps[name], p99[name] = Series(name, "req/s"), Series(name, "ms")
+        cpu[name] = Series(name, "µs")
+        if ref is None or ref.spec is None:
+            why = ref.unavailable if ref is not None else "not set up (--no-references)"
+            for series in (rps[name], p99[name]):
+                series.unavailable = f"not available: {why}"
+            continue
+        plan.append((name, ref.spec, measure_peer, warmup, s.measure_s))
     for rnd in ctx.rounds():
         for name, spec, measure, warmup_s, measure_s in plan:
             if name == "ours" and not ctx.have_ours:
@@ -88,6 +129,13 @@ def run(ctx: Context) -> list[Row]:
         Row(TITLE, f"req/s ({conns})", rps["ours"], rps["aiohttp"], at_least_ratio(0.9)),
         Row(TITLE, "p99 latency", p99["ours"], p99["aiohttp"], below(5)),
         Row(TITLE, "p99 latency", p99["ours"], p99["1.4.5"]),
+        Row(TITLE, f"req/s ({conns})", rps["ours"], rps[UVICORN], at_least_ratio(0.8), "1"),
+        Row(TITLE, f"req/s ({conns})", rps["ours"], rps[WIREMOCK_OFF], at_least_ratio(1.5), "1"),
+        Row(TITLE, "p99 latency", p99["ours"], p99["aiohttp"], at_most_ratio(1.0), "1"),
+        Row(TITLE, f"req/s ({conns})", rps["ours"], rps[WIREMOCK_ON]),
+        Row(TITLE, "p99 latency", p99["ours"], p99[UVICORN]),
+        Row(TITLE, "p99 latency", p99["ours"], p99[WIREMOCK_OFF]),
+        Row(TITLE, "p99 latency", p99["ours"], p99[WIREMOCK_ON]),
     ]
     if ctx.before is not None:
         rows.append(
@@ -97,6 +145,7 @@ def run(ctx: Context) -> list[Row]:
                 cpu["ours"],
                 cpu["before"],
                 at_most_ratio(1.05),
+                "6",
             )
         )
         rows.append(
@@ -106,6 +155,7 @@ def run(ctx: Context) -> list[Row]:
                 rps["ours"],
                 rps["before"],
                 at_least_ratio(0.95),
+                "6",
             )
         )
     return rows

@@ -114,12 +114,13 @@ class BossClient(MockFacts):
         timeout: float | str | None = None,
         name: str | None = None,
         token: str | None = None,
+        presets: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(host, port, timeout, name)
         self.admin = AdminConnection(host, port, token=token_or_default(token))
         try:
             self.pretender_details = self._run(
-                ops.create_mock(self.boss_mock_type, name, timeout, self.create_options)
+                ops.create_mock(self.boss_mock_type, name, timeout, self.create_options, presets)
             )
         except BaseException:
             self.admin.close()  # the connection would otherwise outlive the failed client

@@ -47,14 +47,21 @@ def rule_payload(
 
 
 def create_mock(
-    protocol: str, name: str | None, timeout: Any, options: Mapping[str, Any] | None = None
+    protocol: str,
+    name: str | None,
+    timeout: Any,
+    options: Mapping[str, Any] | None = None,
+    presets: list[dict[str, Any]] | None = None,
 ) -> Operation[dict[str, Any]]:
     """Create the mock, or join the one with that name: its id and where it answers.
-    ``options``: further fields of the create call (an HTTP mock's ``port``, ``tls``...)."""
+    ``options``: further fields of the create call (an HTTP mock's ``port``, ``tls``...);
+    ``presets`` (HTTP): added in the same call, all or none."""
     body: dict[str, Any] = {"name": name}
     if timeout:
         body["pretender_timeout"] = timeout
     body.update(options or {})
+    if presets:
+        body["presets"] = presets
     details: dict[str, Any] = check((yield Call("POST", f"/{protocol}", json=body))).json()
     return details
 
@@ -136,7 +143,41 @@ def add_preset(
     extra: Mapping[str, Any] | None = None,
     webhooks: Sequence[Mapping[str, Any]] | None = None,
 ) -> Operation[None]:
-    """``shaping``: ``fault``, ``pacing`` and ``delay``, sent only when given; ``extra``:
+    """``POST /preset/<id>`` with :func:`preset_payload`'s fields."""
+    preset = preset_payload(
+        rule,
+        body,
+        status,
+        headers,
+        times,
+        after,
+        priority,
+        template=template,
+        body_file=body_file,
+        shaping=shaping,
+        extra=extra,
+        webhooks=webhooks,
+    )
+    _preset_added((yield Call("POST", f"/preset/{mock_id}", json=preset)))
+
+
+def preset_payload(
+    rule: dict[str, Any] | str,
+    body: bytes | str,
+    status: int | str,
+    headers: Mapping[str, str] | None,
+    times: Any,
+    after: float,
+    priority: int | None = None,
+    *,
+    template: bool = False,
+    body_file: str | None = None,
+    shaping: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    webhooks: Sequence[Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A preset as ``POST /preset/<id>`` (and ``presets`` of ``POST /http``) takes it.
+    ``shaping``: ``fault``, ``pacing`` and ``delay``, sent only when given; ``extra``:
     the fields past one reply (``replies``, ``pick``, ``seed``, ``state``)."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
     preset: dict[str, Any] = {
@@ -165,7 +206,7 @@ def add_preset(
         preset.update(extra)
     if webhooks:
         preset["webhooks"] = [dict(webhook) for webhook in webhooks]
-    _preset_added((yield Call("POST", f"/preset/{mock_id}", json=preset)))
+    return preset
 
 
 def states(mock_id: str) -> Operation[States]:

@@ -14,7 +14,7 @@ A mock is created on the server when the ``async with`` block starts (or by
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from pretenders.client import MockFacts
@@ -23,6 +23,7 @@ from pretenders.client._admin import AsyncAdminConnection, Operation, token_or_d
 from pretenders.client.http import HttpMockFacts, http_options
 from pretenders.client.matchers import ValueLike
 from pretenders.client.models import HistoryStats, RecordedRequest, SMTPMessage
+from pretenders.client.presets import Preset, payloads
 from pretenders.client.replies import Reply, State, States, replies_wire
 from pretenders.client.smtp import SmtpMockFacts
 from pretenders.common.constants import FOREVER, Forever
@@ -52,6 +53,8 @@ class AsyncBossClient(MockFacts):
     ) -> None:
         super().__init__(host, port, timeout, name)
         self.admin = AsyncAdminConnection(host, port, token=token_or_default(token))
+        self._presets: list[dict[str, Any]] | None = None
+        """Presets to add in the call that creates the mock (HTTP)."""
 
     @classmethod
     async def create(
@@ -71,7 +74,13 @@ class AsyncBossClient(MockFacts):
         """Create the mock on the server (or join the one with this client's name)."""
         if not self.pretender_details:
             self.pretender_details = await self.admin.run(
-                ops.create_mock(self.boss_mock_type, self.name, self.timeout, self.create_options)
+                ops.create_mock(
+                    self.boss_mock_type,
+                    self.name,
+                    self.timeout,
+                    self.create_options,
+                    self._presets,
+                )
             )
         return self
 
@@ -119,7 +128,7 @@ class AsyncBossClient(MockFacts):
 
 class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
     """``HTTPMock`` for asyncio: every call to the server is awaited (``own_port``,
-    ``tls``, ``hosts`` and ``client_cert`` as ``HTTPMock`` takes them)."""
+    ``tls``, ``hosts``, ``client_cert`` and ``presets`` as ``HTTPMock`` takes them)."""
 
     def __init__(
         self,
@@ -133,9 +142,11 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
         tls: bool = False,
         hosts: Sequence[str] | None = None,
         client_cert: Literal["required", "optional"] | None = None,
+        presets: Iterable[Preset] = (),
     ) -> None:
         super().__init__(host, port, timeout, name, token)
         self.create_options = http_options(own_port, tls, hosts, client_cert)
+        self._presets = payloads(presets)
 
     async def reply(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from urllib.parse import urlsplit
 
@@ -17,6 +17,7 @@ from pretenders.client.models import (
     NearMiss,
     RecordedRequest,
 )
+from pretenders.client.presets import Preset, payloads, when
 from pretenders.client.replies import Reply, State, States, replies_wire
 from pretenders.common.constants import FOREVER, Forever
 
@@ -32,7 +33,9 @@ __all__ = [
     "HistoryStats",
     "HttpMockFacts",
     "NearMiss",
+    "Preset",
     "RecordedRequest",
+    "when",
 ]
 
 
@@ -151,6 +154,9 @@ class HTTPMock(HttpMockFacts, BossClient):
     certificates carry and ``client_cert`` (``"required"`` or ``"optional"``) asking
     clients for a certificate; :attr:`pretend_url` is then that address (see
     docs/network.md).
+
+    ``presets`` (``when(...).reply(...)``, see :mod:`pretenders.client.presets`) are added
+    in the same call that creates the mock: one round trip, all of them or none.
     """
 
     def __init__(
@@ -165,9 +171,10 @@ class HTTPMock(HttpMockFacts, BossClient):
         tls: bool = False,
         hosts: Sequence[str] | None = None,
         client_cert: Literal["required", "optional"] | None = None,
+        presets: Iterable[Preset] = (),
     ) -> None:
         self.create_options = http_options(own_port, tls, hosts, client_cert)
-        super().__init__(host, port, timeout, name, token)
+        super().__init__(host, port, timeout, name, token, payloads(presets))
 
     def reply(
         self,

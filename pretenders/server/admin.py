@@ -136,7 +136,11 @@ def _mock_routes(protocol: Protocol) -> list[Route]:
 
     async def create(request: web.Request) -> web.StreamResponse:
         mocks = _mocks(request)
-        mock = await mocks.open_mock(protocol, await _payload(request, create_type))
+        payload = await _payload(request, create_type)
+        if isinstance(payload, wire.CreateHttpMock):
+            mock = await mocks.open_http_mock(payload)
+        else:
+            mock = await mocks.open_mock(protocol, payload)
         return json_response(mocks.describe(mock))
 
     async def list_all(request: web.Request) -> web.StreamResponse:
@@ -171,7 +175,9 @@ def _mock_routes(protocol: Protocol) -> list[Route]:
             create,
             f"Create an {kind} mock, or join the one with that name"
             + (
-                "; with `port`, also served at `/` on a port of its own (`tls`: HTTPS)"
+                "; with `port`, also served at `/` on a port of its own (`tls`: HTTPS); "
+                "with `presets` added at once (all checked first: a bad one is refused "
+                "naming its index, and nothing is created; at most --max-presets)"
                 if protocol == "http"
                 else ""
             ),

@@ -13,13 +13,20 @@ No web framework here: the callers turn requests into calls and results into ans
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import Protocol
 
 import msgspec
 
 from pretenders.common.constants import FOREVER
 from pretenders.server import wire
-from pretenders.server.core.errors import InvalidInput, TooLarge, UnknownMock
+from pretenders.server.core.errors import (
+    CoreError,
+    InvalidInput,
+    TooLarge,
+    TooManyPresets,
+    UnknownMock,
+)
 from pretenders.server.core.history import HistoryStats
 from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.paging import MAX_INDEX, Page, select
@@ -42,7 +49,7 @@ from pretenders.server.core.store import (
 )
 from pretenders.server.core.waiting import Outcome, Predicate, Waiters, WaitResult, check_wait
 from pretenders.server.limits import check_reply_body
-from pretenders.server.settings import DEFAULT_MAX_BODY_SIZE, Settings
+from pretenders.server.settings import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_PRESETS, Settings
 from pretenders.server.store import open_store
 
 __all__ = ["MockAdapter", "MockService"]
@@ -73,6 +80,7 @@ class MockService:
         regex_timeout: float = DEFAULT_TIMEOUT,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         reply_options: ReplyOptions | None = None,
+        max_presets: int | None = DEFAULT_MAX_PRESETS,
     ) -> None:
         self.store = store
         self.reply_options = reply_options or ReplyOptions(None, max_body_size, regex_timeout)
@@ -80,6 +88,9 @@ class MockService:
         """Where the state is: in memory, or shared (Redis)."""
         self.regex_timeout = regex_timeout
         self.max_body_size = max_body_size
+        self.max_presets = max_presets
+        """The most presets one mock holds (``--max-presets``), which also bounds the
+        presets given when a mock is created."""
         self.adapters: dict[str, MockAdapter] = {}
         """The protocols this server serves, by name."""
         self.waiters = Waiters(store)
@@ -102,6 +113,7 @@ class MockService:
             regex_timeout=settings.regex_timeout,
             max_body_size=settings.max_body_size,
             reply_options=settings.reply_options(),
+            max_presets=settings.max_presets,
         )
 
     async def start(self) -> None:
@@ -140,6 +152,55 @@ class MockService:
                 await self.store.delete(mock)
                 raise
         return mock, created
+
+    async def open_http_mock(self, options: wire.CreateHttpMock) -> Mock:
+        """:meth:`open_mock` for HTTP, with ``options.presets`` added in the same call.
+
+        Every preset is checked (and compiled) before the mock is created: a bad one is
+        refused naming its index, and nothing is created. Should the store then refuse one
+        (``--preset-bytes``), a mock this call created is deleted again, and the presets
+        it added to a mock it joined are removed.
+        """
+        prepared = self._prepare_all(options.presets or [])
+        mock, created = await self.open_or_join("http", options)
+        added: list[Preset] = []
+        try:
+            for index, (rule, reply, extra, payload) in enumerate(prepared):
+                try:
+                    preset = await self.store.add_preset(
+                        mock, rule, reply, payload.times, payload.priority, extra
+                    )
+                except CoreError as error:
+                    raise _at(index, error) from None
+                added.append(preset)
+        except BaseException:
+            if created:
+                await self.store.delete(mock)
+            else:
+                for preset in added:
+                    with suppress(CoreError):  # the mock went meanwhile: nothing to undo
+                        await self.store.remove_preset(mock, preset.id)
+            raise
+        return mock
+
+    def _prepare_all(self, payloads: list[wire.PresetIn]) -> list[_Prepared]:
+        """Check and compile the presets of a create call, naming the index of a bad one."""
+        if self.max_presets is not None and len(payloads) > self.max_presets:
+            raise TooManyPresets(
+                f"presets: {len(payloads)} given, and one mock holds at most "
+                f"{self.max_presets}: give fewer, or start the server with a higher "
+                "--max-presets",
+                field="presets",
+            )
+        prepared: list[_Prepared] = []
+        for index, payload in enumerate(payloads):
+            try:
+                rule, reply, extra = self._compile_http(payload)
+                Preset(0, rule, reply, payload.times, priority=payload.priority, extra=extra)
+            except CoreError as error:
+                raise _at(index, error) from None
+            prepared.append((rule, reply, extra, payload))
+        return prepared
 
     def describe(self, mock: Mock) -> msgspec.Struct:
         """What the create call answers about ``mock`` (its path, or its SMTP address)."""
@@ -202,7 +263,9 @@ class MockService:
         return await self.add_preset(mock, rule, reply, payload.times, payload.priority, extra)
 
     def _compile_http(self, payload: wire.PresetIn) -> tuple[MatchRule, Reply, PresetExtra | None]:
-        """A preset's rule, reply and extras, checked (InvalidInput names the field)."""
+        """A preset's rule, reply and extras, checked (InvalidInput names the field): every
+        check of an HTTP preset's payload, for ``POST /preset``, ``POST /http``'s presets
+        and ``--load`` alike (the store's limits aside)."""
         extra_spec = wire.extra_spec_of(payload)
         reply = wire.preset_reply_of(payload, self.reply_options)
         check_reply_body(reply.body, self.max_body_size)  # before compiling the regexes
@@ -409,6 +472,18 @@ class MockService:
     async def clear_history(self, mock: Mock) -> None:
         """Forget what the mock received, and the count of dropped records."""
         await self.store.clear_history(mock)
+
+
+_Prepared = tuple[MatchRule, Reply, PresetExtra | None, wire.PresetIn]
+
+
+def _at(index: int, error: CoreError) -> CoreError:
+    """``error``, its message and field put at ``presets[index]`` of a create call."""
+    where = f"presets[{index}]"
+    error.field = f"{where}.{error.field}" if error.field else where
+    error.message = f"{where}: {error.message}"
+    error.args = (error.message,)
+    return error
 
 
 def _unused(preset: Preset) -> bool:

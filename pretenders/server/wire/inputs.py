@@ -49,7 +49,8 @@ class CreateSmtpMock(CreateMock, forbid_unknown_fields=True):
 
 
 class CreateHttpMock(CreateMock, forbid_unknown_fields=True):
-    """``POST /http``: as 1.4, plus where the mock answers besides ``/mockhttp/<id>``."""
+    """``POST /http``: as 1.4, plus where the mock answers besides ``/mockhttp/<id>``,
+    and presets to add at once."""
 
     port: int | None = None
     """Serve the mock at ``/`` on a port of its own: a number, or 0 for a free one (on
@@ -64,6 +65,10 @@ class CreateHttpMock(CreateMock, forbid_unknown_fields=True):
     """``required`` or ``optional``, with ``tls``: ask clients for a certificate signed by
     the server's authority (``POST /tls/client-certificate`` makes one); ``required``
     refuses a client without one."""
+    presets: list[PresetIn] | None = None
+    """Presets added in the same call (one round trip instead of one per preset): at most
+    the server's ``--max-presets``, all checked before the mock is created; a bad one is
+    refused naming its index (``presets[2].rule``) and nothing is created."""
 
 
 MAX_HOSTS = 100

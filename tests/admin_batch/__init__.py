@@ -1,0 +1,1 @@
+"""Creating an HTTP mock with its presets in one call (``POST /http`` with ``presets``)."""
