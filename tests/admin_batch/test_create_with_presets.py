@@ -65,7 +65,7 @@ def test_no_presets_is_the_1_4_call(admin: httpx.Client) -> None:
         (preset("GET /(", b"x"), "presets[1].rule", "presets[1]"),
         (preset("GET /b", b"x", times=0), "presets[1].times", "times"),
         ({"rule": "GET /b", "body": "not base64!"}, "presets[1].body", "base64"),
-        (preset("GET /b", b"x", status="teapot"), "presets[1].status", "int"),
+        (preset("GET /b", b"x", status="teapot"), "presets[1].status", "must be a number"),
         (preset("GET /b", b"x", colour="red"), "presets[1]", "colour"),
     ],
 )
