@@ -12,6 +12,7 @@ from benchmarks.scenarios import (
     rich_rules,
     smtp,
     stores,
+    templated,
     throughput,
 )
 
@@ -26,5 +27,6 @@ ALL: dict[str, ModuleType] = {
         smtp,
         stores,
         rich_rules,
+        templated,
     )
 }
