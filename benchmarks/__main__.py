@@ -23,7 +23,7 @@ from benchmarks.stats import Row, Series
 from benchmarks.targets import targets_table
 
 BUSY_CORES = 0.25
-PEER_SCENARIOS = ("throughput",)
+PEER_SCENARIOS = ("throughput", "own-port")
 """Scenarios that measure the peers (WireMock, uvicorn hello), set up only when one runs."""
 
 

@@ -8,6 +8,7 @@ from benchmarks.scenarios import (
     cycle,
     delays,
     history,
+    own_port,
     presets,
     rich_rules,
     smtp,
@@ -28,5 +29,6 @@ ALL: dict[str, ModuleType] = {
         stores,
         rich_rules,
         templated,
+        own_port,
     )
 }
