@@ -91,7 +91,8 @@ class Outcome:
     """One server's measurements, and why its own-port mocks were skipped, if they were."""
 
     results: dict[str, wrk.WrkResult] = field(default_factory=dict)
-    refused: str | None = None
+    refused: dict[str, str] = field(default_factory=dict)
+    """Why each own-port mock was skipped (a server with own ports but no TLS skips one)."""
 
 
 def measure(spec: ServerSpec, warmup_s: float, measure_s: float, connections: int) -> Outcome:
@@ -101,12 +102,13 @@ def measure(spec: ServerSpec, warmup_s: float, measure_s: float, connections: in
         mock = http_mock_with_preset(api, RULE, REPLY)
         expect_reply(api, f"{mock.path}/hello", REPLY)
         plan = [(PREFIXED, server.url(f"{mock.path}/hello"), mock.id)]
-        try:
-            for key, tls in ((OWN_HTTP, False), (OWN_HTTPS, True)):
+        for key, tls in ((OWN_HTTP, False), (OWN_HTTPS, True)):
+            try:
                 mock_id, url = _own_port_mock(api, tls)
+            except OwnPortRefused as exc:
+                outcome.refused[key] = str(exc)
+            else:
                 plan.append((key, url, mock_id))
-        except OwnPortRefused as exc:
-            outcome.refused = str(exc)
         for key, url, mock_id in plan:
             wrk.run(url, warmup_s, connections=connections)
             api.reset_history(mock_id)
@@ -169,12 +171,11 @@ def run(ctx: Context) -> list[Row]:
             )
             if outcome is None:
                 continue
-            if outcome.refused:
-                for key in (OWN_HTTP, OWN_HTTPS):
-                    for series in (rps[(name, key)], p99[(name, key)]):
-                        series.unavailable = "not measured: no own-port mocks"
-                        series.note(outcome.refused)
-                ctx.say(NAME, f"round {rnd} {name}: own-port mocks skipped, {outcome.refused}")
+            for key, why in outcome.refused.items():
+                for series in (rps[(name, key)], p99[(name, key)]):
+                    series.unavailable = "not measured: no such own-port mock"
+                    series.note(why)
+                ctx.say(NAME, f"round {rnd} {name}: {key} skipped, {why}")
             for key, result in outcome.results.items():
                 rps[(name, key)].add(result.rps)
                 p99[(name, key)].add(result.p99_ms)
