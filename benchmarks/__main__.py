@@ -23,7 +23,7 @@ from benchmarks.stats import Row, Series
 from benchmarks.targets import targets_table
 
 BUSY_CORES = 0.25
-PEER_SCENARIOS = ("throughput",)
+PEER_SCENARIOS = ("throughput", "own-port")
 """Scenarios that measure the peers (WireMock, uvicorn hello), set up only when one runs."""
 
 
@@ -58,8 +58,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=Path,
         metavar="DIR",
         help="also measure our server from DIR (e.g. a checkout of the commit before a "
-        "change) in the same rounds, interleaved, for the throughput, presets, stores and "
-        "rich-rules scenarios",
+        "change) in the same rounds, interleaved, for the throughput, presets, stores, "
+        "rich-rules, templated and own-port scenarios",
     )
     parser.add_argument(
         "--fail-fast",

@@ -29,6 +29,16 @@ GOALS: dict[str, Goal] = {
         "Throughput, path-prefixed mock, history on",
         "python -m benchmarks --only throughput",
     ),
+    "2": Goal(
+        "Own-port and HTTPS mocks: own port over HTTP >= 0.9x path-prefixed, HTTPS ahead of "
+        "WireMock's HTTPS port",
+        "python -m benchmarks --only own-port",
+    ),
+    "3": Goal(
+        "Rich presets: 1000 rule-language presets >= 0.5x one plain, a templated reply >= 0.7x "
+        "a plain one",
+        "python -m benchmarks --only rich-rules,templated",
+    ),
     "4": Goal("Per-test cycle with our own client", "python -m benchmarks --only cycle"),
     "5": Goal(
         "Shared store: one Redis round trip per request, 2 workers >= 1.3x one",

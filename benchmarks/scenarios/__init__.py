@@ -8,10 +8,12 @@ from benchmarks.scenarios import (
     cycle,
     delays,
     history,
+    own_port,
     presets,
     rich_rules,
     smtp,
     stores,
+    templated,
     throughput,
 )
 
@@ -26,5 +28,7 @@ ALL: dict[str, ModuleType] = {
         smtp,
         stores,
         rich_rules,
+        templated,
+        own_port,
     )
 }
