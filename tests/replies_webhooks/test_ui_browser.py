@@ -3,18 +3,18 @@ call appears in the history without a reload, and its page says how it went."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from tests.replies_webhooks.receiver import Receiver
-from tests.ui.chromium import missing
-from tests.ui.conftest import browser, dialogs, page  # noqa: F401 - fixtures used here
+from tests.ui.chromium import chromium, missing
+from tests.ui.conftest import dialogs, page  # noqa: F401 - fixtures used here
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 pytestmark = [
     pytest.mark.browser,
@@ -23,6 +23,15 @@ pytestmark = [
 
 if missing() is None:
     from playwright.sync_api import expect
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """A Chromium of this module's own: the UI tests' session-wide one would keep
+    Playwright's event loop running in this thread until the session ends, and the tests
+    run after this module (asyncio.run in the main thread) could no longer start theirs."""
+    with chromium() as running:
+        yield running
 
 
 def test_a_webhook_call_shows_live_and_on_its_page(

@@ -9,9 +9,10 @@ saying why it could not.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict
 
@@ -119,9 +120,7 @@ class ReplyMaker:
             return failed(f"body_file: {error}")
 
     def _render(self, subject: MatchSubject, rule: MatchRule | None, body: bytes) -> MadeReply:
-        from pretenders.server.core.presets import check_reply_header, check_status
-        from pretenders.server.core.templating import RenderError, TemplateContext
-
+        check_reply_header, check_status, RenderError, TemplateContext = _render_names()
         options = self.options
         context = TemplateContext(
             subject,
@@ -167,6 +166,15 @@ class ReplyMaker:
         except InvalidInput as error:  # a status or header the template made unusable
             message = error.message
             return failed(message if message.startswith(field) else f"{field}: {message}")
+
+
+@functools.cache
+def _render_names() -> tuple[Any, Any, Any, Any]:
+    """What rendering needs of modules that import this one (or jinja2), imported once."""
+    from pretenders.server.core.presets import check_reply_header, check_status
+    from pretenders.server.core.templating import RenderError, TemplateContext
+
+    return check_reply_header, check_status, RenderError, TemplateContext
 
 
 @dataclass(slots=True)

@@ -34,10 +34,12 @@ from jinja2.exceptions import SecurityError
 from jinja2.filters import FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from pretenders.server.core.direct_templates import DirectTemplate, direct_template
 from pretenders.server.core.errors import InvalidInput
 from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.patterns import DEFAULT_TIMEOUT
 from pretenders.server.core.records import RequestRecord
+from pretenders.server.core.rule_fields import PathMatcher, cookies_of, query_of, request_path
 
 __all__ = [
     "RENDER_TIMEOUT",
@@ -154,12 +156,22 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             return attr in RequestView.PUBLIC
         return bool(super().is_safe_attribute(obj, attr, value))
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # The request's own view, the most read object of a template: its public
+        # properties straight away, without the generic checks (anything else refused).
+        if type(obj) is RequestView:
+            if attribute in RequestView.PUBLIC:
+                return getattr(obj, attribute)
+            return self.unsafe_undefined(obj, attribute)
+        return super().getattr(obj, attribute)
+
     def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         budget = _current()
         budget.check()
-        _checked_args(args, budget.limit)
-        _checked_args(kwargs.values(), budget.limit)
-        budget.size(args, "the arguments of a call")
+        if args or kwargs:
+            _checked_args(args, budget.limit)
+            _checked_args(kwargs.values(), budget.limit)
+            budget.size(args, "the arguments of a call")
         result = super().call(__context, __obj, *args, **kwargs)
         budget.size(result, "the result of a call")
         return result
@@ -310,14 +322,24 @@ def _environment() -> _Sandbox:
 class CompiledTemplate:
     """A template compiled once; :meth:`render` renders it within the bounds."""
 
-    __slots__ = ("source", "template")
+    __slots__ = ("direct", "source", "template")
 
-    def __init__(self, source: str, template: jinja2.Template) -> None:
+    def __init__(
+        self, source: str, template: jinja2.Template, direct: DirectTemplate | None = None
+    ) -> None:
         self.source = source
         self.template = template
+        self.direct = direct
+        """The same template, rendered without Jinja2's runtime when it only prints
+        request values and helper calls (see direct_templates)."""
 
     def render(self, context: TemplateContext) -> str:
         """The text, or :class:`RenderError` saying why there is none."""
+        direct = self.direct
+        if direct is not None:
+            text = direct.render(context)
+            if text is not None and len(text) <= context.limit:
+                return text
         budget = context.budget()
         token = _budget.set(budget)
         try:
@@ -370,7 +392,7 @@ def compile_template(source: str, field: str) -> CompiledTemplate:
         ) from None
     except (jinja2.TemplateError, RecursionError) as error:
         raise InvalidInput(f"{field}: not a valid template: {error}", field=field) from None
-    return CompiledTemplate(source, template)
+    return CompiledTemplate(source, template, direct_template(parsed, RequestView.PUBLIC))
 
 
 @functools.lru_cache(maxsize=256)
@@ -458,8 +480,6 @@ class RequestView:
         return self._view("path_params", self._path_params)  # type: ignore[no-any-return]
 
     def _path_params(self) -> dict[str, str]:
-        from pretenders.server.core.rule_fields import PathMatcher, request_path
-
         if self._rule is None:
             return {}
         for matcher in self._rule.matchers:
@@ -472,12 +492,13 @@ class RequestView:
     @property
     def query(self) -> dict[str, str]:
         """Each query parameter's first value."""
+        return self._view("query", self._first_values)  # type: ignore[no-any-return]
+
+    def _first_values(self) -> dict[str, str]:
         return {name: values[0] for name, values in self.query_all.items()}
 
     @property
     def query_all(self) -> dict[str, list[str]]:
-        from pretenders.server.core.rule_fields import query_of
-
         return self._subject.view("query", query_of)  # type: ignore[return-value]
 
     @property
@@ -486,8 +507,6 @@ class RequestView:
 
     @property
     def cookies(self) -> dict[str, str]:
-        from pretenders.server.core.rule_fields import cookies_of
-
         return self._view("cookies", lambda: cookies_of(self._subject))  # type: ignore[no-any-return]
 
     @property
