@@ -220,6 +220,8 @@ async def start_server(settings: Settings) -> RunningServer:
         shortcuts={http_mock.PREFIX: app[http_mock.ENDPOINT]},
         budget=app[STATE].connections,
         header_timeout=settings.header_timeout,
+        # Each request an access log line: aiohttp writes those, so it serves every request.
+        mocks=None if settings.access_log else app[http_mock.ENDPOINT],
         access_log=logging.getLogger("pretenders.access") if settings.access_log else None,
         handle_signals=False,
         shutdown_timeout=settings.shutdown_timeout,

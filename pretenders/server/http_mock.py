@@ -147,7 +147,7 @@ class MockEndpoint:
         try:
             mock = await self._arrived("http", mock_id, now)
         except Unavailable as error:
-            return _unavailable(error)
+            return unavailable(error)
         if mock is None:
             return web.Response(status=404, text=f"No matching http mock: {mock_id}")
 
@@ -175,22 +175,12 @@ class MockEndpoint:
             time=now,
         )
         if tls is not None:
-            record.tls = True
-            record.server_name = tls.server_name
-            record.client_cert = tls.client_cert
-            record.client_cert_sha256 = tls.client_cert_sha256
-        subject = MatchSubject(record)
-        try:
-            served = await self._serve(mock, subject, record)
-        except Unavailable as error:  # not recorded: no reply but this one
-            return _unavailable(error)
-        if served.gave_up:
-            _report_gave_up(mock, served.gave_up, subject)
+            with_tls(record, tls)
+        served = await self.claim(mock, record)
+        if not isinstance(served, Served):
+            return served
         preset = served.preset
-        if preset is None:
-            if served.gone:
-                return web.Response(status=404, text=f"No matching http mock: {mock_id}")
-            return _no_match(mock, record, served)
+        assert preset is not None
         reply = served.reply or preset.reply
         if reply.shaped:  # a fault, pacing or drawn delay
             return await send_shaped(request, reply, record, served.made)
@@ -199,11 +189,30 @@ class MockEndpoint:
             await _delay(request, sent.after)
         # proxy presets (proxying.py): one attribute check for every other reply
         if reply.proxy is not None:
-            return await self.forward(request, mock, record, reply.proxy)
+            return await self.forward(mock, record, reply.proxy)
         # end proxy presets
         if preset.reply.webhooks:
             return await self._reply_then_call(request, mock, preset, record, sent)
         return web.Response(status=sent.status, body=sent.body, headers=sent.response_headers)
+
+    async def claim(self, mock: Mock, record: RequestRecord) -> Served | web.Response:
+        """Record a request read whole and claim the preset that answers it: what serving
+        did (its ``preset`` set), or the response to send at once (no preset matched, the
+        mock is gone, the store is away).
+
+        Shared by :meth:`handle` (aiohttp) and :mod:`pretenders.server.mock_protocol`."""
+        subject = MatchSubject(record)
+        try:
+            served = await self._serve(mock, subject, record)
+        except Unavailable as error:  # not recorded: no reply but this one
+            return unavailable(error)
+        if served.gave_up:
+            _report_gave_up(mock, served.gave_up, subject)
+        if served.preset is None:
+            if served.gone:
+                return web.Response(status=404, text=f"No matching http mock: {mock.id}")
+            return _no_match(mock, record, served)
+        return served
 
     async def _reply_then_call(
         self,
@@ -235,7 +244,15 @@ async def _delay(request: web.BaseRequest, seconds: float) -> None:
             forget()
 
 
-def _unavailable(error: Unavailable) -> web.Response:
+def with_tls(record: RequestRecord, tls: TlsFacts) -> None:
+    """Stamp ``record`` with what its HTTPS connection tells."""
+    record.tls = True
+    record.server_name = tls.server_name
+    record.client_cert = tls.client_cert
+    record.client_cert_sha256 = tls.client_cert_sha256
+
+
+def unavailable(error: Unavailable) -> web.Response:
     """A 503 naming what is missing (the shared store): nothing was recorded."""
     return web.Response(status=503, text=f"{error}\n", headers={"Retry-After": "1"})
 
@@ -262,7 +279,7 @@ async def _refuse_body(
     try:
         await mocks.add_to_history(mock, record)
     except Unavailable as error:
-        return _unavailable(error)
+        return unavailable(error)
     except UnknownMock:  # deleted meanwhile, through another process
         return web.Response(status=404, text=f"No matching http mock: {mock.id}")
     return web.Response(

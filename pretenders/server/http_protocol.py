@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError
@@ -32,6 +32,10 @@ from aiohttp.http_parser import HttpRequestParser, HttpRequestParserPy
 from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler, RequestPayloadError
 
 from pretenders.server.connections import ConnectionBudget, Refusal, http_refusal
+
+if TYPE_CHECKING:
+    from pretenders.server.http_mock import MockEndpoint
+    from pretenders.server.mock_protocol import MockConnection
 
 _TLS_HANDSHAKE = b"\x16\x03"
 
@@ -278,20 +282,49 @@ class AnyMethodServer(web.Server):
         *,
         budget: ConnectionBudget | None = None,
         header_timeout: float | None = None,
+        mocks: MockEndpoint | None = None,
+        mock_id: str | None = None,
+        tls: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(handler, **kwargs)
         self.budget = budget
         self.header_timeout = header_timeout
+        self.mocks = mocks
+        """Serves mock requests on each connection before aiohttp does (mock_protocol.py);
+        None: aiohttp serves every request (e.g. to write an access log line for each)."""
+        self.mock_id = mock_id
+        """The own-port mock this server's connections serve at ``/`` (None: the
+        ``/mockhttp/`` mocks)."""
+        self.tls = tls
+        self.mock_connections: set[MockConnection] = set()
+        from pretenders.server.mock_protocol import MockConnection  # it imports http_mock
+
+        self._mock_connection = MockConnection
 
     def __call__(self) -> asyncio.Protocol:  # type: ignore[override]  # a Refusal past the limit
         budget = self.budget
         if budget is not None and budget.full:
             return Refusal(budget, http_refusal(budget))
+        if self.mocks is not None:
+            return self._mock_connection(
+                self.mocks,
+                self.request_handler_protocol,
+                self.mock_connections,
+                budget=budget,
+                header_timeout=self.header_timeout,
+                idle_timeout=self._kwargs.get("keepalive_timeout", 75.0),
+                mock_id=self.mock_id,
+                tls=self.tls,
+            )
+        return self.request_handler_protocol()
+
+    def request_handler_protocol(self) -> AnyMethodRequestHandler:
+        """aiohttp's handler for one connection (any method, budgeted, timed)."""
         return AnyMethodRequestHandler(
             self,
             loop=self._loop,
-            budget=budget,
+            budget=self.budget,
             header_timeout=self.header_timeout,
             **self._kwargs,
         )
@@ -309,6 +342,8 @@ class AnyMethodServer(web.Server):
             for task in (c._task_handler for c in connections if c._request_in_progress)
             if task is not None and not task.done()
         ]
+        mock_connections = list(self.mock_connections)
+        busy.extend(task for task in (c.shut() for c in mock_connections) if task is not None)
         if busy and (timeout is None or timeout > 0):
             await asyncio.wait(busy, timeout=timeout)
         cut = [task for task in busy if not task.done()]
@@ -317,6 +352,9 @@ class AnyMethodServer(web.Server):
             connection.force_close()
             if task is not None and not task.done():
                 task.cancel()
+        for mock_connection in mock_connections:
+            mock_connection.cut()
+        self.mock_connections.clear()
         if cut:
             await asyncio.wait(cut, timeout=1.0)
         self._connections.clear()
@@ -344,12 +382,14 @@ class AnyMethodAppRunner(web.AppRunner):
         | None = None,
         budget: ConnectionBudget | None = None,
         header_timeout: float | None = None,
+        mocks: MockEndpoint | None = None,
         **options: Any,
     ) -> None:
         super().__init__(app, **options)
         self._shortcuts = dict(shortcuts or {})
         self.budget = budget
         self._header_timeout = header_timeout
+        self._mocks = mocks
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
@@ -363,6 +403,7 @@ class AnyMethodAppRunner(web.AppRunner):
             loop=server._loop,
             budget=self.budget,
             header_timeout=self._header_timeout,
+            mocks=self._mocks,
             **server._kwargs,
         )
 

@@ -187,6 +187,10 @@ class OwnPorts:
             request_factory=make_request,
             budget=self.budget,
             header_timeout=settings.header_timeout,
+            # Each request an access log line: aiohttp writes those, so it serves every one.
+            mocks=None if settings.access_log else endpoint,
+            mock_id=mock_id,
+            tls=tls,
             keepalive_timeout=settings.keepalive_timeout,
             access_log=logging.getLogger("pretenders.access") if settings.access_log else None,
         )

@@ -20,7 +20,7 @@ from yarl import URL
 from pretenders.server.core.errors import CoreError
 from pretenders.server.core.presets import SANDBOX
 from pretenders.server.core.proxy_spec import HOP_BY_HOP, ProxySpec, upstream_url
-from pretenders.server.core.records import RequestRecord
+from pretenders.server.core.records import Headers, RequestRecord
 from pretenders.server.core.registry import Mock
 from pretenders.server.mocks import MockService
 from pretenders.server.recording import record_exchange
@@ -60,13 +60,9 @@ class Forwarder:
             self._session = None
 
     async def __call__(
-        self,
-        request: web.BaseRequest,
-        mock: Mock,
-        record: RequestRecord,
-        proxy: ProxySpec,
+        self, mock: Mock, record: RequestRecord, proxy: ProxySpec
     ) -> web.StreamResponse:
-        """Forward ``request`` (recorded as ``record``) and answer the upstream's reply."""
+        """Forward the request recorded as ``record`` and answer the upstream's reply."""
         url = upstream_url(proxy.to, record.url)
         session = self._session
         if session is None:  # not started: an application run without its start-up
@@ -75,7 +71,7 @@ class Forwarder:
             async with session.request(
                 record.method,
                 URL(url, encoded=True),
-                headers=_request_headers(request.headers, proxy),
+                headers=_request_headers(record.headers, proxy),
                 data=record.body or None,
                 allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(total=proxy.timeout),
@@ -118,14 +114,15 @@ class Forwarder:
             logger.debug("HTTP mock %s: proxied request not amended: %s", mock.id, error)
 
 
-def _request_headers(headers: CIMultiDictProxy[str], proxy: ProxySpec) -> CIMultiDict[str]:
-    """The request's headers as forwarded: the connection's own and those removed left out,
-    those added set."""
+def _request_headers(headers: Headers, proxy: ProxySpec) -> CIMultiDict[str]:
+    """The request's headers (as recorded) as forwarded: the connection's own and those
+    removed left out, those added set."""
     dropped = set(HOP_BY_HOP | _NOT_FORWARDED)
-    for named in headers.getall("Connection", ()):
-        dropped.update(token.strip().lower() for token in named.split(","))
+    for name, named in headers:
+        if name.lower() == "connection":
+            dropped.update(token.strip().lower() for token in named.split(","))
     dropped.update(name.lower() for name in proxy.remove_headers)
-    forwarded = CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in dropped)
+    forwarded = CIMultiDict((k, v) for k, v in headers if k.lower() not in dropped)
     for name, value in (proxy.add_headers or {}).items():
         forwarded[name] = value
     return forwarded
