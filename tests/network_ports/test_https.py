@@ -186,6 +186,16 @@ def test_a_client_certificate_needs_a_name(admin: httpx.Client) -> None:
     assert "name" in missing.json()["errors"][0]["message"]
 
 
+def test_a_client_certificate_name_past_64_bytes_is_refused(admin: httpx.Client) -> None:
+    # 40 characters, 120 bytes: a common name is bounded in bytes, not characters.
+    answer = admin.post("/tls/client-certificate", json={"name": "\u20ac" * 40})
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["field"] == "name"
+    assert "64 bytes" in answer.json()["errors"][0]["message"]
+    fits = admin.post("/tls/client-certificate", json={"name": "\u20ac" * 21})
+    assert fits.status_code == 200, fits.text
+
+
 def test_the_request_page_shows_the_tls_name_and_client_certificate(
     admin: httpx.Client, server: Deployed, tmp_path: Path
 ) -> None:

@@ -114,9 +114,11 @@ class ClientCertificateIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def check_client_certificate(payload: ClientCertificateIn) -> None:
-    if not 0 < len(payload.name) <= 64 or not payload.name.isprintable():
+    name = payload.name
+    if not 0 < len(name.encode("utf-8", "surrogatepass")) <= 64 or not name.isprintable():
         raise InvalidInput(
-            f"name must be 1 to 64 printable characters, got {payload.name[:80]!r}",
+            "name must be 1 to 64 printable characters (64 bytes in UTF-8, a common "
+            f"name's limit), got {name[:80]!r}",
             field="name",
         )
 
