@@ -25,7 +25,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from email.utils import formatdate
-from http import HTTPStatus
 from typing import TYPE_CHECKING, cast
 
 import httptools
@@ -33,6 +32,7 @@ from aiohttp import web
 from aiohttp.http import SERVER_SOFTWARE
 
 from pretenders.server.core.errors import Unavailable
+from pretenders.server.core.http_head import bodiless, head_lines
 from pretenders.server.core.pacing import schedule
 from pretenders.server.core.presets import Reply
 from pretenders.server.core.records import RequestRecord
@@ -57,20 +57,7 @@ MAX_HEAD = 8190
 """The largest head served here: aiohttp's limit for one line, so that a longer line, a
 longer header or too many headers meet aiohttp's own limits (and its 4xx)."""
 _LONGEST_METHOD = max(map(len, _SERVED_METHODS))
-_NO_BODY_STATUSES = frozenset({204, 304})
 _SERVER_LINE = f"Server: {SERVER_SOFTWARE}\r\n".encode()
-
-
-def _reason(status: int) -> bytes:
-    try:
-        return HTTPStatus(status).phrase.encode("ascii")
-    except ValueError:
-        return b""
-
-
-_STATUS_LINES = {
-    status: b"HTTP/1.1 %d %s\r\n" % (status, _reason(status)) for status in range(100, 1000)
-}
 
 
 class _DateLine:
@@ -374,9 +361,7 @@ class MockConnection(asyncio.Protocol):
                 response = await endpoint.forward(mock, record, reply.proxy)
                 self._finish(_response_bytes(response, close), close)
                 return
-            self._finish(
-                _reply_bytes(sent.status, sent.response_headers.items(), sent.body, close), close
-            )
+            self._finish(_sent_bytes(sent, close), close)
             if preset.reply.webhooks and endpoint.webhooks is not None:
                 await endpoint.webhooks.send(mock, preset.id, preset.reply.webhooks, record)
         except asyncio.CancelledError:
@@ -399,14 +384,10 @@ class MockConnection(asyncio.Protocol):
             self._gone()
             return
         if reply.pacing is None:
-            self._finish(
-                _reply_bytes(sent.status, sent.response_headers.items(), sent.body, close), close
-            )
+            self._finish(_sent_bytes(sent, close), close)
             return
-        bodiless = sent.status in _NO_BODY_STATUSES or sent.status < 200
-        self._write(
-            _head_bytes(sent.status, sent.response_headers.items(), len(sent.body), close, bodiless)
-        )
+        no_body = bodiless(sent.status)
+        self._write(_head_bytes(sent.status, sent.response_headers.items(), len(sent.body), close))
         start = self._loop.time()
         self._waiting = True
         try:
@@ -414,7 +395,7 @@ class MockConnection(asyncio.Protocol):
                 wait = start + at - self._loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                if piece and not bodiless:
+                if piece and not no_body:
                     self._write(piece)
         finally:
             self._waiting = False
@@ -520,34 +501,34 @@ class MockConnection(asyncio.Protocol):
 _TEXT = (("Content-Type", "text/plain; charset=utf-8"),)
 
 
-def _head_bytes(
-    status: int, headers: Iterable[tuple[str, str]], length: int, close: bool, bodiless: bool
-) -> bytes:
+def _head_bytes(status: int, headers: Iterable[tuple[str, str]], length: int, close: bool) -> bytes:
     """A response head as aiohttp writes it: status line, the given headers, then
     Content-Length (unless given, or the status has no body), Date, Server and, when
     closing, ``Connection: close``."""
-    lines = [_STATUS_LINES.get(status) or b"HTTP/1.1 %d \r\n" % status]
-    has_length = False
-    for name, value in headers:
-        if name.lower() == "content-length":
-            has_length = True
-        lines.append(f"{name}: {value}\r\n".encode("utf-8", "surrogateescape"))
-    if not has_length and not bodiless:
-        lines.append(b"Content-Length: %d\r\n" % length)
-    lines.append(_DATE.get())
-    lines.append(_SERVER_LINE)
+    return _end_of_head(head_lines(status, headers, length), close)
+
+
+def _end_of_head(lines: bytes, close: bool) -> bytes:
+    """``lines`` (status line and headers) with the lines the server adds to each reply."""
     if close:
-        lines.append(b"Connection: close\r\n")
-    lines.append(b"\r\n")
-    return b"".join(lines)
+        return b"%s%s%sConnection: close\r\n\r\n" % (lines, _DATE.get(), _SERVER_LINE)
+    return b"%s%s%s\r\n" % (lines, _DATE.get(), _SERVER_LINE)
+
+
+def _sent_bytes(sent: Reply | MadeReply, close: bool) -> bytes:
+    """A preset's reply as written: its head made once (a Reply's) or now (a made one)."""
+    if isinstance(sent, Reply):
+        head = _end_of_head(sent.wire_head, close)
+    else:
+        head = _head_bytes(sent.status, sent.response_headers.items(), len(sent.body), close)
+    return head if bodiless(sent.status) else head + sent.body
 
 
 def _reply_bytes(
     status: int, headers: Iterable[tuple[str, str]], body: bytes, close: bool
 ) -> bytes:
-    bodiless = status in _NO_BODY_STATUSES or status < 200
-    head = _head_bytes(status, headers, len(body), close, bodiless)
-    return head if bodiless else head + body
+    head = _head_bytes(status, headers, len(body), close)
+    return head if bodiless(status) else head + body
 
 
 def _response_bytes(response: web.StreamResponse, close: bool) -> bytes:

@@ -14,6 +14,7 @@ from multidict import CIMultiDict
 from pretenders.common.constants import FOREVER, Forever
 from pretenders.server.core.delays import Delay, DelaySpec
 from pretenders.server.core.errors import InvalidInput, PresetBytesSpent, TooManyPresets
+from pretenders.server.core.http_head import head_lines
 from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.pacing import PacingSpec, check_pacing
 from pretenders.server.core.patterns import Pattern
@@ -96,6 +97,9 @@ class Reply:
     response_headers: CIMultiDict[str] = field(init=False, repr=False, compare=False)
     """``sent_headers`` as the multidict a response copies: copying one is cheaper than
     building it from pairs on every request."""
+    wire_head: bytes = field(init=False, repr=False, compare=False)
+    """The status line and ``sent_headers`` with the body's length, as the lean mock path
+    writes them (``core/http_head.py``): made once, here, not per request."""
 
     def __post_init__(self) -> None:
         check_status(self.status)
@@ -122,6 +126,8 @@ class Reply:
             sent = (*sent, ("Content-Type", DEFAULT_CONTENT_TYPE))
         object.__setattr__(self, "sent_headers", sent + SANDBOX)  # frozen: set once, here
         object.__setattr__(self, "response_headers", CIMultiDict(self.sent_headers))
+        wire_head = head_lines(self.status, self.sent_headers, len(self.body))
+        object.__setattr__(self, "wire_head", wire_head)
         object.__setattr__(self, "drawn_delay", self._check_shaping())
         shaped = self.fault is not None or self.pacing is not None or self.delay is not None
         object.__setattr__(self, "shaped", shaped)
