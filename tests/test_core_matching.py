@@ -117,3 +117,26 @@ def test_queue_removes_used_up_presets_and_returns_none_without_match() -> None:
 def test_invalid_times(times: object) -> None:
     with pytest.raises(InvalidInput, match="times"):
         PresetQueue().add(MatchRule(""), Reply(), times)
+
+
+@pytest.mark.parametrize(
+    ("condition", "matched"),
+    [
+        ("2", True),  # text equality: the fast path
+        ("1", True),  # any of the values
+        ({"equals": "2", "absent": False}, True),  # more than equality: the checks
+        ("3", False),
+        ({"equals": "3", "absent": False}, False),
+    ],
+)
+def test_a_query_condition_holds_on_any_value_of_the_parameter(
+    condition: object, matched: bool
+) -> None:
+    import msgspec
+
+    from pretenders.server.core.rule_spec import RuleSpec
+
+    spec = msgspec.convert({"path": "/q", "query": {"v": condition}}, RuleSpec)
+    rule = MatchRule.of(spec)
+    record = RequestRecord(method="GET", url="/q?v=1&v=2", headers=(), body=b"", time=0.0)
+    assert rule.matches(MatchSubject(record)) is matched

@@ -191,6 +191,8 @@ class QueryMatcher:
                 if condition.holds(MISSING):
                     continue
                 return Difference(f"query {self.name}", condition.description, "(absent)")
+            if condition.equals_text is not None and condition.equals_text in values:
+                continue
             if not any(condition.holds(value) for value in values):
                 problem = condition.problem(values[0]) or condition.description
                 return Difference(f"query {self.name}", problem, ", ".join(values))

@@ -44,7 +44,7 @@ def shown(value: object) -> str:
 class ValueCondition:
     """One compiled :data:`~.rule_spec.Value`."""
 
-    __slots__ = ("checks", "description")
+    __slots__ = ("checks", "description", "equals_text")
 
     def __init__(self, value: Value, field: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         spec = value if isinstance(value, ValueSpec) else ValueSpec(equals=_text(value))
@@ -52,6 +52,10 @@ class ValueCondition:
         self.checks = tuple(_checks(spec, field, timeout))
         if not self.checks:
             raise InvalidInput(f"{field}: a value condition needs at least one test", field=field)
+        only_equals = len(self.checks) == 1 and isinstance(spec.equals, str)
+        self.equals_text: str | None = spec.equals if only_equals else None
+        """The text a value must equal, when that is the whole condition: a text value
+        is then checked with ``==`` alone (a query or header value is always text)."""
 
     def problem(self, actual: object) -> str | None:
         """None when ``actual`` satisfies the condition, else what was expected."""
