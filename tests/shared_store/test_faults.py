@@ -140,3 +140,23 @@ def test_a_request_refused_for_want_of_the_store_is_not_recorded(
     wait_until(lambda: traffic.send().status_code == 200, timeout=30)
     recorded = traffic.recorded_tags()
     assert recorded == traffic.acknowledged  # the three refused ones are not there
+
+
+def test_a_redis_that_lost_the_scripts_serves_on(
+    redis: RedisServer, server: EmbeddedServer
+) -> None:
+    """SCRIPT FLUSH (or a Redis restarted without them): the next request loads the
+    script again and is served and recorded, as every one after it."""
+    import redis as redis_client
+
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        assert http.post("/http", json={"name": "flushed"}).status_code == 200
+        preset = {"rule": "GET", "body": "b2s=", "times": "FOREVER"}
+        assert http.post("/preset/flushed", json=preset).status_code == 200
+        assert http.get("/mockhttp/flushed/one").status_code == 200
+        with redis_client.Redis.from_url(redis.url(0)) as direct:
+            direct.script_flush()
+        assert http.get("/mockhttp/flushed/two").status_code == 200
+        assert http.get("/mockhttp/flushed/three").status_code == 200
+        history = http.get("/history/flushed").json()
+        assert [call["url"] for call in history] == ["/one", "/two", "/three"]
