@@ -178,10 +178,12 @@ class MockConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
-        if not self._busy:
+        if not self._busy and not self._paused:
             self._next()
-        elif len(self._buffer) > MAX_HEAD + self._endpoint.max_body_size:
-            self._pause()  # pipelined requests pile up behind a slow reply
+        if len(self._buffer) > MAX_HEAD + self._endpoint.max_body_size:
+            # Requests pile up behind a slow reply, or a client that does not read its
+            # replies: read no more until they are served (a whole request fits below).
+            self._pause()
 
     def eof_received(self) -> bool | None:
         # As aiohttp: a client that stops sending has left; the transport closes, a reply
@@ -202,7 +204,10 @@ class MockConnection(asyncio.Protocol):
     def _next(self) -> None:
         """Serve the next whole request in the buffer, hand the connection over, or wait."""
         transport = self.transport
-        if transport is None or self._paused or self._closing:
+        if transport is None or self._closing:
+            return
+        if self._paused:  # the client reads no replies: it has the idle time to start again
+            self._arm(self._idle_timeout)
             return
         buffer = self._buffer
         if not buffer:
@@ -210,6 +215,7 @@ class MockConnection(asyncio.Protocol):
                 self._close()
             else:
                 self._arm(self._idle_timeout)
+                self._resume()
             return
         head_end = buffer.find(_HEAD_END)
         if head_end < 0:
@@ -217,8 +223,10 @@ class MockConnection(asyncio.Protocol):
                 self._close()  # the client left mid-request: nothing to answer or record
             elif len(buffer) > MAX_HEAD or not self._may_be_served(buffer):
                 self._hand_over()
-            elif self._header_timeout is not None:
-                self._arm(self._header_timeout, keep=True)
+            else:
+                if self._header_timeout is not None:
+                    self._arm(self._header_timeout, keep=True)
+                self._resume()  # the rest of the head is to come
             return
         head_size = head_end + 4
         if head_size > MAX_HEAD:
@@ -432,12 +440,7 @@ class MockConnection(asyncio.Protocol):
         if close or transport.is_closing():
             self._close()
             return
-        if self._buffer:
-            self._next()
-        else:
-            self._arm(self._idle_timeout)
-            if not transport.is_reading():
-                transport.resume_reading()
+        self._next()
 
     # Timers: one per connection, moved rather than remade
 
@@ -474,6 +477,10 @@ class MockConnection(asyncio.Protocol):
     def _pause(self) -> None:
         if self.transport is not None and self.transport.is_reading():
             self.transport.pause_reading()
+
+    def _resume(self) -> None:
+        if self.transport is not None and not self.transport.is_reading():
+            self.transport.resume_reading()
 
     def _close(self) -> None:
         self._closing = True
