@@ -10,7 +10,7 @@ import httpx
 
 from pretenders.server.embedded import EmbeddedServer
 
-BODY = b"x" * (256 * 1024)
+BODY = b"\0" * (256 * 1024)
 """Large enough that a few replies fill the socket buffers and pause writing."""
 REQUESTS = 40
 
@@ -34,7 +34,7 @@ def test_pipelined_requests_read_late_are_all_answered_in_order() -> None:
                 chunk = sock.recv(1024 * 1024)
                 assert chunk, "the server closed before every reply"
                 chunks.append(chunk)
-                bodies += chunk.count(b"x")
+                bodies += chunk.count(b"\0")
         received = b"".join(chunks)
         assert received.count(b"HTTP/1.1 200 OK\r\n") == REQUESTS
         urls = [call["url"] for call in admin.get(f"/history/{mock_id}").json()]
