@@ -70,10 +70,10 @@ from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpPreset, SmtpReply
 from pretenders.server.core.state_machines import (
     START,
-    TooManyStates,
+    reset_scope,
     state_entries,
     state_field,
-    too_many_states_message,
+    too_many_states,
 )
 from pretenders.server.core.store import (
     RecordObserver,
@@ -834,18 +834,13 @@ class RedisStore(Store):
         if answer[0] == 0:
             raise UnknownMock(mock.protocol, mock.id)
         if answer[0] == 2:
-            raise TooManyStates(too_many_states_message(int(answer[1])), field="state")
+            raise too_many_states(int(answer[1]))
 
     async def reset_states(
         self, mock: Mock, machine: str | None = None, key: str | None = None
     ) -> int:
-        if machine is None:
-            args = ["all", ""]
-        elif key is None:
-            args = ["machine", machine]
-        else:
-            args = ["one", state_field(machine, key)]
-        answer = await self._run("RESET_STATES", mock.id, _gen(mock), *args)
+        scope, name = reset_scope(machine, key)
+        answer = await self._run("RESET_STATES", mock.id, _gen(mock), scope, name)
         if answer[0] == 0:
             raise UnknownMock(mock.protocol, mock.id)
         return int(answer[1])
