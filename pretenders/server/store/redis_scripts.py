@@ -90,23 +90,23 @@ return redis.call('HGETALL', M)
 """
 )
 
-TOUCH = (
-    _PREAMBLE
-    + """
-if not live() then return 0 end
-redis.call('HSET', M, 'last', ARGV[3])
-return 1
-"""
-)
 
-DETAILS = (
-    _PREAMBLE
-    + """
+def _set_when_live(field: str, argument: int) -> str:
+    """A script that sets one field of a live mock's hash to ``ARGV[argument]``:
+    answers 1, or 0 when the mock is gone."""
+    return (
+        _PREAMBLE
+        + f"""
 if not live() then return 0 end
-redis.call('HSET', M, 'details', ARGV[4])
+redis.call('HSET', M, '{field}', ARGV[{argument}])
 return 1
 """
-)
+    )
+
+
+TOUCH = _set_when_live("last", 3)
+
+DETAILS = _set_when_live("details", 4)
 
 DELETE = (
     _PREAMBLE
