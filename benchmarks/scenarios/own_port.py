@@ -23,6 +23,7 @@ from benchmarks import wrk
 from benchmarks.api import FOREVER, Api, ApiError, expect_reply, http_mock_with_preset
 from benchmarks.context import Context
 from benchmarks.references import HELLO_PATH
+from benchmarks.rounds import KeyedSeries, Target, each_server, load_each
 from benchmarks.scenarios.throughput import REPLY, RULE, WIREMOCK_OFF, WIREMOCK_STUB
 from benchmarks.servers import ServerSpec, running
 from benchmarks.settings import HOST
@@ -101,21 +102,15 @@ def measure(spec: ServerSpec, warmup_s: float, measure_s: float, connections: in
     with running(spec) as server, Api(server.port) as api:
         mock = http_mock_with_preset(api, RULE, REPLY)
         expect_reply(api, f"{mock.path}/hello", REPLY)
-        plan = [(PREFIXED, server.url(f"{mock.path}/hello"), mock.id)]
+        plan = [Target(PREFIXED, server.url(f"{mock.path}/hello"), mock.id)]
         for key, tls in ((OWN_HTTP, False), (OWN_HTTPS, True)):
             try:
                 mock_id, url = _own_port_mock(api, tls)
             except OwnPortRefused as exc:
                 outcome.refused[key] = str(exc)
             else:
-                plan.append((key, url, mock_id))
-        for key, url, mock_id in plan:
-            wrk.run(url, warmup_s, connections=connections)
-            api.reset_history(mock_id)
-            outcome.results[key] = wrk.measured(
-                url, measure_s, server.cpu_seconds, connections=connections
-            )
-            api.reset_history(mock_id)
+                plan.append(Target(key, url, mock_id))
+        outcome.results = load_each(server, api, plan, warmup_s, measure_s, connections)
     return outcome
 
 
@@ -148,40 +143,20 @@ def _wiremock_spec(ctx: Context, series: list[Series]) -> ServerSpec | None:
 def run(ctx: Context) -> list[Row]:
     """Round by round: ours before a change (if given), ours, then WireMock's HTTPS port."""
     s = ctx.settings
-    subjects = ("ours", "before")
-    rps = {(n, k): Series(f"{n}, {k}", "req/s") for n in subjects for k in KEYS}
-    p99 = {(n, k): Series(f"{n}, {k}", "ms") for n in subjects for k in KEYS}
-    for key in KEYS:
-        rps[("ours", key)] = ctx.ours_series("req/s", f"ours, {key}")
-        p99[("ours", key)] = ctx.ours_series("ms", f"ours, {key}")
+    series = KeyedSeries.create(ctx, KEYS)
+    rps, p99 = series.rps, series.p99
     wm_rps, wm_p99 = Series(WIREMOCK_HTTPS, "req/s"), Series(WIREMOCK_HTTPS, "ms")
     wiremock = _wiremock_spec(ctx, [wm_rps, wm_p99])
-    plan = [("ours", ctx.ours)]
-    if ctx.before is not None:
-        plan.insert(0, ("before", ctx.before))
+
+    def measured(_name: str, spec: ServerSpec) -> Outcome:
+        return measure(spec, s.warmup_s, s.measure_s, s.connections)
+
     for rnd in ctx.rounds():
-        for name, spec in plan:
-            if name == "ours" and not ctx.have_ours:
-                continue
-            outcome = ctx.guard(
-                NAME,
-                f"round {rnd} {name}",
-                partial(measure, spec, s.warmup_s, s.measure_s, s.connections),
-                *(series[(name, key)] for series in (rps, p99) for key in KEYS),
-            )
-            if outcome is None:
-                continue
+        for name, outcome in each_server(ctx, NAME, rnd, measured, series.of):
             for key, why in outcome.refused.items():
-                for series in (rps[(name, key)], p99[(name, key)]):
-                    series.unavailable = "not measured: no such own-port mock"
-                    series.note(why)
+                series.skip(name, key, "not measured: no such own-port mock", why)
                 ctx.say(NAME, f"round {rnd} {name}: {key} skipped, {why}")
-            for key, result in outcome.results.items():
-                rps[(name, key)].add(result.rps)
-                p99[(name, key)].add(result.p99_ms)
-                if result.problems():
-                    rps[(name, key)].note(f"round {rnd}: wrk counted {result.problems()}")
-                ctx.say(NAME, f"round {rnd} {name}, {key}: {result.summary()}")
+            series.add(ctx, NAME, rnd, name, outcome.results)
         if wiremock is not None:
             wm = ctx.guard(
                 NAME,
@@ -228,9 +203,4 @@ def run(ctx: Context) -> list[Row]:
         Row(TITLE, "p99 latency, own port HTTP", p99[("ours", OWN_HTTP)], p99[("ours", PREFIXED)]),
         Row(TITLE, "p99 latency, HTTPS", p99[("ours", OWN_HTTPS)], wm_p99),
     ]
-    if ctx.before is not None:
-        rows += [
-            Row(TITLE, f"req/s, {key}, ours before", rps[("ours", key)], rps[("before", key)])
-            for key in KEYS
-        ]
-    return rows
+    return rows + series.before_rows(ctx, TITLE)

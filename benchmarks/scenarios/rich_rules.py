@@ -22,12 +22,12 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from benchmarks import wrk
 from benchmarks.api import Api, ApiError, HttpMock, expect_reply
 from benchmarks.context import Context
+from benchmarks.rounds import Target, each_server, load_each
 from benchmarks.servers import ServerSpec, running
 from benchmarks.stats import Row, Series, at_least_ratio
 
@@ -142,9 +142,14 @@ def measure(
         api.add_preset(plain_post.id, f"POST /orders/{last}", b"item")
         if _post(api, plain_post, last, QUERY, payload(last)) != b"item":
             raise ApiError(f"POST /orders/{last}{QUERY} does not match the 1.4 rule")
-        plan: list[tuple[str, str, wrk.Request | None, HttpMock]] = [
-            (PLAIN, f"{plain.path}/item/{last}", None, plain),
-            (PLAIN_POST, f"{plain_post.path}/orders/{last}{QUERY}", post, plain_post),
+        plan = [
+            Target(PLAIN, server.url(f"{plain.path}/item/{last}"), plain.id),
+            Target(
+                PLAIN_POST,
+                server.url(f"{plain_post.path}/orders/{last}{QUERY}"),
+                plain_post.id,
+                post,
+            ),
         ]
         if rich:
             try:
@@ -158,17 +163,10 @@ def measure(
                     raise ApiError("the one rich preset does not match its request")
                 path = f"/orders/{last}{QUERY}"
                 plan += [
-                    (RICH_ONE, f"{one.path}{path}", post, one),
-                    (RICH_MANY, f"{many.path}{path}", post, many),
+                    Target(RICH_ONE, server.url(f"{one.path}{path}"), one.id, post),
+                    Target(RICH_MANY, server.url(f"{many.path}{path}"), many.id, post),
                 ]
-        for key, path, request, mock in plan:
-            url = server.url(path)
-            wrk.run(url, warmup_s, connections=connections, request=request)
-            api.reset_history(mock.id)
-            outcome.results[key] = wrk.measured(
-                url, measure_s, server.cpu_seconds, connections=connections, request=request
-            )
-            api.reset_history(mock.id)
+        outcome.results = load_each(server, api, plan, warmup_s, measure_s, connections)
     return outcome
 
 
@@ -191,30 +189,16 @@ def run(ctx: Context) -> list[Row]:
     cpu = {key: Series(f"ours, {label}", "µs") for key, label in labels.items()}
     for key in labels:
         rps[("ours", key)] = ctx.ours_series("req/s", f"ours, {labels[key]}")
-    plan = [("ours", ctx.ours)]
-    if ctx.before is not None:
-        plan.insert(0, ("before", ctx.before))
     rich = {"ours": True, "before": True}
+
+    def measured(name: str, spec: ServerSpec) -> Outcome:
+        return measure(spec, n, s.presets_warmup_s, s.presets_measure_s, s.connections, rich[name])
+
+    def series(name: str) -> list[Series]:
+        return [rps[(name, key)] for key in labels]
+
     for rnd in ctx.rounds():
-        for name, spec in plan:
-            if name == "ours" and not ctx.have_ours:
-                continue
-            outcome = ctx.guard(
-                NAME,
-                f"round {rnd} {name}",
-                partial(
-                    measure,
-                    spec,
-                    n,
-                    s.presets_warmup_s,
-                    s.presets_measure_s,
-                    s.connections,
-                    rich[name],
-                ),
-                *(rps[(name, key)] for key in labels),
-            )
-            if outcome is None:
-                continue
+        for name, outcome in each_server(ctx, NAME, rnd, measured, series):
             if outcome.refused:
                 rich[name] = False
                 for key in (RICH_ONE, RICH_MANY):

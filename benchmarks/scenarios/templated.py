@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from functools import partial
 
 from benchmarks import wrk
 from benchmarks.api import Api, ApiError, HttpMock, expect_reply
 from benchmarks.context import Context
+from benchmarks.rounds import KeyedSeries, Target, each_server, load_each
 from benchmarks.servers import ServerSpec, running
-from benchmarks.stats import Row, Series, at_least_ratio
+from benchmarks.stats import Row, at_least_ratio
 
 NAME = "templated"
 TITLE = "9. Templated replies"
@@ -75,21 +75,16 @@ def measure(spec: ServerSpec, warmup_s: float, measure_s: float, connections: in
         plain = api.create_http_mock()
         api.add_preset(plain.id, f"GET /item/{LAST}$", b"item")
         expect_reply(api, f"{plain.path}/item/{LAST}", b"item")
-        plan = [(PLAIN, f"{plain.path}/item/{LAST}", plain)]
+        plan = [Target(PLAIN, server.url(f"{plain.path}/item/{LAST}"), plain.id)]
         try:
             templated = _templated_mock(api)
         except TemplateRefused as exc:
             outcome.refused = str(exc)
         else:
-            plan.append((TEMPLATED, f"{templated.path}{REQUEST_PATH}", templated))
-        for key, path, mock in plan:
-            url = server.url(path)
-            wrk.run(url, warmup_s, connections=connections)
-            api.reset_history(mock.id)
-            outcome.results[key] = wrk.measured(
-                url, measure_s, server.cpu_seconds, connections=connections
+            plan.append(
+                Target(TEMPLATED, server.url(f"{templated.path}{REQUEST_PATH}"), templated.id)
             )
-            api.reset_history(mock.id)
+        outcome.results = load_each(server, api, plan, warmup_s, measure_s, connections)
     return outcome
 
 
@@ -97,51 +92,22 @@ def run(ctx: Context) -> list[Row]:
     """Round by round: ours before a change (if given), then ours; each server measures the
     plain mock and the templated one."""
     s = ctx.settings
-    keys = (PLAIN, TEMPLATED)
-    subjects = ("ours", "before")
-    rps = {(n, k): Series(f"{n}, {k}", "req/s") for n in subjects for k in keys}
-    p99 = {(n, k): Series(f"{n}, {k}", "ms") for n in subjects for k in keys}
-    cpu = {k: Series(f"ours, {k}", "µs") for k in keys}
-    for key in keys:
-        rps[("ours", key)] = ctx.ours_series("req/s", f"ours, {key}")
-        p99[("ours", key)] = ctx.ours_series("ms", f"ours, {key}")
-    plan = [("ours", ctx.ours)]
-    if ctx.before is not None:
-        plan.insert(0, ("before", ctx.before))
+    series = KeyedSeries.create(ctx, (PLAIN, TEMPLATED))
+    rps, p99, cpu = series.rps, series.p99, series.cpu
+
+    def measured(_name: str, spec: ServerSpec) -> Outcome:
+        return measure(spec, s.presets_warmup_s, s.presets_measure_s, s.connections)
+
     for rnd in ctx.rounds():
-        for name, spec in plan:
-            if name == "ours" and not ctx.have_ours:
-                continue
-            outcome = ctx.guard(
-                NAME,
-                f"round {rnd} {name}",
-                partial(measure, spec, s.presets_warmup_s, s.presets_measure_s, s.connections),
-                *(series[(name, key)] for series in (rps, p99) for key in keys),
-            )
-            if outcome is None:
-                continue
+        for name, outcome in each_server(ctx, NAME, rnd, measured, series.of):
             if outcome.refused:
-                for series in (rps[(name, TEMPLATED)], p99[(name, TEMPLATED)]):
-                    series.unavailable = "not measured: no templated replies"
-                    series.note(outcome.refused)
+                series.skip(name, TEMPLATED, "not measured: no templated replies", outcome.refused)
                 ctx.say(NAME, f"round {rnd} {name}: templated preset skipped, {outcome.refused}")
-            for key, result in outcome.results.items():
-                rps[(name, key)].add(result.rps)
-                p99[(name, key)].add(result.p99_ms)
-                if name == "ours":
-                    cpu[key].add(result.cpu_us_per_request)
-                if result.problems():
-                    rps[(name, key)].note(f"round {rnd}: wrk counted {result.problems()}")
-                ctx.say(NAME, f"round {rnd} {name}, {key}: {result.summary()}")
+            series.add(ctx, NAME, rnd, name, outcome.results)
     ours_t, ours_p = ("ours", TEMPLATED), ("ours", PLAIN)
     rows = [
         Row(TITLE, "req/s, templated / plain", rps[ours_t], rps[ours_p], at_least_ratio(0.7), "3"),
         Row(TITLE, "p99 latency, templated / plain", p99[ours_t], p99[ours_p]),
         Row(TITLE, "server CPU per request", cpu[TEMPLATED], cpu[PLAIN]),
     ]
-    if ctx.before is not None:
-        rows += [
-            Row(TITLE, f"req/s, {key}, ours before", rps[("ours", key)], rps[("before", key)])
-            for key in keys
-        ]
-    return rows
+    return rows + series.before_rows(ctx, TITLE)

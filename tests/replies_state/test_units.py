@@ -15,9 +15,12 @@ from pretenders.server.core.state_machines import (
     MAX_STATE_KEYS,
     StateRule,
     StateSpec,
+    TooManyStates,
+    reset_scope,
     split_field,
     state_entries,
     state_field,
+    too_many_states,
 )
 from pretenders.server.store.redis import split_record
 
@@ -54,6 +57,21 @@ def test_fields_round_trip() -> None:
     assert split_field(state_field("order", "")) == ("order", "")
     entries = state_entries({"b": "x", "a 2": "y", "a": "z", "a 1": "w"})
     assert entries == [("a", None, "z"), ("a", "1", "w"), ("a", "2", "y"), ("b", None, "x")]
+
+
+def test_a_reset_names_all_one_machine_or_one_instance_as_both_stores_read_it() -> None:
+    assert reset_scope(None, None) == ("all", "")
+    assert reset_scope(None, "k") == ("all", ""), "a key without a machine resets all"
+    assert reset_scope("order", None) == ("machine", "order")
+    assert reset_scope("order", "a b") == ("one", "order a b")
+
+
+def test_the_refusal_of_one_more_instance_names_the_field_and_the_way_out() -> None:
+    error = too_many_states(7)
+    assert isinstance(error, TooManyStates)
+    assert (error.status, error.field) == (409, "state")
+    assert "holds 7 state instances" in error.message
+    assert "DELETE /state/<id>?machine=" in error.message
 
 
 def test_a_full_mock_admits_no_new_instance() -> None:

@@ -172,3 +172,23 @@ def test_a_template_that_is_not_utf8_is_refused(client: httpx.Client, mock_id: s
 
     assert answer.status_code == 400
     assert "UTF-8" in answer.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ("{{ now(3) }}", "TypeError: object of type 'int' has no len()"),
+        ("{{ request.headers[0] }}", "AttributeError: 'int' object has no attribute 'lower'"),
+        ("{{ request.query.a.b }}", "UndefinedError: 'dict object' has no attribute 'a'"),
+        ("{{ random_int(0, 1000000000) }}", f"a number argument over {LIMIT} (1000000000)"),
+    ],
+    ids=["helper-refuses", "mapping-refuses", "lookup-in-nothing", "argument-past-the-limit"],
+)
+def test_a_template_of_lookups_and_calls_fails_as_any_other(
+    preset: Preset, served: Served, body: str, why: str
+) -> None:
+    """These render without Jinja2's runtime when they can (core/direct_templates.py):
+    where they cannot, the 500 says what the sandbox says."""
+    text = render_fails(preset, served, body)
+
+    assert f"could not be made: body: {why}" in text

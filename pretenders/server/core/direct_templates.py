@@ -7,7 +7,10 @@ literal parts and lookups, evaluated straight against the request's view: no con
 object, no generator, no sandbox dispatch per attribute. Anything else (a filter, a test,
 an operator, a loop, an attribute of something other than a mapping...) is rendered by
 Jinja2's sandbox as before, and so is any lookup that does not land on a plain mapping or
-list at render time: the result is the sandbox's, whichever path renders it.
+list at render time, or that fails: the result is the sandbox's, whichever path renders
+it. A helper call is made only when the sandbox would let it take its arguments (the
+render's limit bounds them), after every lookup has succeeded, and fails as it does in
+the sandbox.
 """
 
 from __future__ import annotations
@@ -37,37 +40,63 @@ Step = tuple[bool, object]
 Part = Callable[["TemplateContext"], str]
 
 
+LeastLimit = Callable[[tuple[object, ...]], int]
+"""The smallest render limit under which the sandbox lets a call take these arguments."""
+
+
 class DirectTemplate:
     """Literal parts, lookups and helper calls, in order."""
 
-    __slots__ = ("calls", "parts")
+    __slots__ = ("calls", "least_limit", "lookups", "parts")
 
-    def __init__(self, parts: list[str | Part], calls: frozenset[int]) -> None:
+    def __init__(self, parts: list[str | Part], calls: tuple[int, ...], least_limit: int) -> None:
         self.parts = parts
         self.calls = calls
-        """The places of helper calls: made after every lookup has succeeded, so that a
-        render handed to the sandbox has not counted ``counter()`` already."""
+        """The places of helper calls, in order: made after every lookup has succeeded, so
+        that a render handed to the sandbox has not counted ``counter()`` already."""
+        self.lookups = tuple(
+            place
+            for place, part in enumerate(parts)
+            if not isinstance(part, str) and place not in calls
+        )
+        self.least_limit = least_limit
+        """Below this render limit the sandbox refuses an argument of a call."""
 
     def render(self, context: TemplateContext) -> str | None:
-        """The text; None when a lookup needs the sandbox."""
+        """The text; None when the sandbox is to render it. A helper that fails raises
+        its error (the caller words it as the sandbox does)."""
+        limit = context.limit
+        if limit < self.least_limit:
+            return None
         parts = self.parts
         texts = [part if isinstance(part, str) else "" for part in parts]
         try:
-            for place, part in enumerate(parts):
-                if not isinstance(part, str) and place not in self.calls:
-                    texts[place] = part(context)
-        except Fallback:
+            for place in self.lookups:
+                texts[place] = parts[place](context)  # type: ignore[operator]
+        except Exception:  # Fallback, or a lookup that fails: the sandbox says how
             return None
+        # The sandbox stops at the first output past the limit: no call after it is made.
+        before, start = 0, 0
         for place in self.calls:
-            texts[place] = parts[place](context)  # type: ignore[operator]
+            before += sum(map(len, texts[start:place]))
+            start = place
+            if before > limit:
+                return None
+            made = parts[place](context)  # type: ignore[operator]
+            if len(made) > limit:
+                return None
+            texts[place] = made
         return "".join(texts)
 
 
-def direct_template(template: nodes.Template, public: frozenset[str]) -> DirectTemplate | None:
+def direct_template(
+    template: nodes.Template, public: frozenset[str], least_limit: LeastLimit
+) -> DirectTemplate | None:
     """The template as a :class:`DirectTemplate`, or None when it does more than print
     ``request.<public name>`` lookups and helper calls."""
     parts: list[str | Part] = []
-    calls: set[int] = set()
+    calls: list[int] = []
+    limit = 0
     for statement in template.body:
         if not isinstance(statement, nodes.Output):
             return None
@@ -77,12 +106,14 @@ def direct_template(template: nodes.Template, public: frozenset[str]) -> DirectT
                 continue
             part = _lookup(node, public)
             if part is None:
-                part = _helper_call(node)
-                if part is None:
+                made = _helper_call(node)
+                if made is None:
                     return None
-                calls.add(len(parts))
+                part, args = made
+                calls.append(len(parts))
+                limit = max(limit, least_limit(args))
             parts.append(part)
-    return DirectTemplate(parts, frozenset(calls))
+    return DirectTemplate(parts, tuple(calls), limit)
 
 
 def _lookup(node: nodes.Node, public: frozenset[str]) -> Part | None:
@@ -102,12 +133,15 @@ def _lookup(node: nodes.Node, public: frozenset[str]) -> Part | None:
     if by_item or not isinstance(first, str) or first not in public:
         return None
     rest = tuple(steps[1:])
+    last = len(rest) - 1
 
     def look(context: TemplateContext) -> str:
         value: Any = getattr(context.request, first)
-        for item, key in rest:
+        for place, (item, key) in enumerate(rest):
             value = _step(value, key, item)
             if value is _MISSING:
+                if place < last:
+                    raise Fallback  # a lookup in an undefined value: the sandbox's error
                 return ""  # undefined prints nothing, as in the sandbox
         return _text(value)
 
@@ -138,9 +172,10 @@ def _text(value: object) -> str:
     raise Fallback  # anything else prints as the sandbox decides
 
 
-def _helper_call(node: nodes.Node) -> Part | None:
+def _helper_call(node: nodes.Node) -> tuple[Part, tuple[object, ...]] | None:
     """``now()``, ``uuid()``, ``counter()``, ``random_int(a, b)`` or ``random_string()``;
-    ``now`` may take a constant format and offset, ``random_int`` constant bounds."""
+    ``now`` may take a constant format and offset, ``random_int`` constant bounds. The
+    call and its arguments."""
     if not (
         isinstance(node, nodes.Call)
         and isinstance(node.node, nodes.Name)
@@ -160,7 +195,7 @@ def _helper_call(node: nodes.Node) -> Part | None:
         result = context.variables()[name](*args)  # type: ignore[operator]
         return result if isinstance(result, str) else str(result)
 
-    return call
+    return call, args
 
 
 _WITH_ARGUMENTS: dict[type, frozenset[str]] = {

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, MutableMapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote
 
 import msgspec
@@ -67,6 +67,11 @@ def too_many_states_message(held: int) -> str:
     )
 
 
+def too_many_states(held: int) -> TooManyStates:
+    """What a store raises when a mock holding ``held`` instances is asked for one more."""
+    return TooManyStates(too_many_states_message(held), field="state")
+
+
 def check_name(name: str, field: str) -> str:
     """A machine or state name: non-empty, no spaces or control characters, short."""
     if not isinstance(name, str) or len(name) > MAX_NAME_LENGTH or not _NAME.fullmatch(name):
@@ -95,6 +100,19 @@ def split_field(field: str) -> tuple[str, str | None]:
     """The machine and key (None: unkeyed) of a store's field."""
     machine, space, key = field.partition(" ")
     return machine, (key if space else None)
+
+
+ResetScope = Literal["all", "machine", "one"]
+
+
+def reset_scope(machine: str | None, key: str | None) -> tuple[ResetScope, str]:
+    """What a reset of states forgets: every instance (``("all", "")``), every instance
+    of one machine (``("machine", name)``) or one instance (``("one", field)``)."""
+    if machine is None:
+        return "all", ""
+    if key is None:
+        return "machine", machine
+    return "one", state_field(machine, key)
 
 
 def state_entries(states: Mapping[str, str]) -> list[tuple[str, str | None, str]]:

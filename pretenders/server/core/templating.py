@@ -337,7 +337,12 @@ class CompiledTemplate:
         """The text, or :class:`RenderError` saying why there is none."""
         direct = self.direct
         if direct is not None:
-            text = direct.render(context)
+            try:
+                text = direct.render(context)
+            except RenderError:
+                raise
+            except Exception as error:  # a helper refusing its input, as below
+                raise _failed(error) from None
             if text is not None and len(text) <= context.limit:
                 return text
         budget = context.budget()
@@ -365,9 +370,21 @@ class CompiledTemplate:
         except RecursionError:
             raise RenderError("the template recursed too deeply") from None
         except Exception as error:  # a helper or a filter refusing its input
-            raise RenderError(f"{type(error).__name__}: {error}") from None
+            raise _failed(error) from None
         finally:
             _budget.reset(token)
+
+
+def _failed(error: Exception) -> RenderError:
+    """A helper's or a filter's own error, as a render's."""
+    return RenderError(f"{type(error).__name__}: {error}")
+
+
+def _least_limit(args: tuple[object, ...]) -> int:
+    """The smallest limit under which :meth:`_Sandbox.call` lets a call take these
+    arguments: no number past it, nor all of them together larger."""
+    numbers = [abs(a) for a in args if isinstance(a, int) and not isinstance(a, bool)]
+    return max([_size(args, sys.maxsize), *numbers])
 
 
 def compile_template(source: str, field: str) -> CompiledTemplate:
@@ -392,7 +409,8 @@ def compile_template(source: str, field: str) -> CompiledTemplate:
         ) from None
     except (jinja2.TemplateError, RecursionError) as error:
         raise InvalidInput(f"{field}: not a valid template: {error}", field=field) from None
-    return CompiledTemplate(source, template, direct_template(parsed, RequestView.PUBLIC))
+    direct = direct_template(parsed, RequestView.PUBLIC, _least_limit)
+    return CompiledTemplate(source, template, direct)
 
 
 @functools.lru_cache(maxsize=256)

@@ -22,11 +22,11 @@ from pretenders.server.core.registry import LiveMock, Mock, Protocol, Record, Re
 from pretenders.server.core.smtp_script import SmtpPreset, SmtpReply
 from pretenders.server.core.state_machines import (
     START,
-    TooManyStates,
+    reset_scope,
     split_field,
     state_entries,
     state_field,
-    too_many_states_message,
+    too_many_states,
 )
 from pretenders.server.core.store import (
     RecordObserver,
@@ -165,20 +165,21 @@ class MemoryStore(Store):
             states.pop(field, None)
             return
         if field not in states and len(states) >= state_machines.MAX_STATE_KEYS:
-            raise TooManyStates(too_many_states_message(len(states)), field="state")
+            raise too_many_states(len(states))
         states[field] = state
 
     async def reset_states(
         self, mock: Mock, machine: str | None = None, key: str | None = None
     ) -> int:
         states = self._live(mock).states
-        if machine is None:
+        scope, name = reset_scope(machine, key)
+        if scope == "all":
             count = len(states)
             states.clear()
             return count
-        if key is not None:
-            return 1 if states.pop(state_field(machine, key), None) is not None else 0
-        chosen = [f for f in states if split_field(f)[0] == machine]
+        if scope == "one":
+            return 1 if states.pop(name, None) is not None else 0
+        chosen = [f for f in states if split_field(f)[0] == name]
         for field in chosen:
             del states[field]
         return len(chosen)

@@ -71,10 +71,10 @@ from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.core.smtp_script import SmtpPreset, SmtpReply
 from pretenders.server.core.state_machines import (
     START,
-    TooManyStates,
+    reset_scope,
     state_entries,
     state_field,
-    too_many_states_message,
+    too_many_states,
 )
 from pretenders.server.core.store import (
     RecordObserver,
@@ -414,6 +414,35 @@ class RedisStore(Store):
         except NoScriptError:
             return await script(keys=keys, args=args)
 
+    async def _serve_script_run(
+        self,
+        mock_id: str,
+        gen: str,
+        ver: str | None,
+        claim: int | str,
+        record: bytes = b"",
+        *more: Any,
+        touch: bool = True,
+    ) -> Any:
+        """Run SERVE (see the script for its arguments and answers): check the preset
+        version ``ver`` (None: no check), claim a use of the preset ``claim`` ('' none,
+        '*' the first of the candidates in ``more`` whose state holds), keep ``record``
+        (empty: none) in the history within its bounds, and note a use of the mock when
+        ``touch`` (a request; not a mail or an SMTP stage)."""
+        args = [
+            mock_id,
+            gen,
+            self.clock(),
+            ver or "",
+            claim,
+            record,
+            self._history_limit,
+            self._history_bytes,
+            "touch" if touch else "",
+            *more,
+        ]
+        return await self._call(self._serve_script, _keys(mock_id), args)
+
     # Mocks
 
     def _handle(self, mock_id: str, meta: dict[str, bytes]) -> RedisMock:
@@ -703,20 +732,12 @@ class RedisStore(Store):
                 record.status = 404
                 record.preset_id = None
                 record.near_misses = served.comparison.misses
-            answer = await self._call(
-                self._serve_script,
-                _keys(mock.id),
-                [
-                    mock.id,
-                    copy.mock.gen,
-                    self.clock(),
-                    copy.ver or "",
-                    "" if preset is None else preset.id,
-                    encode_record(record),
-                    self._history_limit,
-                    self._history_bytes,
-                    "touch",
-                ],
+            answer = await self._serve_script_run(
+                mock.id,
+                copy.mock.gen,
+                copy.ver,
+                "" if preset is None else preset.id,
+                encode_record(record),
             )
             outcome = answer[0]
             if outcome == 2:
@@ -749,27 +770,18 @@ class RedisStore(Store):
             if args is not None:
                 groups += args
                 by_id[candidate.id] = candidate
-        keys = _keys(mock.id)
         if groups:
             head, middle, rest = split_record(record)
-            answer = await self._call(
-                self._serve_script,
-                keys,
-                [
-                    mock.id,
-                    mock.gen,
-                    self.clock(),
-                    copy.ver or "",
-                    "*",
-                    head,
-                    self._history_limit,
-                    self._history_bytes,
-                    "touch",
-                    middle,
-                    rest,
-                    state_machines.MAX_STATE_KEYS,
-                    *groups,
-                ],
+            answer = await self._serve_script_run(
+                mock.id,
+                mock.gen,
+                copy.ver,
+                "*",
+                head,
+                middle,
+                rest,
+                state_machines.MAX_STATE_KEYS,
+                *groups,
             )
             outcome = answer[0]
             if outcome == 0:
@@ -804,20 +816,8 @@ class RedisStore(Store):
         record.status = 404
         record.preset_id = None
         record.near_misses = comparison.misses
-        answer = await self._call(
-            self._serve_script,
-            keys,
-            [
-                mock.id,
-                mock.gen,
-                self.clock(),
-                copy.ver or "",
-                "",
-                encode_record(record),
-                self._history_limit,
-                self._history_bytes,
-                "touch",
-            ],
+        answer = await self._serve_script_run(
+            mock.id, mock.gen, copy.ver, "", encode_record(record)
         )
         if answer[0] == 0:
             self._copies.pop(mock.id, None)
@@ -846,18 +846,13 @@ class RedisStore(Store):
         if answer[0] == 0:
             raise UnknownMock(mock.protocol, mock.id)
         if answer[0] == 2:
-            raise TooManyStates(too_many_states_message(int(answer[1])), field="state")
+            raise too_many_states(int(answer[1]))
 
     async def reset_states(
         self, mock: Mock, machine: str | None = None, key: str | None = None
     ) -> int:
-        if machine is None:
-            args = ["all", ""]
-        elif key is None:
-            args = ["machine", machine]
-        else:
-            args = ["one", state_field(machine, key)]
-        answer = await self._run("RESET_STATES", mock.id, _gen(mock), *args)
+        scope, name = reset_scope(machine, key)
+        answer = await self._run("RESET_STATES", mock.id, _gen(mock), scope, name)
         if answer[0] == 0:
             raise UnknownMock(mock.protocol, mock.id)
         return int(answer[1])
@@ -897,15 +892,8 @@ class RedisStore(Store):
                 if applies:
                     chosen = preset
                     break
-            answer = await self._run(
-                "SERVE",
-                mock.id,
-                copy.mock.gen,
-                copy.ver or "",
-                "" if chosen is None else chosen.id,
-                "",
-                "",
-                "",
+            answer = await self._serve_script_run(
+                mock.id, copy.mock.gen, copy.ver, "" if chosen is None else chosen.id, touch=False
             )
             if answer[0] == 2:
                 return (chosen.reply if chosen is not None else None), gave_up
@@ -917,16 +905,8 @@ class RedisStore(Store):
     # History
 
     async def record(self, mock: Mock, record: Record) -> None:
-        answer = await self._run(
-            "SERVE",
-            mock.id,
-            _gen(mock),
-            "",
-            "",
-            encode_record(record),
-            self._history_limit,
-            self._history_bytes,
-            "",
+        answer = await self._serve_script_run(
+            mock.id, _gen(mock), None, "", encode_record(record), touch=False
         )
         if answer[0] == 0:
             raise UnknownMock(mock.protocol, mock.id)

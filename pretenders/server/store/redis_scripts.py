@@ -39,6 +39,27 @@ local function live()
 end
 """
 
+_WHEN_LIVE = (
+    _PREAMBLE
+    + """
+if not live() then return {0} end
+"""
+)
+"""The preamble, then the answer ``{0}`` when the mock is gone (deleted, expired, or
+another generation): the start of every script that answers a list led by its outcome."""
+
+_FORGET_PRESET = """
+local function forget(pid)
+  local size = redis.call('HSTRLEN', P, pid)
+  redis.call('HDEL', P, pid)
+  redis.call('HDEL', L, pid)
+  redis.call('HDEL', S, pid)
+  redis.call('HINCRBY', M, 'ver', 1)
+  redis.call('HINCRBY', M, 'pbytes', -size)
+end
+"""
+"""``forget(pid)``: remove a preset, its counts and its bytes, and bump the version."""
+
 CREATE = (
     _PREAMBLE
     + """
@@ -69,23 +90,23 @@ return redis.call('HGETALL', M)
 """
 )
 
-TOUCH = (
-    _PREAMBLE
-    + """
-if not live() then return 0 end
-redis.call('HSET', M, 'last', ARGV[3])
-return 1
-"""
-)
 
-DETAILS = (
-    _PREAMBLE
-    + """
+def _set_when_live(field: str, argument: int) -> str:
+    """A script that sets one field of a live mock's hash to ``ARGV[argument]``:
+    answers 1, or 0 when the mock is gone."""
+    return (
+        _PREAMBLE
+        + f"""
 if not live() then return 0 end
-redis.call('HSET', M, 'details', ARGV[4])
+redis.call('HSET', M, '{field}', ARGV[{argument}])
 return 1
 """
-)
+    )
+
+
+TOUCH = _set_when_live("last", 3)
+
+DETAILS = _set_when_live("details", 4)
 
 DELETE = (
     _PREAMBLE
@@ -102,14 +123,53 @@ return 1
 )
 
 SERVE = (
-    _PREAMBLE
+    _WHEN_LIVE
+    + _FORGET_PRESET
     + """
 -- ARGV[4] the preset version the caller matched against ('' to skip the check),
 -- ARGV[5] the preset to claim ('' none), ARGV[6] the record ('' none),
 -- ARGV[7] the most records kept ('' no limit), ARGV[8] the most history bytes (''),
 -- ARGV[9] 'touch' to note a use of the mock (a request; not a mail or an SMTP stage)
 -- ARGV[5] '*': the first of several candidates whose state holds (see below)
-if not live() then return {0} end
+local function claim(pid, left)
+  -- one use of the preset, which had left uses (-1: FOREVER); the times it was used
+  local n = redis.call('HINCRBY', S, pid, 1)
+  if left == 1 then
+    forget(pid)
+  elseif left > 1 then
+    redis.call('HINCRBY', L, pid, -1)
+  end
+  return n
+end
+local function keep(blob)
+  -- the record kept in the history within its bounds, and told of; its number
+  local seq = redis.call('HINCRBY', M, 'seq', 1) - 1
+  local kept = redis.call('RPUSH', H, blob)
+  local bytes = redis.call('HINCRBY', M, 'hbytes', #blob)
+  local dropped = 0
+  local limit = tonumber(ARGV[7])
+  if limit then
+    while kept > limit do
+      bytes = bytes - #redis.call('LPOP', H)
+      kept = kept - 1
+      dropped = dropped + 1
+    end
+  end
+  local budget = tonumber(ARGV[8])
+  if budget then
+    while bytes > budget and kept > 1 do
+      bytes = bytes - #redis.call('LPOP', H)
+      kept = kept - 1
+      dropped = dropped + 1
+    end
+  end
+  if dropped > 0 then
+    redis.call('HINCRBY', M, 'dropped', dropped)
+    redis.call('HSET', M, 'hbytes', bytes)
+  end
+  redis.call('PUBLISH', 'pt:{' .. id .. '}:e', seq)
+  return seq
+end
 local ver = redis.call('HGET', M, 'ver')
 if ARGV[4] ~= '' and ver ~= ARGV[4] then return {1, ver} end
 local pid = ARGV[5]
@@ -141,18 +201,7 @@ if pid == '*' then
   end
   if not at then return {3, ver, seen, redis.call('HLEN', ST)} end
   pid = ARGV[at]
-  local left = tonumber(redis.call('HGET', L, pid))
-  local n = redis.call('HINCRBY', S, pid, 1)
-  if left == 1 then
-    local size = redis.call('HSTRLEN', P, pid)
-    redis.call('HDEL', P, pid)
-    redis.call('HDEL', L, pid)
-    redis.call('HDEL', S, pid)
-    redis.call('HINCRBY', M, 'ver', 1)
-    redis.call('HINCRBY', M, 'pbytes', -size)
-  elseif left > 1 then
-    redis.call('HINCRBY', L, pid, -1)
-  end
+  local n = claim(pid, tonumber(redis.call('HGET', L, pid)))
   local field, to = ARGV[at + 1], ARGV[at + 3]
   if field ~= '' and to ~= '' then
     if to == 'start' then redis.call('HDEL', ST, field) else redis.call('HSET', ST, field, to) end
@@ -171,95 +220,32 @@ if pid == '*' then
   if ARGV[9] == 'touch' then redis.call('HSET', M, 'last', ARGV[3]) end
   local blob = ARGV[6] .. cmsgpack.pack(status) .. ARGV[10] .. cmsgpack.pack(tonumber(pid))
     .. ARGV[11]
-  local seq = redis.call('HINCRBY', M, 'seq', 1) - 1
-  local kept = redis.call('RPUSH', H, blob)
-  local bytes = redis.call('HINCRBY', M, 'hbytes', #blob)
-  local dropped = 0
-  local limit = tonumber(ARGV[7])
-  if limit then
-    while kept > limit do
-      bytes = bytes - #redis.call('LPOP', H)
-      kept = kept - 1
-      dropped = dropped + 1
-    end
-  end
-  local budget = tonumber(ARGV[8])
-  if budget then
-    while bytes > budget and kept > 1 do
-      bytes = bytes - #redis.call('LPOP', H)
-      kept = kept - 1
-      dropped = dropped + 1
-    end
-  end
-  if dropped > 0 then
-    redis.call('HINCRBY', M, 'dropped', dropped)
-    redis.call('HSET', M, 'hbytes', bytes)
-  end
-  redis.call('PUBLISH', 'pt:{' .. id .. '}:e', seq)
-  return {2, seq, tonumber(pid), index}
+  return {2, keep(blob), tonumber(pid), index}
 end
 if pid ~= '' then
   local left = tonumber(redis.call('HGET', L, pid))
   if not left then return {1, ver} end
-  redis.call('HINCRBY', S, pid, 1)
-  if left == 1 then
-    local size = redis.call('HSTRLEN', P, pid)
-    redis.call('HDEL', P, pid)
-    redis.call('HDEL', L, pid)
-    redis.call('HDEL', S, pid)
-    redis.call('HINCRBY', M, 'ver', 1)
-    redis.call('HINCRBY', M, 'pbytes', -size)
-  elseif left > 1 then
-    redis.call('HINCRBY', L, pid, -1)
-  end
+  claim(pid, left)
 end
 if ARGV[9] == 'touch' then redis.call('HSET', M, 'last', ARGV[3]) end
-local blob = ARGV[6]
-if blob == '' then return {2, -1} end
-local seq = redis.call('HINCRBY', M, 'seq', 1) - 1
-local kept = redis.call('RPUSH', H, blob)
-local bytes = redis.call('HINCRBY', M, 'hbytes', #blob)
-local dropped = 0
-local limit = tonumber(ARGV[7])
-if limit then
-  while kept > limit do
-    bytes = bytes - #redis.call('LPOP', H)
-    kept = kept - 1
-    dropped = dropped + 1
-  end
-end
-local budget = tonumber(ARGV[8])
-if budget then
-  while bytes > budget and kept > 1 do
-    bytes = bytes - #redis.call('LPOP', H)
-    kept = kept - 1
-    dropped = dropped + 1
-  end
-end
-if dropped > 0 then
-  redis.call('HINCRBY', M, 'dropped', dropped)
-  redis.call('HSET', M, 'hbytes', bytes)
-end
-redis.call('PUBLISH', 'pt:{' .. id .. '}:e', seq)
-return {2, seq}
+if ARGV[6] == '' then return {2, -1} end
+return {2, keep(ARGV[6])}
 """
 )
 
 LOAD = (
-    _PREAMBLE
+    _WHEN_LIVE
     + """
-if not live() then return {0} end
 return {1, redis.call('HGET', M, 'ver'), redis.call('HGETALL', P),
   redis.call('HGETALL', L), redis.call('HGETALL', S)}
 """
 )
 
 ADD = (
-    _PREAMBLE
+    _WHEN_LIVE
     + """
 -- ARGV[4] the definition, ARGV[5] uses (-1: FOREVER), ARGV[6] the most presets a mock
 -- holds (''), ARGV[7] the most preset bytes ('')
-if not live() then return {0} end
 local held = redis.call('HLEN', P)
 local most = tonumber(ARGV[6])
 if most and held >= most then return {2, held} end
@@ -280,6 +266,7 @@ return {1, pid}
 
 REMOVE = (
     _PREAMBLE
+    + _FORGET_PRESET
     + """
 -- ARGV[4] the preset id, or '' for all of them
 if not live() then return -1 end
@@ -290,12 +277,7 @@ if ARGV[4] == '' then
   return 1
 end
 if redis.call('HEXISTS', P, ARGV[4]) == 0 then return 0 end
-local size = redis.call('HSTRLEN', P, ARGV[4])
-redis.call('HDEL', P, ARGV[4])
-redis.call('HDEL', L, ARGV[4])
-redis.call('HDEL', S, ARGV[4])
-redis.call('HINCRBY', M, 'pbytes', -size)
-redis.call('HINCRBY', M, 'ver', 1)
+forget(ARGV[4])
 return 1
 """
 )
@@ -343,18 +325,16 @@ return {first + start, redis.call('LRANGE', H, start, start + tonumber(ARGV[5]) 
 )
 
 STATES = (
-    _PREAMBLE
+    _WHEN_LIVE
     + """
-if not live() then return {0} end
 return {1, redis.call('HGETALL', ST)}
 """
 )
 
 SET_STATE = (
-    _PREAMBLE
+    _WHEN_LIVE
     + """
 -- ARGV[4] the instance's field, ARGV[5] its state, ARGV[6] the most instances a mock holds
-if not live() then return {0} end
 if ARGV[5] == 'start' then
   redis.call('HDEL', ST, ARGV[4])
   return {1}
@@ -369,10 +349,9 @@ return {1}
 )
 
 RESET_STATES = (
-    _PREAMBLE
+    _WHEN_LIVE
     + """
 -- ARGV[4] 'all', 'machine' (ARGV[5] its name) or 'one' (ARGV[5] the instance's field)
-if not live() then return {0} end
 if ARGV[4] == 'all' then
   local held = redis.call('HLEN', ST)
   redis.call('DEL', ST)
