@@ -5,9 +5,9 @@ Every client operation is written once, in ``_operations``, as a generator that 
 blocking I/O, :class:`AsyncAdminConnection` with ``await``: the sync and async clients
 share all their logic.
 
-The blocking side talks over the standard library's ``http.client`` with keep-alive
-connections: a test sets up its mocks in a handful of sequential calls, and httpx's
-per-call overhead (about 200 us here) doubled the time of a typical per-test cycle.
+The blocking side talks over keep-alive connections of its own (``_http1``): a test sets up
+its mocks in a handful of sequential calls, and httpx's per-call overhead (about 200 us
+here) doubled the time of a typical per-test cycle.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 import httpx
 import msgspec
 
+from pretenders.client._http1 import Connection
 from pretenders.common.exceptions import (
     AuthenticationRequired,
     ConfigurationError,
@@ -166,7 +167,8 @@ class AdminConnection:
         self.token = token
         """The admin token sent with every call (None: none)."""
         self._headers = _auth_headers(token)
-        self._idle: list[http.client.HTTPConnection] = []
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._idle: list[Connection] = []
 
     def run(self, operation: Operation[T]) -> T:
         """Carry out an operation, one call at a time."""
@@ -185,26 +187,18 @@ class AdminConnection:
     def _send(self, call: Call) -> PlainResponse:
         target = call.path + (f"?{urlencode(call.params)}" if call.params else "")
         body = msgspec.json.encode(call.json) if call.json is not None else None
-        headers = dict(self._headers)
-        if body is not None:
-            headers["Content-Type"] = "application/json"
+        headers = self._headers if body is None else self._json_headers
         timeout = call.timeout if call.timeout is not None else self.timeout
         while True:
-            reused = bool(self._idle)
-            connection = self._idle.pop() if reused else self._connect()
+            connection = self._idle_connection()
+            reused = connection is not None
             try:
-                connection.timeout = timeout
-                if connection.sock is not None:
-                    connection.sock.settimeout(timeout)
-                connection.request(call.method, target, body=body, headers=headers)
-                answer = connection.getresponse()
-                response = PlainResponse(
-                    answer.status,
-                    answer.read(),
-                    {name.lower(): value for name, value in answer.getheaders()},
-                )
+                if connection is None:
+                    connection = Connection(self.host, self.port, self.timeout)
+                answer = connection.exchange(call.method, target, headers, body, timeout)
             except (http.client.HTTPException, OSError) as error:
-                connection.close()
+                if connection is not None:
+                    connection.close()
                 if reused and isinstance(error, _STALE):
                     continue  # the server closed an idle connection; nothing was processed
                 raise _unreachable(self.base_url, error) from error
@@ -212,10 +206,18 @@ class AdminConnection:
                 connection.close()
             else:
                 self._idle.append(connection)
-            return response
+            return PlainResponse(answer.status, answer.body, answer.headers)
 
-    def _connect(self) -> http.client.HTTPConnection:
-        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+    def _idle_connection(self) -> Connection | None:
+        """An idle connection the server has not closed, or None."""
+        while True:
+            try:
+                connection = self._idle.pop()
+            except IndexError:
+                return None
+            if not connection.dropped():
+                return connection
+            connection.close()
 
     def close(self) -> None:
         while self._idle:
@@ -223,7 +225,8 @@ class AdminConnection:
 
 
 _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
-"""How a reused keep-alive connection fails when the server had closed it while idle."""
+"""How a reused keep-alive connection fails when the server closed it just as it was
+taken (an idle connection the server had closed is noticed and replaced before use)."""
 
 
 class AsyncAdminConnection:
