@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from pretenders.client import _operations as ops
-from pretenders.client._admin import AdminConnection
+from pretenders.client._admin import MAX_IDLE, AdminConnection
 from pretenders.client.http import HTTPMock
 from pretenders.common.exceptions import ServerUnreachable
 
@@ -241,11 +241,47 @@ def test_a_mock_id_a_request_line_cannot_carry_is_refused_before_sending() -> No
 
 def test_a_mock_reuses_its_connection_with_a_real_server(mock: HTTPMock) -> None:
     mock.when("GET /a").reply("a")
-    (kept,) = mock.admin._idle  # the connection the last call left idle
+    idle = list(mock.admin._idle)  # what the last call left idle
     for _ in range(3):
         mock.get_request()
         mock.when("GET /b").reply("b")
-    assert mock.admin._idle == [kept]
+    assert mock.admin._idle == idle
+
+
+CREATED = b'HTTP/1.1 200 OK\r\nContent-Length: 28\r\n\r\n{"id": "m", "path": "/mock"}'
+
+
+def test_mocks_of_one_server_share_its_connections() -> None:
+    with scripted_server(lambda number, _: (CREATED, False)) as (port, seen):
+        first = HTTPMock("127.0.0.1", port)
+        second = HTTPMock("127.0.0.1", port)
+        del first  # a mock dropped without close() leaves its connection to the next
+        third = HTTPMock("127.0.0.1", port)
+        second.close()
+        third.close()
+    assert len(seen.requests) == 3
+    assert seen.connections == 1
+
+
+def test_idle_connections_kept_are_bounded() -> None:
+    barrier = threading.Barrier(MAX_IDLE + 2, timeout=TIMEOUT)
+
+    def script(number: int, on_connection: int) -> tuple[bytes | None, bool]:
+        if on_connection == 0:
+            barrier.wait()  # every thread holds a connection at once
+        return JSON_LIST, False
+
+    with scripted_server(script) as (port, seen):
+        admin = AdminConnection("127.0.0.1", port, timeout=TIMEOUT)
+        threads = [threading.Thread(target=history, args=(admin,)) for _ in range(MAX_IDLE + 2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(TIMEOUT * 2)
+        assert len(admin._idle) == MAX_IDLE
+        admin.close()
+        assert admin._idle == []
+    assert seen.connections == MAX_IDLE + 2
 
 
 def test_threads_each_get_a_connection_of_their_own() -> None:
