@@ -46,8 +46,12 @@ class Connection:
 
     def __init__(self, host: str, port: int, timeout: float) -> None:
         self.sock = socket.create_connection((host, port), timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._reader: BinaryIO = self.sock.makefile("rb")
+        try:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._reader: BinaryIO = self.sock.makefile("rb")
+        except BaseException:
+            self.sock.close()
+            raise
         authority = f"[{host}]" if ":" in host else host
         self._host = authority if port == 80 else f"{authority}:{port}"
 
