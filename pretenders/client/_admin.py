@@ -211,18 +211,27 @@ class AdminConnection:
         body = msgspec.json.encode(call.json) if call.json is not None else None
         headers = self._headers if body is None else self._json_headers
         timeout = call.timeout if call.timeout is not None else self.timeout
+        retried = False
         while True:
-            connection = self._idle_connection()
+            connection = None if retried else self._idle_connection()
             reused = connection is not None
+            sent = False
             try:
                 if connection is None:
                     connection = Connection(self.host, self.port, self.timeout)
-                answer = connection.exchange(call.method, target, headers, body, timeout)
+                connection.send(call.method, target, headers, body, timeout)
+                sent = True
+                answer = connection.answer(call.method)
             except (http.client.HTTPException, OSError) as error:
                 if connection is not None:
                     connection.close()
-                if reused and isinstance(error, _STALE):
-                    continue  # the server closed an idle connection; nothing was processed
+                if (
+                    reused
+                    and isinstance(error, _STALE)
+                    and (call.method in _IDEMPOTENT or not sent)
+                ):
+                    retried = True  # once, on a new connection
+                    continue
                 raise _unreachable(self.base_url, error) from error
             if answer.will_close or len(self._idle) >= MAX_IDLE:
                 connection.close()
@@ -253,7 +262,10 @@ class AdminConnection:
 
 _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 """How a reused keep-alive connection fails when the server closed it just as it was
-taken (an idle connection the server had closed is noticed and replaced before use)."""
+taken (an idle connection the server had closed is noticed and replaced before use).
+The call is made again once on a new connection when that cannot apply it twice: it is
+idempotent, or its request could not even be written."""
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
 class AsyncAdminConnection:

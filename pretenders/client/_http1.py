@@ -64,10 +64,10 @@ class Connection:
             return bool(poller.poll(0))
         return bool(select.select([self.sock], [], [], 0)[0])  # pragma: no cover - Windows
 
-    def exchange(
+    def send(
         self, method: str, target: str, headers: dict[str, str], body: bytes | None, timeout: float
-    ) -> Answer:
-        """Send one request and read its whole answer."""
+    ) -> None:
+        """Write one request, in one send."""
         if _BAD_TARGET.search(target):
             raise http.client.InvalidURL(f"URL can't contain control characters. {target!r}")
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host}", "Accept-Encoding: identity"]
@@ -79,6 +79,9 @@ class Connection:
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.sock.settimeout(timeout)
         self.sock.sendall(head + body if body else head)
+
+    def answer(self, method: str) -> Answer:
+        """Read the whole answer to the request sent."""
         return read_answer(self._reader, method)
 
     def close(self) -> None:

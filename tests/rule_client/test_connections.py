@@ -158,6 +158,39 @@ def test_a_reused_connection_closed_without_an_answer_is_retried_once() -> None:
     assert seen.connections == 2
 
 
+def test_a_call_is_retried_only_once() -> None:
+    def script(number: int, on_connection: int) -> tuple[bytes | None, bool]:
+        return (JSON_LIST, False) if number == 0 else (None, True)
+
+    with scripted_server(script) as (port, seen):
+        admin = AdminConnection("127.0.0.1", port, timeout=TIMEOUT)
+        try:
+            assert history(admin) == []
+            with pytest.raises(ServerUnreachable):
+                history(admin)
+        finally:
+            admin.close()
+    assert len(seen.requests) == 3
+
+
+def test_a_post_read_and_dropped_on_a_reused_connection_is_not_sent_again() -> None:
+    # The server may have applied it: adding the preset twice would be worse than an error.
+    def script(number: int, on_connection: int) -> tuple[bytes | None, bool]:
+        if number == 1:
+            return None, True
+        return JSON_LIST, False
+
+    with scripted_server(script) as (port, seen):
+        admin = AdminConnection("127.0.0.1", port, timeout=TIMEOUT)
+        try:
+            assert history(admin) == []
+            with pytest.raises(ServerUnreachable):
+                admin.run(ops.add_preset("m", ops.preset_payload("GET /a")))
+        finally:
+            admin.close()
+    assert len(seen.requests) == 2
+
+
 def test_a_new_connection_closed_without_an_answer_is_not_retried() -> None:
     with scripted_server(lambda number, _: (None, True)) as (port, seen):
         admin = AdminConnection("127.0.0.1", port, timeout=TIMEOUT)
