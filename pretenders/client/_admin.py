@@ -233,6 +233,10 @@ class AdminConnection:
                     retried = True  # once, on a new connection
                     continue
                 raise _unreachable(self.base_url, error) from error
+            except BaseException:  # a bad header value, an interrupt: the answer is not read
+                if connection is not None:
+                    connection.close()
+                raise
             if answer.will_close or len(self._idle) >= MAX_IDLE:
                 connection.close()
             else:

@@ -24,6 +24,8 @@ MAX_HEADERS = 100
 """The most header lines an answer may have (``http.client``'s limit)."""
 _BAD_TARGET = re.compile("[\x00-\x20\x7f]")
 """Characters a request target cannot carry (``http.client`` refuses them too)."""
+_BAD_HEADER = re.compile("[\r\n\x00]")
+"""Characters that would end a header value early (a line of the caller's own)."""
 _POLL = hasattr(select, "poll")
 """``select.select`` cannot watch descriptors past 1023; ``poll`` can (not on Windows)."""
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -71,7 +73,10 @@ class Connection:
         if _BAD_TARGET.search(target):
             raise http.client.InvalidURL(f"URL can't contain control characters. {target!r}")
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host}", "Accept-Encoding: identity"]
-        lines.extend(f"{name}: {value}" for name, value in headers.items())
+        for name, value in headers.items():
+            if _BAD_HEADER.search(value):
+                raise ValueError(f"Invalid header value {value!r}")  # as http.client says
+            lines.append(f"{name}: {value}")
         if body is not None:
             lines.append(f"Content-Length: {len(body)}")
         elif method in _BODY_METHODS:

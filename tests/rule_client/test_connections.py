@@ -272,6 +272,15 @@ def test_a_mock_id_a_request_line_cannot_carry_is_refused_before_sending() -> No
     assert seen.requests == []
 
 
+def test_a_token_that_would_add_a_header_line_is_refused_before_sending() -> None:
+    with scripted_server(lambda number, _: (JSON_LIST, False)) as (port, seen):
+        admin = AdminConnection("127.0.0.1", port, timeout=TIMEOUT, token="t\r\nX-Evil: 1")
+        with pytest.raises(ValueError, match="Invalid header value"):
+            history(admin)
+        admin.close()
+    assert seen.requests == []
+
+
 def test_a_mock_reuses_its_connection_with_a_real_server(mock: HTTPMock) -> None:
     mock.when("GET /a").reply("a")
     idle = list(mock.admin._idle)  # what the last call left idle
