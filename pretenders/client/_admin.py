@@ -5,13 +5,14 @@ Every client operation is written once, in ``_operations``, as a generator that 
 blocking I/O, :class:`AsyncAdminConnection` with ``await``: the sync and async clients
 share all their logic.
 
-The blocking side talks over the standard library's ``http.client`` with keep-alive
-connections: a test sets up its mocks in a handful of sequential calls, and httpx's
-per-call overhead (about 200 us here) doubled the time of a typical per-test cycle.
+The blocking side talks over keep-alive connections of its own (``_http1``): a test sets up
+its mocks in a handful of sequential calls, and httpx's per-call overhead (about 200 us
+here) doubled the time of a typical per-test cycle.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import http.client
 import os
@@ -24,6 +25,7 @@ from urllib.parse import urlencode
 import httpx
 import msgspec
 
+from pretenders.client._http1 import Connection
 from pretenders.common.exceptions import (
     AuthenticationRequired,
     ConfigurationError,
@@ -152,10 +154,31 @@ def _options(call: Call) -> dict[str, Any]:
     return options
 
 
+MAX_IDLE = 8
+"""Idle connections kept per server; one more returned is closed."""
+
+_IDLE: dict[tuple[str, int], list[Connection]] = {}
+"""Idle connections by server, shared by every blocking client in this process: a test
+suite makes a mock or two per test, and a new connection for each cost a TCP handshake
+and the server's set-up of a connection, a tenth of a short test's calls."""
+
+
+def _close_idle() -> None:
+    for idle in _IDLE.values():
+        while idle:
+            idle.pop().close()
+
+
+atexit.register(_close_idle)
+if hasattr(os, "register_at_fork"):  # a child must not speak on its parent's connections
+    os.register_at_fork(after_in_child=_close_idle)
+
+
 class AdminConnection:
     """Keep-alive connections to one server's admin API, with blocking calls.
 
-    Idle connections wait in a small pool, so threads sharing a client each get their own.
+    Idle connections wait in a small pool shared by the clients of that server, so
+    threads each get their own and a new mock needs no new connection.
     """
 
     def __init__(
@@ -166,7 +189,8 @@ class AdminConnection:
         self.token = token
         """The admin token sent with every call (None: none)."""
         self._headers = _auth_headers(token)
-        self._idle: list[http.client.HTTPConnection] = []
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._idle = _IDLE.setdefault((host, port), [])
 
     def run(self, operation: Operation[T]) -> T:
         """Carry out an operation, one call at a time."""
@@ -185,45 +209,67 @@ class AdminConnection:
     def _send(self, call: Call) -> PlainResponse:
         target = call.path + (f"?{urlencode(call.params)}" if call.params else "")
         body = msgspec.json.encode(call.json) if call.json is not None else None
-        headers = dict(self._headers)
-        if body is not None:
-            headers["Content-Type"] = "application/json"
+        headers = self._headers if body is None else self._json_headers
         timeout = call.timeout if call.timeout is not None else self.timeout
+        retried = False
         while True:
-            reused = bool(self._idle)
-            connection = self._idle.pop() if reused else self._connect()
+            connection = None if retried else self._idle_connection()
+            reused = connection is not None
+            sent = False
             try:
-                connection.timeout = timeout
-                if connection.sock is not None:
-                    connection.sock.settimeout(timeout)
-                connection.request(call.method, target, body=body, headers=headers)
-                answer = connection.getresponse()
-                response = PlainResponse(
-                    answer.status,
-                    answer.read(),
-                    {name.lower(): value for name, value in answer.getheaders()},
-                )
+                if connection is None:
+                    connection = Connection(self.host, self.port, self.timeout)
+                connection.send(call.method, target, headers, body, timeout)
+                sent = True
+                answer = connection.answer(call.method)
             except (http.client.HTTPException, OSError) as error:
-                connection.close()
-                if reused and isinstance(error, _STALE):
-                    continue  # the server closed an idle connection; nothing was processed
+                if connection is not None:
+                    connection.close()
+                if (
+                    reused
+                    and isinstance(error, _STALE)
+                    and (call.method in _IDEMPOTENT or not sent)
+                ):
+                    retried = True  # once, on a new connection
+                    continue
                 raise _unreachable(self.base_url, error) from error
-            if answer.will_close:
+            except BaseException:  # a bad header value, an interrupt: the answer is not read
+                if connection is not None:
+                    connection.close()
+                raise
+            if answer.will_close or len(self._idle) >= MAX_IDLE:
                 connection.close()
             else:
                 self._idle.append(connection)
-            return response
+            return PlainResponse(answer.status, answer.body, answer.headers)
 
-    def _connect(self) -> http.client.HTTPConnection:
-        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+    def _idle_connection(self) -> Connection | None:
+        """An idle connection the server has not closed, or None."""
+        while True:
+            try:
+                connection = self._idle.pop()
+            except IndexError:
+                return None
+            if not connection.dropped():
+                return connection
+            connection.close()
 
     def close(self) -> None:
+        """Close the idle connections to this server (a later call opens a new one)."""
         while self._idle:
-            self._idle.pop().close()
+            try:
+                connection = self._idle.pop()
+            except IndexError:  # another thread took the last one
+                return
+            connection.close()
 
 
 _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
-"""How a reused keep-alive connection fails when the server had closed it while idle."""
+"""How a reused keep-alive connection fails when the server closed it just as it was
+taken (an idle connection the server had closed is noticed and replaced before use).
+The call is made again once on a new connection when that cannot apply it twice: it is
+idempotent, or its request could not even be written."""
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
 class AsyncAdminConnection:

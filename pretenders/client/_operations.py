@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import base64
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from pretenders.client import _report
 from pretenders.client._admin import Call, Operation, Response, check, error_message
 from pretenders.client._rules import rule_wire
 from pretenders.client.models import HistoryStats, RecordedRequest, SMTPMessage
-from pretenders.client.replies import States, states_of
+from pretenders.client.replies import REPLY_OPTIONS, ReplyOptions, States, replies_wire, states_of
 from pretenders.common.exceptions import (
     ConfigurationError,
     HistoryLimitWarning,
@@ -26,6 +26,9 @@ from pretenders.common.exceptions import (
 )
 from pretenders.common.pretender import PretenderModel
 from pretenders.common.wire_names import DROPPED_HEADER
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 WAIT_MARGIN = 10.0
 """Seconds the HTTP call of a wait may outlast the wait itself (the server answers at its end)."""
@@ -127,58 +130,25 @@ def _preset_added(response: Response) -> None:
 # HTTP mocks
 
 
-def add_preset(
-    mock_id: str,
-    rule: dict[str, Any] | str,
-    body: bytes | str,
-    status: int | str,
-    headers: Mapping[str, str] | None,
-    times: Any,
-    after: float,
-    priority: int | None = None,
-    *,
-    template: bool = False,
-    body_file: str | None = None,
-    shaping: Mapping[str, Any] | None = None,
-    extra: Mapping[str, Any] | None = None,
-    webhooks: Sequence[Mapping[str, Any]] | None = None,
-) -> Operation[None]:
-    """``POST /preset/<id>`` with :func:`preset_payload`'s fields."""
-    preset = preset_payload(
-        rule,
-        body,
-        status,
-        headers,
-        times,
-        after,
-        priority,
-        template=template,
-        body_file=body_file,
-        shaping=shaping,
-        extra=extra,
-        webhooks=webhooks,
-    )
+def add_preset(mock_id: str, preset: dict[str, Any]) -> Operation[None]:
+    """``POST /preset/<id>`` with a :func:`preset_payload`."""
     _preset_added((yield Call("POST", f"/preset/{mock_id}", json=preset)))
 
 
 def preset_payload(
     rule: dict[str, Any] | str,
-    body: bytes | str,
-    status: int | str,
-    headers: Mapping[str, str] | None,
-    times: Any,
-    after: float,
-    priority: int | None = None,
-    *,
-    template: bool = False,
-    body_file: str | None = None,
-    shaping: Mapping[str, Any] | None = None,
-    extra: Mapping[str, Any] | None = None,
-    webhooks: Sequence[Mapping[str, Any]] | None = None,
+    body: bytes | str = b"",
+    status: int | str = 200,
+    headers: Mapping[str, str] | None = None,
+    times: Any = 1,
+    after: float = 0,
+    **options: Unpack[ReplyOptions],
 ) -> dict[str, Any]:
-    """A preset as ``POST /preset/<id>`` (and ``presets`` of ``POST /http``) takes it.
-    ``shaping``: ``fault``, ``pacing`` and ``delay``, sent only when given; ``extra``:
-    the fields past one reply (``replies``, ``pick``, ``seed``, ``state``)."""
+    """A preset as ``POST /preset/<id>`` (and ``presets`` of ``POST /http``) takes it, from
+    ``reply(...)``'s arguments: 1.4's fields always, the ``options`` only when given."""
+    unknown = options.keys() - REPLY_OPTIONS
+    if unknown:
+        raise TypeError(f"reply() got an unexpected keyword argument {min(unknown)!r}")
     raw = body.encode("utf-8") if isinstance(body, str) else body
     preset: dict[str, Any] = {
         "rule": rule,
@@ -188,22 +158,22 @@ def preset_payload(
         "times": times,
         "after": after,
     }
-    if priority is not None:  # left out otherwise: the 1.4 payload, as 1.4 sent it
-        preset["priority"] = priority
-    if template:
+    if options.get("template"):
         preset["template"] = True
-    if body_file is not None:
-        preset["body_file"] = body_file
-    for name, value in (shaping or {}).items():
-        if value is not None:
+    for name in ("priority", "body_file", "fault", "pacing", "delay"):
+        value = options.get(name)
+        if value is not None:  # left out otherwise: the 1.4 payload, as 1.4 sent it
             preset[name] = value
-    if extra:
-        if "replies" in extra:  # the preset's own reply is left out, unless one was given
-            defaults = {"status": 200, "headers": {}, "body": "", "after": 0}
-            for name, default in defaults.items():
-                if preset[name] == default:
-                    del preset[name]
-        preset.update(extra)
+    extra = replies_wire(
+        options.get("replies"), options.get("pick"), options.get("seed"), options.get("state")
+    )
+    if "replies" in extra:  # the preset's own reply is left out, unless one was given
+        defaults = {"status": 200, "headers": {}, "body": "", "after": 0}
+        for name, default in defaults.items():
+            if preset[name] == default:
+                del preset[name]
+    preset.update(extra)
+    webhooks = options.get("webhooks")
     if webhooks:
         preset["webhooks"] = [dict(webhook) for webhook in webhooks]
     return preset

@@ -24,7 +24,7 @@ from pretenders.client.http import HttpMockFacts, http_options
 from pretenders.client.matchers import ValueLike
 from pretenders.client.models import HistoryStats, RecordedRequest, SMTPMessage
 from pretenders.client.presets import Preset, payloads
-from pretenders.client.replies import Reply, State, States, replies_wire
+from pretenders.client.replies import ReplyOptions, States
 from pretenders.client.smtp import SmtpMockFacts
 from pretenders.common.constants import FOREVER, Forever
 from pretenders.common.pretender import PretenderModel
@@ -155,42 +155,13 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
         headers: Mapping[str, str] | None = None,
         times: int | Forever = 1,
         after: float = 0,
-        *,
-        priority: int | None = None,
-        template: bool = False,
-        body_file: str | None = None,
-        fault: str | None = None,
-        pacing: Mapping[str, float] | None = None,
-        delay: Mapping[str, Any] | None = None,
-        replies: Sequence[Reply | Mapping[str, Any]] | None = None,
-        pick: str | None = None,
-        seed: int | None = None,
-        state: State | Mapping[str, Any] | None = None,
-        webhooks: Sequence[Mapping[str, Any]] | None = None,
+        **options: Unpack[ReplyOptions],
     ) -> AsyncHTTPMock:
         """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late,
         tried in ``priority`` order; ``template``, ``body_file``, ``fault``, ``pacing``,
         ``delay``, ``replies`` and ``state`` as ``HTTPMock.reply``."""
-        mock_id = self.pretend_access_point_id
-        shaping = {"fault": fault, "pacing": pacing, "delay": delay}
-        extra = replies_wire(replies, pick, seed, state)
-        await self._run(
-            ops.add_preset(
-                mock_id,
-                self.rule,
-                body,
-                status,
-                headers,
-                times,
-                after,
-                priority,
-                template=template,
-                body_file=body_file,
-                shaping=shaping,
-                extra=extra,
-                webhooks=webhooks,
-            )
-        )
+        preset = ops.preset_payload(self.rule, body, status, headers, times, after, **options)
+        await self._run(ops.add_preset(self.pretend_access_point_id, preset))
         return self
 
     async def state(self) -> States:

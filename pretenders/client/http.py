@@ -18,7 +18,7 @@ from pretenders.client.models import (
     RecordedRequest,
 )
 from pretenders.client.presets import Preset, payloads, when
-from pretenders.client.replies import Reply, State, States, replies_wire
+from pretenders.client.replies import ReplyOptions, States
 from pretenders.common.constants import FOREVER, Forever
 
 if TYPE_CHECKING:
@@ -183,18 +183,7 @@ class HTTPMock(HttpMockFacts, BossClient):
         headers: Mapping[str, str] | None = None,
         times: int | Forever = 1,
         after: float = 0,
-        *,
-        priority: int | None = None,
-        template: bool = False,
-        body_file: str | None = None,
-        fault: str | None = None,
-        pacing: Mapping[str, float] | None = None,
-        delay: Mapping[str, Any] | None = None,
-        replies: Sequence[Reply | Mapping[str, Any]] | None = None,
-        pick: str | None = None,
-        seed: int | None = None,
-        state: State | Mapping[str, Any] | None = None,
-        webhooks: Sequence[Mapping[str, Any]] | None = None,
+        **options: Unpack[ReplyOptions],
     ) -> HTTPMock:
         """Add a canned reply: served ``times`` times (or FOREVER), ``after`` seconds late.
 
@@ -219,26 +208,8 @@ class HTTPMock(HttpMockFacts, BossClient):
         (``"random"``, seeded by ``seed``); ``times`` counts the preset's uses.
         ``state``: a :class:`~pretenders.client.replies.State` the preset requires and
         moves on (see docs/replies.md)."""
-        mock_id = self.pretend_access_point_id
-        shaping = {"fault": fault, "pacing": pacing, "delay": delay}
-        extra = replies_wire(replies, pick, seed, state)
-        self._run(
-            ops.add_preset(
-                mock_id,
-                self.rule,
-                body,
-                status,
-                headers,
-                times,
-                after,
-                priority,
-                template=template,
-                body_file=body_file,
-                shaping=shaping,
-                extra=extra,
-                webhooks=webhooks,
-            )
-        )
+        preset = ops.preset_payload(self.rule, body, status, headers, times, after, **options)
+        self._run(ops.add_preset(self.pretend_access_point_id, preset))
         return self
 
     def state(self) -> States:

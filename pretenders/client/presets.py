@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from pretenders.client._rules import RuleKeywords
+    from pretenders.client.replies import ReplyOptions
 
 __all__ = ["Preset", "PresetRule", "when"]
 
@@ -48,16 +49,15 @@ class PresetRule:
     def reply(
         self,
         body: bytes | str = b"",
-        status: int = 200,
+        status: int | str = 200,
         headers: Mapping[str, str] | None = None,
         times: int | Forever = 1,
         after: float = 0,
-        *,
-        priority: int | None = None,
+        **options: Unpack[ReplyOptions],
     ) -> Preset:
         """The preset answering matching requests with this reply (``HTTPMock.reply``'s
         arguments)."""
-        return Preset(ops.preset_payload(self.rule, body, status, headers, times, after, priority))
+        return Preset(ops.preset_payload(self.rule, body, status, headers, times, after, **options))
 
 
 def when(

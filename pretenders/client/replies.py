@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 __all__ = ["START", "Reply", "State", "States"]
 
@@ -63,6 +63,36 @@ class State:
 
     def wire(self) -> dict[str, Any]:
         return {name: value for name, value in vars(self).items() if value is not None}
+
+
+class ReplyOptions(TypedDict, total=False):
+    """The keywords of ``reply(...)`` past 1.4's ``body``, ``status``, ``headers``,
+    ``times`` and ``after`` (see ``HTTPMock.reply``); each is sent only when given."""
+
+    priority: int | None
+    """Tried before the presets of a larger number (1 first), and before those without."""
+    template: bool
+    """Status, header values and body are templates rendered from each request."""
+    body_file: str | None
+    """The body is this file's, a path under the server's ``--files-root``."""
+    fault: str | None
+    """A network fault instead of a reply: ``reset``, ``empty``, ``garbage``..."""
+    pacing: Mapping[str, float] | None
+    """The body sent slowly: ``{"chunks": N, "over": s}`` or ``{"bytes_per_second": B}``."""
+    delay: Mapping[str, Any] | None
+    """A delay drawn for each request: ``{"fixed": s}``, ``{"uniform": [low, high]}``..."""
+    replies: Sequence[Reply | Mapping[str, Any]] | None
+    """Several replies instead of the one, served as ``pick`` says."""
+    pick: str | None
+    """``sequence``, ``cycle`` or ``random`` (seeded by ``seed``)."""
+    seed: int | None
+    state: State | Mapping[str, Any] | None
+    """The state machine instance the preset requires and moves on."""
+    webhooks: Sequence[Mapping[str, Any]] | None
+    """Calls the server makes after serving the preset."""
+
+
+REPLY_OPTIONS = frozenset(ReplyOptions.__annotations__)
 
 
 class States(dict[tuple[str, "str | None"], str]):

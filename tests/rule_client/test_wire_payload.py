@@ -12,6 +12,8 @@ from pretenders.client import _operations as ops
 from pretenders.client import matchers as m
 from pretenders.client._admin import Call
 from pretenders.client._rules import WIRE_NAMES, RuleKeywords
+from pretenders.client.presets import when
+from pretenders.client.replies import Reply
 from pretenders.server.core.rule_spec import RuleSpec
 from pretenders.server.wire.inputs import PresetIn
 
@@ -26,7 +28,8 @@ def test_a_1_4_rule_is_sent_as_1_4_sent_it() -> None:
 
 
 def _preset_sent(priority: int | None) -> dict[str, Any]:
-    operation = ops.add_preset("m", {"rule": ""}, "hi", 200, None, 1, 0, priority)
+    payload = ops.preset_payload({"rule": ""}, "hi", 200, None, 1, 0, priority=priority)
+    operation = ops.add_preset("m", payload)
     call = next(operation)
     assert isinstance(call, Call)
     operation.close()
@@ -37,6 +40,19 @@ def _preset_sent(priority: int | None) -> dict[str, Any]:
 def test_priority_is_sent_only_when_given() -> None:
     assert "priority" not in _preset_sent(None)
     assert _preset_sent(3)["priority"] == 3
+
+
+def test_a_keyword_reply_does_not_take_is_refused_by_name() -> None:
+    with pytest.raises(TypeError, match="unexpected keyword argument 'priorty'"):
+        ops.preset_payload("", priorty=1)  # type: ignore[call-arg]
+
+
+def test_a_preset_given_at_creation_takes_every_keyword_reply_takes() -> None:
+    preset = when("GET /a").reply(template=True, fault="reset", replies=[Reply("x")])
+    assert preset.payload["template"] is True
+    assert preset.payload["fault"] == "reset"
+    assert preset.payload["replies"] == [Reply("x").wire()]
+    assert "body" not in preset.payload  # the preset's own reply gives way to its replies
 
 
 def test_every_keyword_has_a_wire_field_of_the_rule_model() -> None:

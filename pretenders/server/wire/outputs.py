@@ -371,7 +371,9 @@ def _hosts_of(value: object) -> list[str] | None:
 def rule_out(rule: MatchRule | RuleSpec) -> Any:
     """A preset's or a near miss's rule as answered."""
     spec = rule.spec if isinstance(rule, MatchRule) else rule
-    values = {field.name: getattr(spec, field.name) for field in msgspec.structs.fields(spec)}
+    # asdict, not structs.fields: that one evaluates the annotations again on every call
+    # (about 0.7 ms, a third of an admin call)
+    values = msgspec.structs.asdict(spec)
     values["rule"] = spec.rule or ""
     values["headers"] = spec.headers or None
     values["data"] = spec.data or None
