@@ -4,22 +4,25 @@ A per-test cycle is a handful of small sequential calls, so each call's own cost
 ``http.client`` writes a request's head and its body in two sends (two segments, and two
 wake-ups of the server) and parses every answer's headers with the ``email`` package,
 which together took about a third of the client's time. This writes each request in one
-send and reads the answer with a buffered reader. Failures are ``http.client``'s
+send and has httptools (llhttp, the parser of the server's mock path) frame and parse the
+answer; h11, measured too, costs more than ``http.client``. Failures are ``http.client``'s
 exceptions (or ``OSError``), as they were.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
 import re
 import select
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
 
-MAX_LINE = 65536
-"""The longest status or header line read (``http.client``'s limit)."""
+import httptools
+
+MAX_HEAD = 65536 * 4
+"""The most bytes read before an answer's headers end (``http.client`` allowed lines of
+64 KiB each)."""
 MAX_HEADERS = 100
 """The most header lines an answer may have (``http.client``'s limit)."""
 _BAD_TARGET = re.compile("[\x00-\x20\x7f]")
@@ -50,7 +53,7 @@ class Connection:
         self.sock = socket.create_connection((host, port), timeout)
         try:
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._reader: BinaryIO = self.sock.makefile("rb")
+            self._reader: io.BufferedReader = self.sock.makefile("rb")
         except BaseException:
             self.sock.close()
             raise
@@ -94,71 +97,92 @@ class Connection:
         self.sock.close()
 
 
-def read_answer(reader: BinaryIO, method: str) -> Answer:
-    """Read one answer (skipping interim 1xx ones) from a buffered binary reader."""
-    read_line = reader.readline
-    while True:
-        line = read_line(MAX_LINE + 1)
-        if not line:
-            raise http.client.RemoteDisconnected("Remote end closed connection without response")
-        if len(line) > MAX_LINE:
-            raise http.client.LineTooLong("status line")
-        version, _, rest = line.decode("iso-8859-1").rstrip("\r\n").partition(" ")
-        code = rest[:3]
-        if not version.startswith("HTTP/") or len(code) != 3 or not code.isdigit():
-            raise http.client.BadStatusLine(repr(line))
-        status = int(code)
-        headers = _read_headers(read_line)
-        if not 100 <= status < 200 or status == 101:
-            break
-    tokens = {token.strip().lower() for token in headers.get("connection", "").split(",")}
-    will_close = "close" in tokens or (version == "HTTP/1.0" and "keep-alive" not in tokens)
-    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
-        return Answer(status, headers, b"", will_close)
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        return Answer(status, headers, _read_chunked(reader), will_close)
-    length = headers.get("content-length")
-    if length is None:  # the body runs until the server closes the connection
-        return Answer(status, headers, reader.read(), True)
-    try:
-        size = int(length)
-    except ValueError:
-        raise http.client.HTTPException(f"invalid Content-Length {length!r}") from None
-    body = reader.read(size)
-    if len(body) < size:
-        raise http.client.IncompleteRead(body, size - len(body))
-    return Answer(status, headers, body, will_close)
-
-
-def _read_headers(read_line: Callable[[int], bytes]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for _ in range(MAX_HEADERS + 1):
-        line = read_line(MAX_LINE + 1)
-        if line in (b"\r\n", b"\n", b""):
-            return headers
-        if len(line) > MAX_LINE:
-            raise http.client.LineTooLong("header line")
-        name, sep, value = line.decode("iso-8859-1").partition(":")
-        if sep:
-            name, value = name.strip().lower(), value.strip()
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
-
-
-def _read_chunked(reader: BinaryIO) -> bytes:
-    read_line, read = reader.readline, reader.read
-    parts: list[bytes] = []
-    while True:
-        line = read_line(MAX_LINE + 1)
+def read_answer(reader: io.BufferedReader, method: str) -> Answer:
+    """Read one answer (skipping interim 1xx ones) from a buffered binary reader: the
+    bytes are framed and parsed by httptools (llhttp, as the server's mock path)."""
+    reading = _Reading(method)
+    parser = httptools.HttpResponseParser(reading)
+    reading.parser = parser
+    read = reader.read1  # what the socket has (at least a byte), not a fixed size
+    head = 0
+    while reading.answer is None:
+        data = read(_READ_SIZE)
+        if reading.status is None:
+            head += len(data)
+            if head > MAX_HEAD:
+                raise http.client.LineTooLong(f"an answer's head past {MAX_HEAD} bytes")
+        if not data:
+            if reading.until_close and reading.status is not None:
+                return reading.answered(b"".join(reading.body), True)
+            if reading.status is None and not reading.seen:
+                raise http.client.RemoteDisconnected(
+                    "Remote end closed connection without response"
+                )
+            raise http.client.IncompleteRead(b"".join(reading.body))
+        reading.seen = True
         try:
-            size = int(line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise http.client.IncompleteRead(b"".join(parts)) from None
-        if size == 0:
-            _read_headers(read_line)  # trailers, if any, and the blank line that ends them
-            return b"".join(parts)
-        chunk = read(size)
-        if len(chunk) < size:
-            raise http.client.IncompleteRead(b"".join(parts) + chunk, size - len(chunk))
-        parts.append(chunk)
-        read_line(MAX_LINE + 1)  # the CRLF after the chunk
+            parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            raise http.client.HTTPException("the server switched protocols") from None
+        except httptools.HttpParserError as error:
+            if isinstance(error.__context__, http.client.HTTPException):
+                raise error.__context__ from None  # one of the callbacks' own
+            raise http.client.HTTPException(f"malformed answer: {error}") from None
+    return reading.answer
+
+
+_READ_SIZE = 65536
+
+
+class _Reading:
+    """httptools' callbacks for one answer: its status, headers and body."""
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.parser: httptools.HttpResponseParser | None = None
+        self.status: int | None = None
+        self.headers: dict[str, str] = {}
+        self.body: list[bytes] = []
+        self.answer: Answer | None = None
+        self.seen = False
+        self.until_close = False
+        """No length and no chunks: the body runs until the server closes."""
+        self._header_count = 0
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_count += 1
+        if self._header_count > MAX_HEADERS:
+            raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
+        key = name.decode("iso-8859-1").lower()
+        text = value.decode("iso-8859-1").strip()
+        self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
+
+    def on_headers_complete(self) -> None:
+        assert self.parser is not None
+        status = self.parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            self.headers = {}  # an interim answer: the final one follows
+            self._header_count = 0
+            return
+        self.status = status
+        if self.method == "HEAD" or status in (204, 304) or status == 101:
+            self.answer = self.answered(b"", not self.parser.should_keep_alive())
+            return
+        framed = (
+            "content-length" in self.headers
+            or "chunked" in self.headers.get("transfer-encoding", "").lower()
+        )
+        self.until_close = not framed
+
+    def on_body(self, body: bytes) -> None:
+        if self.status is not None:
+            self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.status is None or self.answer is not None:
+            return  # the end of an interim answer
+        assert self.parser is not None
+        self.answer = self.answered(b"".join(self.body), not self.parser.should_keep_alive())
+
+    def answered(self, body: bytes, will_close: bool) -> Answer:
+        return Answer(self.status or 0, self.headers, body, will_close or self.until_close)

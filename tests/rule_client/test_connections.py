@@ -4,6 +4,8 @@ every way an answer can be framed."""
 
 from __future__ import annotations
 
+import http.client
+import io
 import socket
 import socketserver
 import threading
@@ -363,3 +365,20 @@ def test_a_closed_client_closes_its_idle_connections() -> None:
         admin.close()
         assert connection.sock.fileno() == -1
         assert isinstance(connection.sock, socket.socket)
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (b"HTTP/1.1 200 OK\r\n" + b"X-A: 1\r\n" * 101 + b"\r\n", "more than 100 headers"),
+        (b"HTTP/1.1 200 OK\r\nX-A: " + b"a" * 300_000 + b"\r\n\r\n", "head past"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "IncompleteRead"),
+        (b"not http at all\r\n\r\n", "malformed answer"),
+    ],
+)
+def test_an_answer_past_the_bounds_or_malformed_is_refused(answer: bytes, error: str) -> None:
+    from pretenders.client._http1 import read_answer
+
+    with pytest.raises(http.client.HTTPException) as refused:
+        read_answer(io.BufferedReader(io.BytesIO(answer)), "GET")
+    assert error in f"{type(refused.value).__name__} {refused.value}"
