@@ -49,8 +49,30 @@ logger = logging.getLogger("pretenders.server")
 
 _PREFIX = PREFIX.encode("ascii")
 _HEAD_END = b"\r\n\r\n"
-_SERVED_METHODS = frozenset({b"GET", b"POST", b"PUT", b"DELETE", b"PATCH", b"OPTIONS"})
-"""Methods served here; any other token (HEAD, BREW...) goes to aiohttp."""
+_METHOD_NAMES = {
+    method.encode("ascii"): method
+    for method in ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
+}
+"""Methods served here, each one string every record shares; any other token (HEAD,
+BREW...) goes to aiohttp."""
+_SERVED_METHODS = frozenset(_METHOD_NAMES)
+_NAMES: dict[bytes, str] = {}
+"""Header names as decoded, shared by every record that has them (as aiohttp's known
+names are): a history of many requests holds each name once, not once a request."""
+_MAX_NAMES = 512
+"""Names kept in :data:`_NAMES`: past it a name is decoded for its record alone, so that
+clients sending ever new names cannot grow it."""
+
+
+def _name(raw: bytes) -> str:
+    name = _NAMES.get(raw)
+    if name is None:
+        name = raw.decode("utf-8", "surrogateescape")
+        if len(_NAMES) < _MAX_NAMES:
+            _NAMES[raw] = name
+    return name
+
+
 _HANDED_OVER = frozenset({b"transfer-encoding", b"content-encoding", b"expect", b"upgrade"})
 """Request headers that need aiohttp's handling (chunks, decompression, 100-continue)."""
 MAX_HEAD = 8190
@@ -273,12 +295,11 @@ class MockConnection(asyncio.Protocol):
         self._busy = True
         self._disarm()
         headers = tuple(
-            (name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
-            for name, value in head.headers
+            (_name(name), value.decode("utf-8", "surrogateescape")) for name, value in head.headers
         )
         self._task = self._loop.create_task(
             self._serve(
-                parts[0].decode("ascii"),
+                _METHOD_NAMES[parts[0]],
                 parts[1].decode("utf-8", "surrogateescape"),
                 headers,
                 body,
