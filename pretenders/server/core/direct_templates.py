@@ -192,7 +192,7 @@ def _helper_call(node: nodes.Node) -> tuple[Part, tuple[object, ...]] | None:
         return None  # e.g. random_string(n): the sandbox bounds what n may make
 
     def call(context: TemplateContext) -> str:
-        result = context.variables()[name](*args)  # type: ignore[operator]
+        result = context.helper(name)(*args)
         return result if isinstance(result, str) else str(result)
 
     return call, args
