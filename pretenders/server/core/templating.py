@@ -691,10 +691,20 @@ def _jsonpath(request: RequestView, timeout: float, expression: str) -> object:
     return None if found is None else found.obj
 
 
+_ISO_NOW: list[int | str] = [-1, ""]
+"""``now()``'s text for the second it was made in."""
+
+
 def _now(fmt: str = "iso", offset: float = 0) -> str:
     """The time now (UTC): ``iso`` (ISO 8601), ``epoch`` (seconds), ``epoch_ms``, or a
     ``strftime`` format; ``offset`` seconds added."""
-    moment = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if fmt == "iso" and not offset:  # the common case: its text made once a second
+        second = int(now.timestamp())
+        if _ISO_NOW[0] != second:
+            _ISO_NOW[:] = [second, now.isoformat(timespec="seconds").replace("+00:00", "Z")]
+        return str(_ISO_NOW[1])
+    moment = now + datetime.timedelta(seconds=offset)
     if fmt == "iso":
         return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
     if fmt == "epoch":
