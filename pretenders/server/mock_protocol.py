@@ -390,7 +390,7 @@ class MockConnection(asyncio.Protocol):
                 response = await endpoint.forward(mock, record, reply.proxy)
                 self._finish(_response_bytes(response, close), close)
                 return
-            self._finish(_sent_bytes(sent, close), close)
+            self._finish(_sent_bytes(sent, reply, close), close)
             if preset.reply.webhooks and endpoint.webhooks is not None:
                 await endpoint.webhooks.send(mock, preset.id, preset.reply.webhooks, record)
         except asyncio.CancelledError:
@@ -413,7 +413,7 @@ class MockConnection(asyncio.Protocol):
             self._gone()
             return
         if reply.pacing is None:
-            self._finish(_sent_bytes(sent, close), close)
+            self._finish(_sent_bytes(sent, reply, close), close)
             return
         no_body = bodiless(sent.status)
         self._write(_head_bytes(sent.status, sent.response_headers.items(), len(sent.body), close))
@@ -543,10 +543,13 @@ def _end_of_head(lines: bytes, close: bool) -> bytes:
     return b"%s%s%s\r\n" % (lines, _DATE.get(), _SERVER_LINE)
 
 
-def _sent_bytes(sent: Reply | MadeReply, close: bool) -> bytes:
-    """A preset's reply as written: its head made once (a Reply's) or now (a made one)."""
-    if isinstance(sent, Reply):
-        head = _end_of_head(sent.wire_head, close)
+def _sent_bytes(sent: Reply | MadeReply, reply: Reply, close: bool) -> bytes:
+    """A preset's reply as written: its head made once (a Reply's), or with the reply's
+    header lines (a reply made with them), or now (a made one with headers of its own)."""
+    if sent is reply:
+        head = _end_of_head(reply.wire_head, close)
+    elif sent.response_headers is reply.response_headers:
+        head = _end_of_head(reply.wire_headers.head(sent.status, len(sent.body)), close)
     else:
         head = _head_bytes(sent.status, sent.response_headers.items(), len(sent.body), close)
     return head if bodiless(sent.status) else head + sent.body

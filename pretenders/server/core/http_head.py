@@ -27,16 +27,30 @@ def bodiless(status: int) -> bool:
     return status < 200 or status in NO_BODY_STATUSES
 
 
+class HeaderLines:
+    """Headers as their lines on the wire, and whether they give a Content-Length."""
+
+    __slots__ = ("has_length", "lines")
+
+    def __init__(self, headers: Iterable[tuple[str, str]]) -> None:
+        lines = []
+        self.has_length = False
+        for name, value in headers:
+            if name.lower() == "content-length":
+                self.has_length = True
+            lines.append(f"{name}: {value}\r\n".encode("utf-8", "surrogateescape"))
+        self.lines = b"".join(lines)
+
+    def head(self, status: int, length: int) -> bytes:
+        """The status line, these headers and the Content-Length of a ``length``-byte body
+        (unless given, or the status has none); without the lines the server adds per
+        response (Date, Server, Connection) and the blank line."""
+        line = _STATUS_LINES.get(status) or b"HTTP/1.1 %d \r\n" % status
+        if self.has_length or bodiless(status):
+            return line + self.lines
+        return b"%s%sContent-Length: %d\r\n" % (line, self.lines, length)
+
+
 def head_lines(status: int, headers: Iterable[tuple[str, str]], length: int) -> bytes:
-    """The status line and headers of a response with a body of ``length`` bytes, with
-    its Content-Length (unless given, or the status has none); without the lines the
-    server adds per response (Date, Server, Connection) and the blank line."""
-    lines = [_STATUS_LINES.get(status) or b"HTTP/1.1 %d \r\n" % status]
-    has_length = False
-    for name, value in headers:
-        if name.lower() == "content-length":
-            has_length = True
-        lines.append(f"{name}: {value}\r\n".encode("utf-8", "surrogateescape"))
-    if not has_length and not bodiless(status):
-        lines.append(b"Content-Length: %d\r\n" % length)
-    return b"".join(lines)
+    """:meth:`HeaderLines.head` of ``headers``."""
+    return HeaderLines(headers).head(status, length)

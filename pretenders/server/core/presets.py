@@ -14,7 +14,7 @@ from multidict import CIMultiDict
 from pretenders.common.constants import FOREVER, Forever
 from pretenders.server.core.delays import Delay, DelaySpec
 from pretenders.server.core.errors import InvalidInput, PresetBytesSpent, TooManyPresets
-from pretenders.server.core.http_head import head_lines
+from pretenders.server.core.http_head import HeaderLines
 from pretenders.server.core.matching import MatchRule, MatchSubject
 from pretenders.server.core.pacing import PacingSpec, check_pacing
 from pretenders.server.core.patterns import Pattern
@@ -100,6 +100,8 @@ class Reply:
     wire_head: bytes = field(init=False, repr=False, compare=False)
     """The status line and ``sent_headers`` with the body's length, as the lean mock path
     writes them (``core/http_head.py``): made once, here, not per request."""
+    wire_headers: HeaderLines = field(init=False, repr=False, compare=False)
+    """``sent_headers`` as lines, for replies made per request with these headers."""
 
     def __post_init__(self) -> None:
         check_status(self.status)
@@ -126,8 +128,9 @@ class Reply:
             sent = (*sent, ("Content-Type", DEFAULT_CONTENT_TYPE))
         object.__setattr__(self, "sent_headers", sent + SANDBOX)  # frozen: set once, here
         object.__setattr__(self, "response_headers", CIMultiDict(self.sent_headers))
-        wire_head = head_lines(self.status, self.sent_headers, len(self.body))
-        object.__setattr__(self, "wire_head", wire_head)
+        wire_headers = HeaderLines(self.sent_headers)
+        object.__setattr__(self, "wire_headers", wire_headers)
+        object.__setattr__(self, "wire_head", wire_headers.head(self.status, len(self.body)))
         object.__setattr__(self, "drawn_delay", self._check_shaping())
         shaped = self.fault is not None or self.pacing is not None or self.delay is not None
         object.__setattr__(self, "shaped", shaped)
