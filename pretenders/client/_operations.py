@@ -230,6 +230,13 @@ def proxy_fields(
     return fields
 
 
+def recording_match(
+    query: bool, headers: tuple[str, ...] | list[str], json_body: bool, body: bool
+) -> dict[str, Any]:
+    """The ``match`` object of a recording: what each recorded preset's rule matches."""
+    return {"query": query, "headers": list(headers), "json_body": json_body, "body": body}
+
+
 def start_recording(mock_id: str, fields: dict[str, Any]) -> Operation[dict[str, Any]]:
     """``POST /record/<id>``: every request is proxied and kept as a preset."""
     answer: dict[str, Any] = check((yield Call("POST", f"/record/{mock_id}", json=fields))).json()

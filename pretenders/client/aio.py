@@ -212,8 +212,7 @@ class AsyncHTTPMock(HttpMockFacts, AsyncBossClient):
         matching its method and path, and its query, the ``headers`` named, its JSON body
         (``json_body``) or its text body (``body``) as asked. Returns the recording."""
         fields = ops.proxy_fields(to, add_headers, remove_headers, timeout)
-        fields["match"] = {"query": query, "headers": list(headers), "json_body": json_body}
-        fields["match"]["body"] = body
+        fields["match"] = ops.recording_match(query, headers, json_body, body)
         return await self._run(ops.start_recording(self.pretend_access_point_id, fields))
 
     async def stop_recording(self) -> int:

@@ -261,8 +261,7 @@ class HTTPMock(HttpMockFacts, BossClient):
         matching its method and path, and its query, the ``headers`` named, its JSON body
         (``json_body``) or its text body (``body``) as asked. Returns the recording."""
         fields = ops.proxy_fields(to, add_headers, remove_headers, timeout)
-        fields["match"] = {"query": query, "headers": list(headers), "json_body": json_body}
-        fields["match"]["body"] = body
+        fields["match"] = ops.recording_match(query, headers, json_body, body)
         return self._run(ops.start_recording(self.pretend_access_point_id, fields))
 
     def stop_recording(self) -> int:

@@ -111,9 +111,9 @@ class MockEndpoint:
         self.webhooks = webhooks
         """Sends the webhooks of presets that have some (None: they are not sent)."""
         # Bound once: the hot path pays one call each, no attribute lookups.
-        self._arrived = mocks.arrived
+        self.arrived = mocks.arrived
         self._serve = mocks.serve
-        self._clock = mocks.store.clock
+        self.clock = mocks.store.clock
         self.max_body_size = max_body_size
         """Larger request bodies get a 413 (the application's ``client_max_size`` must be
         at least this, so that aiohttp reads bodies this large)."""
@@ -143,9 +143,9 @@ class MockEndpoint:
     ) -> web.StreamResponse:
         """Serve one request for the mock ``mock_id``: ``url`` is the path below the mock
         (with its query, as sent); ``tls``: what its HTTPS connection tells, if any."""
-        now = self._clock()
+        now = self.clock()
         try:
-            mock = await self._arrived("http", mock_id, now)
+            mock = await self.arrived("http", mock_id, now)
         except Unavailable as error:
             return unavailable(error)
         if mock is None:

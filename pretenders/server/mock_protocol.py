@@ -359,10 +359,10 @@ class MockConnection(asyncio.Protocol):
             mock_id, url = split_mock_path(target)
         else:
             mock_id, url = self._mock_id, target
-        now = endpoint._clock()
+        now = endpoint.clock()
         try:
             try:
-                mock = await endpoint._arrived("http", mock_id, now)
+                mock = await endpoint.arrived("http", mock_id, now)
             except Unavailable as error:
                 self._finish(_response_bytes(unavailable(error), close), close)
                 return
